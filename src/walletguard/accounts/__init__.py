@@ -1,0 +1,1 @@
+"""Account security: states and their transitions."""

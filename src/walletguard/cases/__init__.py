@@ -1,0 +1,1 @@
+"""Alerts, cases and the review queue."""

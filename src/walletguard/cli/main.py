@@ -1,0 +1,21 @@
+"""The `walletguard` command."""
+
+from __future__ import annotations
+
+import typer
+
+from walletguard.cli import rules_cmd
+from walletguard.cli.replay_cmd import replay_command
+
+app = typer.Typer(
+    name="walletguard",
+    help="Real-time risk control for digital wallets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("replay")(replay_command)
+app.add_typer(rules_cmd.app, name="rules")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,114 @@
+"""Step-up challenges: create one for a `challenge` decision; resolve it on `step_up_result`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from walletguard.accounts.challenges import Challenge, ChallengeStatus
+from walletguard.decisions.context import DecisionContext
+from walletguard.decisions.model import Verdict
+from walletguard.decisions.outcome import Outcome
+from walletguard.enrich.location import Located
+from walletguard.events.model import EventType, WalletEvent
+from walletguard.features.store import FeatureStore
+from walletguard.kernel.canonical import sha256_hex
+from walletguard.ledger import service
+
+
+def challenge_id_for(event_id: str) -> str:
+    """Stable id of the challenge guarding an event (a retried event gets the same one)."""
+    return "ch-" + sha256_hex(event_id.encode())[:20]
+
+
+class ChallengeEffects:
+    def __init__(self, features: FeatureStore, locate: Callable[[WalletEvent], Located]) -> None:
+        self._features = features
+        self._locate = locate
+
+    def guard(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        if event.type is not EventType.STEP_UP_RESULT or event.step_up is None:
+            return
+        challenge = ctx.uow.challenges.get(event.step_up.challenge_id)
+        if challenge is None or challenge.account_id != event.account_id:
+            out.refuse("CHALLENGE_UNKNOWN", "no such challenge for this account")
+        elif challenge.status is not ChallengeStatus.PENDING:
+            out.refuse("CHALLENGE_RESOLVED", f"the challenge was already {challenge.status.value}")
+        elif event.occurred_at > challenge.expires_at:
+            out.refuse("CHALLENGE_EXPIRED", "the challenge expired before it was answered")
+
+    def apply(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        if out.verdict is Verdict.CHALLENGE:
+            self._create(ctx, out)
+        elif event.type is EventType.STEP_UP_RESULT and event.step_up is not None:
+            self._resolve(ctx, out)
+
+    def _create(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        s = ctx.settings
+        challenge = Challenge(
+            id=challenge_id_for(event.event_id),
+            account_id=event.account_id,
+            event_id=event.event_id,
+            method=out.step_up or "sms_otp",
+            created_at=event.occurred_at,
+            expires_at=event.occurred_at + timedelta(minutes=s.challenge_expiry_minutes),
+            attempts_left=s.challenge_attempts,
+            hold_id=out.hold_id,
+        )
+        ctx.uow.challenges.save(challenge)
+        out.challenge_id = challenge.id
+
+    def _resolve(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        step = event.step_up
+        assert step is not None
+        uow = ctx.uow
+        challenge = uow.challenges.get(step.challenge_id)
+        if challenge is None or challenge.status is not ChallengeStatus.PENDING:
+            return
+        if event.occurred_at > challenge.expires_at:
+            self._finish(ctx, challenge, ChallengeStatus.EXPIRED, "challenge expired")
+            return
+        if out.verdict is Verdict.BLOCK:
+            return
+        if step.success:
+            self._finish(ctx, challenge, ChallengeStatus.PASSED, "step-up passed")
+            guarded = uow.events.get(challenge.event_id)
+            if guarded is not None:
+                self._features.learn_later(guarded, self._locate(guarded))
+            return
+        remaining = challenge.attempts_left - 1
+        if remaining > 0:
+            uow.challenges.save(replace(challenge, attempts_left=remaining))
+        else:
+            self._finish(ctx, challenge, ChallengeStatus.FAILED, "step-up failed")
+
+    @staticmethod
+    def _finish(
+        ctx: DecisionContext, challenge: Challenge, status: ChallengeStatus, note: str
+    ) -> None:
+        event = ctx.event
+        uow = ctx.uow
+        uow.challenges.save(replace(challenge, status=status, resolved_at=event.occurred_at))
+        if challenge.hold_id is not None:
+            hold = uow.ledger.hold(challenge.hold_id)
+            if hold is not None and hold.status.value == "pending":
+                if status is ChallengeStatus.PASSED:
+                    service.post_hold(uow.ledger, hold.id, at=event.occurred_at, note=note)
+                else:
+                    service.void_hold(uow.ledger, hold.id, at=event.occurred_at, note=note)
+        uow.audit.append(
+            at=event.occurred_at,
+            actor="user",
+            action=f"challenge.{status.value}",
+            subject=f"account:{challenge.account_id}",
+            payload={
+                "challenge_id": challenge.id,
+                "guarded_event": challenge.event_id,
+                "hold_id": challenge.hold_id,
+            },
+        )

@@ -1,0 +1,223 @@
+"""Money: refuse what the ledger cannot do; post, hold, or record pending top-ups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from walletguard.decisions.context import DecisionContext
+from walletguard.decisions.model import Action, Verdict
+from walletguard.decisions.outcome import Outcome
+from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
+from walletguard.kernel.errors import Conflict, Refused
+from walletguard.kernel.money import AmountError, format_amount, from_units, to_units
+from walletguard.ledger import service
+from walletguard.ledger.model import ExpiryAction, Hold, Platform, Topup, wallet_account
+
+FAKE_TOPUP = "suspected_fake_topup"
+
+
+def destination(event: WalletEvent) -> str:
+    """Where the money of an outgoing event goes in the ledger."""
+    if event.type is EventType.TRANSFER:
+        assert event.counterparty is not None
+        return wallet_account(event.counterparty.id)
+    if event.type is EventType.PAYMENT:
+        return Platform.MERCHANT_SETTLEMENT
+    return Platform.PAYOUT_CLEARING
+
+
+class LedgerEffects:
+    def guard(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        kind = event.type
+        if kind in MONEY_OUT:
+            self._guard_money_out(ctx, out)
+        elif kind is EventType.TOPUP or kind is EventType.TOPUP_CONFIRMATION:
+            if event.amount is None:
+                out.refuse("AMOUNT_MISSING", f"a {kind.value} needs an amount")
+            elif event.topup is None:
+                out.refuse(
+                    "TOPUP_DETAILS_MISSING", f"a {kind.value} needs its channel and reference"
+                )
+            elif kind is EventType.TOPUP and ctx.topup is not None:
+                out.refuse(
+                    "TOPUP_REFERENCE_REUSED",
+                    f"channel reference {event.topup.channel_ref} was already used by event "
+                    f"{ctx.topup.request_event_id}",
+                )
+            elif not _fits(event):
+                out.refuse("AMOUNT_TOO_LARGE", "the amount is larger than the ledger can hold")
+
+    def _guard_money_out(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        kind = event.type
+        cp = event.counterparty
+        if event.amount is None:
+            out.refuse("AMOUNT_MISSING", f"a {kind.value} needs an amount")
+        elif not _fits(event) or event.amount <= 0:
+            out.refuse(
+                "AMOUNT_INVALID", "the amount must be positive and within the ledger's range"
+            )
+        elif kind is EventType.TRANSFER and (cp is None or cp.type != "account"):
+            out.refuse("COUNTERPARTY_NOT_WALLET", "a transfer goes to another wallet account")
+        elif kind is EventType.TRANSFER and cp is not None and cp.id == event.account_id:
+            out.refuse("TRANSFER_TO_SELF", "a wallet cannot transfer to itself")
+        elif kind is EventType.PAYMENT and cp is None:
+            out.refuse("COUNTERPARTY_MISSING", "a payment names the merchant it pays")
+        elif kind is EventType.WITHDRAWAL and event.binding is None:
+            out.refuse(
+                "WITHDRAWAL_DESTINATION_MISSING", "a withdrawal names the bound account it goes to"
+            )
+        elif (
+            kind is EventType.WITHDRAWAL
+            and event.binding is not None
+            and (event.binding.token not in ctx.profile.bound)
+        ):
+            out.refuse(
+                "WITHDRAWAL_NOT_BOUND", "withdrawals only go to an account bound to the wallet"
+            )
+        elif out.verdict is not Verdict.BLOCK and to_units(event.amount) > ctx.balance.available:
+            out.refuse(
+                "INSUFFICIENT_FUNDS",
+                f"{format_amount(event.amount)} is more than the available "
+                f"{format_amount(from_units(ctx.balance.available))}",
+            )
+
+    def apply(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        kind = event.type
+        if kind in MONEY_OUT:
+            self._apply_money_out(ctx, out)
+        elif kind is EventType.TOPUP and out.verdict is not Verdict.BLOCK:
+            self._request_topup(ctx, out)
+        elif (
+            kind is EventType.TOPUP_CONFIRMATION
+            and event.topup is not None
+            and event.amount is not None
+        ):
+            self._confirmation(ctx, out)
+
+    def _apply_money_out(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        if out.verdict is Verdict.BLOCK:
+            return
+        assert event.amount is not None
+        units = to_units(event.amount)
+        uow = ctx.uow
+        source = wallet_account(event.account_id)
+        if out.verdict is Verdict.ALLOW:
+            service.transfer(
+                uow.ledger,
+                transaction_id="evt:" + event.event_id,
+                kind=event.type.value,
+                source=source,
+                destination=destination(event),
+                currency=ctx.currency,
+                amount=units,
+                at=event.occurred_at,
+                event_id=event.event_id,
+            )
+            _audit(
+                ctx,
+                "ledger.posted",
+                {"kind": event.type.value, "amount": units, "currency": ctx.currency},
+            )
+            return
+        if Action.HOLD_FUNDS.value not in out.actions:
+            return
+        expires = event.occurred_at + timedelta(hours=ctx.settings.hold_expiry_hours)
+        hold = Hold(
+            id="hold-" + event.event_id,
+            account=source,
+            currency=ctx.currency,
+            amount=units,
+            purpose=event.type.value,
+            destination=destination(event),
+            created_at=event.occurred_at,
+            expires_at=expires,
+            on_expiry=ExpiryAction.VOID
+            if out.verdict is Verdict.CHALLENGE
+            else ExpiryAction.ESCALATE,
+            decision_event_id=event.event_id,
+        )
+        service.place_hold(uow.ledger, hold)
+        out.hold_id = hold.id
+        _audit(
+            ctx,
+            "ledger.hold_placed",
+            {"hold_id": hold.id, "amount": units, "currency": ctx.currency},
+        )
+
+    def _request_topup(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        assert event.topup is not None
+        assert event.amount is not None
+        topup = Topup(
+            channel=event.topup.channel,
+            channel_ref=event.topup.channel_ref,
+            account_id=event.account_id,
+            currency=ctx.currency,
+            amount=to_units(event.amount),
+            merchant_no=event.topup.merchant_no,
+            requested_at=event.occurred_at,
+            request_event_id=event.event_id,
+        )
+        try:
+            service.request_topup(ctx.uow.ledger, topup)
+        except (Conflict, Refused) as exc:
+            out.refuse("TOPUP_REFUSED", exc.message)
+            return
+        _audit(
+            ctx,
+            "ledger.topup_pending",
+            {"channel": topup.channel, "ref": topup.channel_ref, "amount": topup.amount},
+        )
+
+    def _confirmation(self, ctx: DecisionContext, out: Outcome) -> None:
+        event = ctx.event
+        problem = ctx.topup_problem
+        topup = ctx.topup
+        if not problem and topup is not None:
+            service.confirm_topup(
+                ctx.uow.ledger, topup, at=event.occurred_at, event_id=event.event_id
+            )
+            _audit(
+                ctx,
+                "ledger.topup_confirmed",
+                {"channel": topup.channel, "ref": topup.channel_ref, "amount": topup.amount},
+            )
+            return
+        out.flags.add(FAKE_TOPUP)
+        out.add_action(Action.OPEN_CASE.value)
+        if topup is not None and topup.status.value == "pending":
+            service.suspect_topup(
+                ctx.uow.ledger,
+                topup,
+                at=event.occurred_at,
+                event_id=event.event_id,
+                problem=problem,
+            )
+            _audit(
+                ctx,
+                "ledger.topup_suspected",
+                {"channel": topup.channel, "ref": topup.channel_ref, "problem": problem},
+            )
+
+
+def _fits(event: WalletEvent) -> bool:
+    try:
+        to_units(event.amount) if event.amount is not None else None
+    except AmountError:
+        return False
+    return True
+
+
+def _audit(ctx: DecisionContext, action: str, payload: dict[str, object]) -> None:
+    event = ctx.event
+    ctx.uow.audit.append(
+        at=event.occurred_at,
+        actor="engine",
+        action=action,
+        subject=f"account:{event.account_id}",
+        payload={**payload, "event_id": event.event_id},
+    )

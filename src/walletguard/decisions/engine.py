@@ -1,0 +1,223 @@
+"""The decision engine: one pipeline behind every door.
+
+    validate → idempotency → enrich → features (as of before the event) → rules (+ model)
+    → policy → guards → effects (one unit of work) → decision record → features (add event)
+
+`decide` runs one event in its own unit of work and only teaches the feature
+store once that unit of work has committed. `decide_batch` runs many events in
+one unit of work (replay, back-tests), each inside a savepoint: an event that
+fails is undone alone and reported, the others stand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from walletguard.accounts.model import AccountSecurity
+from walletguard.decisions.context import DecisionContext
+from walletguard.decisions.effects import Stage
+from walletguard.decisions.model import Decision, RuleHit, Trace, Verdict
+from walletguard.decisions.outcome import Outcome
+from walletguard.decisions.policy import Policy
+from walletguard.decisions.ports import UnitOfWork
+from walletguard.decisions.settings import EngineSettings
+from walletguard.enrich.ip_intel import IpFacts, IpIntel
+from walletguard.enrich.lists import ListMatcher
+from walletguard.enrich.location import NOWHERE, Located, locate
+from walletguard.events.model import EventType, WalletEvent
+from walletguard.features.names import WindowFeature
+from walletguard.features.store import EventKeys, FeatureStore
+from walletguard.kernel.errors import Conflict, WalletguardError
+from walletguard.rules.ruleset import RuleMode, Ruleset
+
+_UNKNOWN_IP = IpFacts.unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An event the engine could not decide, and why."""
+
+    event_id: str
+    code: str
+    message: str
+
+
+class Engine:
+    """Decides events. Build it with `walletguard.composition` rather than by hand."""
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: Callable[[], UnitOfWork],
+        features: FeatureStore,
+        ip_intel: IpIntel,
+        ruleset: Ruleset,
+        policy: Policy,
+        stages: Callable[[Engine], list[Stage]],
+        settings: EngineSettings | None = None,
+        model_version: str | None = None,
+    ) -> None:
+        self._uow_factory = unit_of_work
+        self.features = features
+        self._ip = ip_intel
+        self.policy = policy
+        self.settings = settings or EngineSettings()
+        self.model_version = model_version
+        self._lists = ListMatcher([])
+        self._lists_version = -1
+        self.ruleset = ruleset
+        self._wanted: dict[EventType, tuple[WindowFeature, ...]] = {}
+        self.use_ruleset(ruleset)
+        self.stages = stages(self)
+        self.engine_seconds: list[float] = []
+        """Time spent deciding each event (excluding durable writes), when `timing` is on."""
+        self.timing = False
+
+    def use_ruleset(self, ruleset: Ruleset) -> None:
+        """Decide with `ruleset` from now on (its features start being kept)."""
+        self.ruleset = ruleset
+        self.features.maintain(ruleset.window_features())
+        self._wanted = {t: tuple(ruleset.window_features(t)) for t in EventType}
+
+    # -- doors -------------------------------------------------------------------------
+
+    def decide(self, event: WalletEvent) -> Decision:
+        """Decide one event durably. The same `event_id` gets the same decision; the same id
+        with a different body raises `Conflict`."""
+        uow = self._uow_factory()
+        try:
+            self._refresh_lists(uow)
+            decision, learn = self._decide(event, uow)
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.close()
+        if learn is not None:
+            learn()
+        return decision
+
+    def decide_batch(self, events: Iterable[WalletEvent | Failure]) -> Iterator[Decision | Failure]:
+        """Decide many events in one unit of work, committed when the input ends.
+
+        Yields one result per input, in order. Features are updated as each event is decided,
+        so later events see earlier ones; if the final commit fails the exception propagates.
+        """
+        items = list(events)
+        uow = self._uow_factory()
+        try:
+            self._refresh_lists(uow)
+            uow.prefetch([i for i in items if not isinstance(i, Failure)])
+            results: list[Decision | Failure] = []
+            for item in items:
+                if isinstance(item, Failure):
+                    results.append(item)
+                    continue
+                try:
+                    with uow.savepoint():
+                        decision, learn = self._decide(item, uow)
+                except WalletguardError as exc:
+                    results.append(Failure(item.event_id, exc.code, exc.message))
+                    continue
+                if learn is not None:
+                    learn()
+                results.append(decision)
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.close()
+        yield from results
+
+    # -- the pipeline ---------------------------------------------------------------------
+
+    def _refresh_lists(self, uow: UnitOfWork) -> None:
+        version = uow.lists.version()
+        if version != self._lists_version:
+            self._lists = ListMatcher(uow.lists.all())
+            self._lists_version = version
+
+    def locate(self, event: WalletEvent) -> Located:
+        """Where an event happened (GPS, else the IP country's reference point)."""
+        return locate(event, self._ip.lookup(event.ip) if event.ip is not None else _UNKNOWN_IP)
+
+    def _decide(
+        self, event: WalletEvent, uow: UnitOfWork
+    ) -> tuple[Decision, Callable[[], None] | None]:
+        started = time.perf_counter()
+        stored = uow.decisions.get(event.event_id)
+        if stored is not None:
+            if stored.payload_hash != event.payload_hash:
+                raise Conflict(f"event {event.event_id} was already decided with a different body")
+            return stored.decision, None
+        keys = EventKeys(event)
+        ip = self._ip.lookup(event.ip) if event.ip is not None else _UNKNOWN_IP
+        snapshot = self.features.read(event, keys, self._wanted[event.type])
+        ctx = DecisionContext(
+            event, keys, ip, snapshot, self._lists.matches(event), uow, self.settings
+        )
+        active = []
+        hits = []
+        for rule in self.ruleset.by_type[event.type]:
+            if rule.when.fn(ctx):
+                if rule.mode is RuleMode.ACTIVE:
+                    active.append(rule)
+                hits.append(rule)
+        assessment = self.policy.assess(event.type, ctx, active)
+        account = ctx.account or AccountSecurity(event.account_id, created_at=event.occurred_at)
+        out = Outcome(assessment, account)
+        for stage in self.stages:
+            stage.guard(ctx, out)
+        for stage in self.stages:
+            stage.apply(ctx, out)
+        decision = Decision(
+            event_id=event.event_id,
+            decision=out.verdict.value,
+            risk_level=out.level.value,
+            score=out.score,
+            reasons=out.reasons,
+            actions=out.actions,
+            account_state=out.account.state.value,
+            ruleset_version=self.ruleset.version,
+            model_version=self.model_version,
+            challenge_id=out.challenge_id,
+            locked_until=out.locked_until.isoformat() if out.locked_until else None,
+            hold_id=out.hold_id,
+            case_id=out.case_id,
+        )
+        trace = Trace(
+            hits=[
+                RuleHit(
+                    r.id,
+                    r.code,
+                    r.score,
+                    r.mode.value,
+                    {s.name: _plain(s.getter(ctx)) for s in r.names},
+                )
+                for r in hits
+            ],
+            raw_score=out.raw_score,
+            guards=out.guards,
+        )
+        uow.decisions.add(event, decision, trace)
+        learn_allowed = out.verdict is Verdict.ALLOW
+        where = ctx.located if learn_allowed else None
+        features = self.features
+
+        def learn() -> None:
+            features.update(event, keys, learn=learn_allowed, where=where or NOWHERE)
+
+        if self.timing:
+            self.engine_seconds.append(time.perf_counter() - started)
+        return decision, learn
+
+
+def _plain(value: object) -> object:
+    """A trace value as JSON can hold it (amounts as exact strings)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,1 @@
+"""Replaying events through the engine and measuring how it does."""

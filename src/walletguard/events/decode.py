@@ -1,0 +1,153 @@
+"""Turn a document (bytes, text or a parsed mapping) into a `WalletEvent`, or say what is wrong.
+
+Fast path: msgspec decodes and checks the document against the wire structs.
+Error path: the bundled JSON Schema is run over the document so that *every*
+problem is reported with its field path, not only the first.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from ipaddress import ip_address
+from typing import Any
+
+import jsonschema
+import msgspec
+
+from walletguard.events.model import EventType, WalletEvent
+from walletguard.events.timeparse import TimestampError, parse_rfc3339
+from walletguard.events.wire import WireEvent
+from walletguard.kernel.canonical import canonical_json, sha256_hex
+from walletguard.kernel.errors import FieldProblem, InvalidInput
+from walletguard.kernel.money import parse_amount
+
+_EVENT_TYPES = {member.value: member for member in EventType}
+
+
+@cache
+def event_schema() -> dict[str, Any]:
+    """The contract's JSON Schema for a v1 wallet event, as shipped in this package."""
+    text = resources.files("walletguard.events").joinpath("schema/wallet-event.schema.json")
+    loaded: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return loaded
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        event_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def _json_path(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def schema_problems(document: Any) -> list[FieldProblem]:
+    """Every way `document` breaks the contract schema, each with its JSON path."""
+    problems = []
+    for error in sorted(_schema_validator().iter_errors(document), key=lambda e: list(e.path)):
+        problems.append(FieldProblem(_json_path(error.absolute_path), error.message))
+    return problems
+
+
+def _problem_from_msgspec(error: msgspec.ValidationError) -> FieldProblem:
+    message, sep, where = str(error).partition(" - at `")
+    path = where.rstrip("`") if sep else "$"
+    if message.startswith("Object missing required field `"):
+        field = message.split("`")[1]
+        return FieldProblem(f"{path}.{field}", "required field is missing")
+    return FieldProblem(path, message)
+
+
+class EventDecoder:
+    """Decodes and normalises wallet events. Reusable and thread-safe."""
+
+    def __init__(self) -> None:
+        self._typed = msgspec.json.Decoder(WireEvent)
+        self._untyped = msgspec.json.Decoder()
+
+    def decode(self, document: bytes | str | dict[str, Any]) -> WalletEvent:
+        """Validate and normalise one event document.
+
+        Raises `InvalidInput` naming each field path that is wrong; nothing about
+        an invalid document is kept.
+        """
+        try:
+            if isinstance(document, dict):
+                parsed = document
+                wire = msgspec.convert(document, WireEvent)
+            else:
+                raw = document.encode() if isinstance(document, str) else document
+                parsed = self._untyped.decode(raw)
+                wire = self._typed.decode(raw)
+        except msgspec.ValidationError as exc:
+            problems = schema_problems(parsed) or [_problem_from_msgspec(exc)]
+            raise InvalidInput(problems) from None
+        except msgspec.DecodeError as exc:
+            raise InvalidInput([FieldProblem("$", f"not valid JSON: {exc}")]) from None
+        return _normalise(wire, parsed)
+
+
+def _normalise(wire: WireEvent, parsed: dict[str, Any]) -> WalletEvent:
+    try:
+        moment = parse_rfc3339(wire.occurred_at)
+    except TimestampError as exc:
+        raise InvalidInput([FieldProblem("$.occurred_at", str(exc))]) from None
+    try:
+        occurred_at = moment.astimezone(UTC)
+    except OverflowError:
+        occurred_at = (
+            datetime.min.replace(tzinfo=UTC)
+            if moment.year < 2
+            else datetime.max.replace(tzinfo=UTC)
+        )
+    ip_text = wire.network.ip if wire.network is not None else None
+    ip = None
+    if ip_text is not None:
+        try:
+            ip = ip_address(ip_text)
+        except ValueError:
+            ip = None
+    payload = canonical_json(parsed)
+    return WalletEvent(
+        event_id=wire.event_id,
+        type=_EVENT_TYPES[wire.type],
+        occurred_at=occurred_at,
+        ts=occurred_at.timestamp(),
+        local_hour=moment.hour,
+        account_id=wire.account_id,
+        session_id=wire.session_id,
+        channel=wire.channel,
+        amount=parse_amount(wire.amount) if wire.amount is not None else None,
+        currency=wire.currency,
+        device=wire.device,
+        ip=ip,
+        ip_text=ip_text,
+        user_agent=wire.network.user_agent if wire.network is not None else None,
+        geo=wire.geo,
+        auth=wire.auth,
+        counterparty=wire.counterparty,
+        binding=wire.binding,
+        topup=wire.topup,
+        profile=wire.profile,
+        step_up=wire.step_up,
+        ref_event_id=wire.ref_event_id,
+        metadata=wire.metadata,
+        payload=payload,
+        payload_hash=sha256_hex(payload),
+    )
+
+
+_default_decoder = EventDecoder()
+
+
+def decode_event(document: bytes | str | dict[str, Any]) -> WalletEvent:
+    """Validate and normalise one event with a shared decoder (see `EventDecoder.decode`)."""
+    return _default_decoder.decode(document)

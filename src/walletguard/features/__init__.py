@@ -1,0 +1,1 @@
+"""Event-time features: windowed aggregates by entity and per-account behavioural profiles."""

@@ -1,0 +1,268 @@
+"""The in-process `FeatureStore` of the embedded default.
+
+State is grouped by entity key so it can be checkpointed (and swept) entity by
+entity. Only the features someone asked for are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import msgspec
+
+from walletguard.enrich.location import Located
+from walletguard.events.model import WalletEvent
+from walletguard.features.names import BUCKET_SECONDS, WindowFeature
+from walletguard.features.profile import AccountProfile
+from walletguard.features.store import EventKeys, FeatureSnapshot
+from walletguard.features.subjects import Subject
+from walletguard.features.windows import CountSumWindow, DistinctWindow
+from walletguard.kernel.money import from_units
+
+Window = CountSumWindow | DistinctWindow
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    """One kept state: what it counts, over which window, under which of the event's keys."""
+
+    state_id: str
+    subject: Subject
+    distinct_of: str | None
+    window_seconds: int
+    bucket_seconds: int
+    buckets: int
+    key_role: str
+
+    @classmethod
+    def of(cls, feature: WindowFeature) -> StateSpec:
+        bucket = BUCKET_SECONDS[feature.window]
+        return cls(
+            state_id=feature.state_id,
+            subject=feature.subject,
+            distinct_of=feature.distinct_of if feature.is_distinct else None,
+            window_seconds=feature.window_seconds,
+            bucket_seconds=bucket,
+            buckets=feature.window_seconds // bucket,
+            key_role=feature.key_role,
+        )
+
+
+def _distinct_value(event: WalletEvent, of: str) -> str | None:
+    if of in ("account", "sender"):
+        return event.account_id
+    if of == "device":
+        return event.device.id if event.device is not None else None
+    if of == "ip":
+        return event.ip_text if event.ip is not None else None
+    if of == "token":
+        return event.binding.token if event.binding is not None else None
+    if of == "counterparty":
+        cp = event.counterparty
+        return f"{cp.type}:{cp.id}" if cp is not None else None
+    raise ValueError(of)
+
+
+class MemoryFeatureStore:
+    """`FeatureStore` held in this process; see `checkpoint_rows` / `restore` for durability."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, StateSpec] = {}
+        self._by_subject: dict[str, tuple[Subject, list[StateSpec]]] = {}
+        self._features: dict[str, WindowFeature] = {}
+        self.entities: dict[str, dict[str, Window]] = {}
+        self.profiles: dict[str, AccountProfile] = {}
+        self.reports: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self.latest_ts = 0.0
+
+    # -- configuration ------------------------------------------------------
+
+    def maintain(self, features: Iterable[WindowFeature]) -> None:
+        for feature in features:
+            self._features[feature.name] = feature
+            if feature.state_id in self._specs:
+                continue
+            spec = StateSpec.of(feature)
+            self._specs[spec.state_id] = spec
+            self._by_subject.setdefault(spec.subject.name, (spec.subject, []))[1].append(spec)
+
+    @property
+    def maintained(self) -> list[str]:
+        return sorted(self._features)
+
+    # -- reading ------------------------------------------------------------
+
+    def read(
+        self, event: WalletEvent, keys: EventKeys, wanted: Sequence[WindowFeature]
+    ) -> FeatureSnapshot:
+        ts = event.ts
+        values: dict[str, int | Decimal] = {}
+        entities = self.entities
+        specs = self._specs
+        for feature in wanted:
+            key = keys.for_entity(feature.entity, receiver_subject=feature.subject.receiver)
+            state = entities.get(key) if key is not None else None
+            window = state.get(feature.state_id) if state is not None else None
+            spec = specs[feature.state_id]
+            if window is None:
+                value: int | Decimal = 0 if feature.value_type == "int" else from_units(0)
+            elif isinstance(window, DistinctWindow):
+                value = window.get(ts, spec.window_seconds)
+            else:
+                count, total = window.get(ts, spec.bucket_seconds, spec.buckets)
+                value = count if feature.measure == "count" else from_units(total)
+            values[feature.name] = value
+        profile = self.profiles.get(event.account_id) or AccountProfile()
+        receiver_profile = self.profiles.get(keys.receiver[2:]) if keys.receiver else None
+        reports = self.reports
+        return FeatureSnapshot(
+            values,
+            profile,
+            receiver_profile,
+            reports.get(keys.counterparty, 0) if keys.counterparty else 0,
+            reports.get(keys.device, 0) if keys.device else 0,
+        )
+
+    # -- updating -----------------------------------------------------------
+
+    def update(self, event: WalletEvent, keys: EventKeys, *, learn: bool, where: Located) -> None:
+        ts = event.ts
+        if ts > self.latest_ts:
+            self.latest_ts = ts
+        entities = self.entities
+        dirty = self._dirty
+        for subject, specs in self._by_subject.values():
+            if not subject.matches(event):
+                continue
+            for spec in specs:
+                key = self._update_key(keys, spec.key_role)
+                if key is None:
+                    continue
+                state = entities.get(key)
+                if state is None:
+                    state = entities[key] = {}
+                window = state.get(spec.state_id)
+                if spec.distinct_of is None:
+                    if not isinstance(window, CountSumWindow):
+                        window = state[spec.state_id] = CountSumWindow()
+                    window.update(ts, keys.units, spec.bucket_seconds, spec.buckets)
+                else:
+                    value = _distinct_value(event, spec.distinct_of)
+                    if value is None:
+                        continue
+                    if not isinstance(window, DistinctWindow):
+                        window = state[spec.state_id] = DistinctWindow()
+                    window.update(ts, value, spec.window_seconds)
+                dirty.add(key)
+        profile = self._profile(event.account_id)
+        profile.record_fact(event)
+        if learn:
+            profile.learn(event, where.country, where.lat, where.lon)
+            if keys.receiver is not None and event.amount is not None:
+                self._profile(keys.receiver[2:]).note_money_in(ts, keys.units)
+                dirty.add("p:" + keys.receiver[2:])
+        dirty.add("p:" + event.account_id)
+
+    def learn_later(self, event: WalletEvent, where: Located) -> None:
+        self._profile(event.account_id).learn(event, where.country, where.lat, where.lon)
+        self._dirty.add("p:" + event.account_id)
+
+    def report_fraud(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.reports[key] = self.reports.get(key, 0) + 1
+            self._dirty.add("r:" + key)
+
+    def _profile(self, account_id: str) -> AccountProfile:
+        profile = self.profiles.get(account_id)
+        if profile is None:
+            profile = self.profiles[account_id] = AccountProfile()
+        return profile
+
+    @staticmethod
+    def _update_key(keys: EventKeys, role: str) -> str | None:
+        if role == "account":
+            return keys.account
+        if role == "receiver":
+            return keys.receiver
+        return getattr(keys, role)  # type: ignore[no-any-return]
+
+    # -- memory and durability ----------------------------------------------
+
+    def sweep(self) -> int:
+        """Drop windows with nothing left inside them as of the newest event; returns how many
+        entities were removed entirely."""
+        now = self.latest_ts
+        removed = 0
+        specs = self._specs
+        for key in list(self.entities):
+            state = self.entities[key]
+            for state_id in list(state):
+                window = state[state_id]
+                spec = specs.get(state_id)
+                if spec is None:
+                    continue
+                if isinstance(window, DistinctWindow):
+                    empty = window.get(now, spec.window_seconds) == 0
+                else:
+                    empty = window.get(now, spec.bucket_seconds, spec.buckets)[0] == 0
+                if empty:
+                    del state[state_id]
+            if not state:
+                del self.entities[key]
+                self._dirty.add(key)
+                removed += 1
+        return removed
+
+    def checkpoint_rows(self) -> Iterator[tuple[str, bytes | None]]:
+        """`(key, blob)` for everything changed since the last call; `None` means deleted."""
+        dirty, self._dirty = self._dirty, set()
+        for key in dirty:
+            yield key, self._encode(key)
+
+    def restore(self, rows: Iterable[tuple[str, bytes]]) -> None:
+        """Load state written by `checkpoint_rows` (replacing what is held for those keys)."""
+        for key, blob in rows:
+            self._decode(key, blob)
+        self._dirty.clear()
+
+    def _encode(self, key: str) -> bytes | None:
+        if key.startswith("p:"):
+            profile = self.profiles.get(key[2:])
+            return None if profile is None else b"P" + _encoder.encode(profile)
+        if key.startswith("r:"):
+            count = self.reports.get(key[2:])
+            return None if count is None else b"R" + _encoder.encode(count)
+        state = self.entities.get(key)
+        if state is None:
+            return None
+        payload = {
+            sid: (w.data.tobytes() if isinstance(w, CountSumWindow) else w.seen)
+            for sid, w in state.items()
+        }
+        return b"W" + _encoder.encode(payload)
+
+    def _decode(self, key: str, blob: bytes) -> None:
+        kind, body = blob[:1], blob[1:]
+        if kind == b"P":
+            self.profiles[key[2:]] = msgspec.msgpack.decode(body, type=AccountProfile)
+        elif kind == b"R":
+            self.reports[key[2:]] = msgspec.msgpack.decode(body, type=int)
+        else:
+            from array import array
+
+            raw = msgspec.msgpack.decode(body, type=dict[str, bytes | dict[str, float]])
+            state: dict[str, Window] = {}
+            for sid, value in raw.items():
+                if isinstance(value, bytes):
+                    data: array[int] = array("q")
+                    data.frombytes(value)
+                    state[sid] = CountSumWindow(data)
+                else:
+                    state[sid] = DistinctWindow(value)
+            self.entities[key] = state
+
+
+_encoder = msgspec.msgpack.Encoder()

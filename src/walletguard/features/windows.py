@@ -1,0 +1,118 @@
+"""Sliding event-time windows, River-style: `update()` then `get()`.
+
+Both kinds are bounded: buckets and values older than the window are dropped as
+newer events arrive, so memory follows activity in the window, not history.
+Events may arrive slightly out of order; a read at time `t` counts what was
+recorded with times up to and including `t`'s bucket.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+
+class CountSumWindow:
+    """Count and sum (in integer units) over a window of fixed-width buckets.
+
+    Stored as a flat `array('q')` of `(bucket, count, sum)` triples in ascending
+    bucket order: 24 bytes a bucket.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: array[int] | None = None) -> None:
+        self.data: array[int] = data if data is not None else array("q")
+
+    def update(self, ts: float, units: int, bucket_seconds: int, buckets: int) -> None:
+        """Record one event of `units` at time `ts`, dropping buckets that left the window."""
+        idx = int(ts // bucket_seconds)
+        d = self.data
+        n = len(d)
+        if n and d[n - 3] == idx:
+            d[n - 2] += 1
+            d[n - 1] += units
+        elif not n or d[n - 3] < idx:
+            d.extend((idx, 1, units))
+        else:
+            self._insert_out_of_order(idx, units)
+        horizon = d[len(d) - 3] - buckets
+        drop = 0
+        while drop < len(d) and d[drop] <= horizon:
+            drop += 3
+        if drop:
+            del d[:drop]
+
+    def _insert_out_of_order(self, idx: int, units: int) -> None:
+        d = self.data
+        for i in range(0, len(d), 3):
+            if d[i] == idx:
+                d[i + 1] += 1
+                d[i + 2] += units
+                return
+            if d[i] > idx:
+                d[i:i] = array("q", (idx, 1, units))
+                return
+
+    def get(self, ts: float, bucket_seconds: int, buckets: int) -> tuple[int, int]:
+        """`(count, sum)` of events in the `buckets` buckets ending with the one holding `ts`."""
+        idx = int(ts // bucket_seconds)
+        low = idx - buckets
+        d = self.data
+        count = total = 0
+        i = len(d) - 3
+        while i >= 0 and d[i] > low:
+            if d[i] <= idx:
+                count += d[i + 1]
+                total += d[i + 2]
+            i -= 3
+        return count, total
+
+    def is_empty(self) -> bool:
+        return not self.data
+
+
+class DistinctWindow:
+    """How many distinct values were seen within the window.
+
+    Keeps each value with the last time it was seen, oldest first; values older
+    than the window are dropped on update.
+    """
+
+    __slots__ = ("seen",)
+
+    def __init__(self, seen: dict[str, float] | None = None) -> None:
+        self.seen: dict[str, float] = seen if seen is not None else {}
+
+    def update(self, ts: float, value: str, window_seconds: int) -> None:
+        seen = self.seen
+        if value in seen:
+            del seen[value]
+        seen[value] = ts
+        horizon = ts - window_seconds
+        stale = []
+        for key, last in seen.items():
+            if last > horizon:
+                break
+            stale.append(key)
+        for key in stale:
+            del seen[key]
+
+    def get(self, ts: float, window_seconds: int) -> int:
+        """Distinct values last seen in `(ts - window, ts]`."""
+        horizon = ts - window_seconds
+        seen = self.seen
+        count = len(seen)
+        for last in seen.values():
+            if last > horizon:
+                break
+            count -= 1
+        if count and ts < next(reversed(seen.values())):
+            count = sum(1 for last in seen.values() if horizon < last <= ts)
+        return count
+
+    def contains(self, value: str, ts: float, window_seconds: int) -> bool:
+        last = self.seen.get(value)
+        return last is not None and ts - window_seconds < last <= ts
+
+    def is_empty(self) -> bool:
+        return not self.seen

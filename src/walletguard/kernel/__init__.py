@@ -1,0 +1,1 @@
+"""Shared building blocks with no I/O: money, time, errors, canonical encoding."""

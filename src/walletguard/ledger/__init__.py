@@ -1,0 +1,1 @@
+"""The wallet ledger view risk needs: double-entry postings, balances, holds, top-ups."""

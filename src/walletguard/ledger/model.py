@@ -1,0 +1,154 @@
+"""Ledger values.
+
+Invariants (checked here, and again by the database):
+- every transaction's postings sum to zero per currency;
+- a wallet's available balance (posted − held − pending outflows) never goes below
+  zero unless the account may overdraw;
+- a hold is resolved (posted or voided) at most once.
+Amounts are integer units of 1/10,000 (see `kernel.money`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from walletguard.kernel.errors import Refused
+
+
+def wallet_account(account_id: str) -> str:
+    """The ledger account code of a wallet."""
+    return "wallet:" + account_id
+
+
+class Platform:
+    """The platform's own ledger accounts."""
+
+    @staticmethod
+    def channel_clearing(channel: str) -> str:
+        return "platform:channel_clearing:" + channel
+
+    PAYOUT_CLEARING = "platform:payout_clearing"
+    MERCHANT_SETTLEMENT = "platform:merchant_settlement"
+    FEES = "platform:fees"
+    SUSPENSE = "platform:suspense"
+
+
+def is_wallet(code: str) -> bool:
+    return code.startswith("wallet:")
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """One ledger account's balance in one currency, in units."""
+
+    account: str
+    currency: str
+    posted: int = 0
+    pending_in: int = 0
+    pending_out: int = 0
+    held: int = 0
+    overdraft_allowed: bool = False
+
+    @property
+    def available(self) -> int:
+        return self.posted - self.held - self.pending_out
+
+    def with_posting(self, amount: int) -> Balance:
+        return replace(self, posted=self.posted + amount)
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: str
+    currency: str
+    amount: int
+    """Signed units: positive credits the account, negative debits it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A balanced set of postings with a caller-given id (idempotency key)."""
+
+    id: str
+    kind: str
+    postings: tuple[Posting, ...]
+    at: datetime
+    event_id: str | None = None
+    memo: str = ""
+
+    def check_balanced(self) -> None:
+        """Raises `Refused` unless the postings sum to zero in every currency."""
+        totals: dict[str, int] = defaultdict(int)
+        for posting in self.postings:
+            totals[posting.currency] += posting.amount
+        unbalanced = {c: t for c, t in totals.items() if t}
+        if unbalanced or len(self.postings) < 2:
+            raise Refused(
+                f"transaction {self.id} does not balance: "
+                f"{unbalanced or 'fewer than two postings'}",
+                reason_code="LEDGER_UNBALANCED",
+            )
+
+
+class HoldStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+class ExpiryAction(StrEnum):
+    """What happens to a hold nobody resolved by its expiry: decided when it is placed."""
+
+    VOID = "void"
+    ESCALATE = "escalate"
+    KEEP = "keep"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Money set aside from a wallet's available balance until someone decides."""
+
+    id: str
+    account: str
+    currency: str
+    amount: int
+    purpose: str
+    """What the money is held for, e.g. `withdrawal` — the movement it will become."""
+    destination: str
+    """The ledger account that receives the money if the hold is posted."""
+    created_at: datetime
+    expires_at: datetime | None
+    on_expiry: ExpiryAction
+    status: HoldStatus = HoldStatus.PENDING
+    decision_event_id: str | None = None
+    case_id: str | None = None
+    resolved_at: datetime | None = None
+    posted_amount: int = 0
+    resolution: str = ""
+
+
+class TopupStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    SUSPECTED_FAKE = "suspected_fake"
+
+
+@dataclass(frozen=True, slots=True)
+class Topup:
+    """A top-up the user says happened, waiting for its channel's confirmation."""
+
+    channel: str
+    channel_ref: str
+    account_id: str
+    currency: str
+    amount: int
+    merchant_no: str | None
+    requested_at: datetime
+    request_event_id: str
+    status: TopupStatus = TopupStatus.PENDING
+    confirmed_at: datetime | None = None
+    confirm_event_id: str | None = None
+    problem: str = ""

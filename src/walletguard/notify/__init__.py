@@ -1,0 +1,1 @@
+"""Telling users what happened: the notification outbox."""

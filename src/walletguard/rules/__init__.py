@@ -1,0 +1,1 @@
+"""The rule language, rulesets and the default ruleset."""

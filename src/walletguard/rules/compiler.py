@@ -1,0 +1,438 @@
+"""Compile rule conditions, once, into plain Python callables.
+
+The text is parsed by a real (LALR) parser, every name is checked against the
+catalogue and every operator against the types of its operands, and the result
+is a tree of small closures: nothing is evaluated from a string at decision time
+and nothing outside the catalogue can be reached.
+
+Missing values: any name may read as None (a new account has no usual amount).
+Arithmetic with None gives None, a comparison with None is false, and `not`
+of None is false too, so a rule never fires on something it could not see.
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from walletguard.kernel.errors import ConfigurationError
+from walletguard.rules.types import Catalogue, NameSpec, ValueType
+
+Fn = Callable[[Any], Any]
+
+
+class RuleError(ConfigurationError):
+    """A condition that does not parse or type-check; says where (rule id, line, column)."""
+
+    def __init__(
+        self, where: str, message: str, line: int | None = None, column: int | None = None
+    ):
+        position = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(f"{where}{position}: {message}")
+        self.where = where
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    fn: Fn
+    type: ValueType
+    literal: str | None = None
+    """Source text of a numeric literal, so it can become a Decimal next to money."""
+    const: Any = None
+    is_const: bool = False
+
+
+@dataclass(slots=True)
+class Compiled:
+    """A compiled condition: call `fn(context)` for a bool; `names` are what it reads."""
+
+    fn: Fn
+    names: list[NameSpec] = field(default_factory=list)
+
+
+@cache
+def _parser() -> Lark:
+    grammar = resources.files("walletguard.rules").joinpath("grammar.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def compile_condition(text: str, catalogue: Catalogue, *, where: str) -> Compiled:
+    """Parse, check and compile a boolean condition. Raises `RuleError` naming `where`."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise RuleError(where, _syntax_message(exc, text), exc.line, exc.column) from None
+    compiler = _Compiler(catalogue, where)
+    node = compiler.build(tree)
+    if node.type is not ValueType.BOOL:
+        raise RuleError(where, f"a condition must be true or false, this is a {node.type.value}")
+    return Compiled(node.fn, list(compiler.names.values()))
+
+
+def _syntax_message(exc: UnexpectedInput, text: str) -> str:
+    if isinstance(exc, UnexpectedEOF):
+        return "the condition ends too early"
+    if isinstance(exc, UnexpectedCharacters):
+        position: int = exc.pos_in_stream or 0
+        return f"unexpected character {text[position]!r}"
+    if isinstance(exc, UnexpectedToken):
+        return f"unexpected {exc.token!s:.30}"
+    return str(exc)
+
+
+def _pos(tree: Tree[Token] | Token) -> tuple[int | None, int | None]:
+    if isinstance(tree, Token):
+        return tree.line, tree.column
+    meta = tree.meta
+    return (meta.line, meta.column) if not meta.empty else (None, None)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _const(value: Any, kind: ValueType, literal: str | None = None) -> Node:
+    return Node(lambda c: value, kind, literal=literal, const=value, is_const=True)
+
+
+class _Compiler:
+    def __init__(self, catalogue: Catalogue, where: str) -> None:
+        self.catalogue = catalogue
+        self.where = where
+        self.names: dict[str, NameSpec] = {}
+
+    def fail(self, at: Tree[Token] | Token, message: str) -> RuleError:
+        line, column = _pos(at)
+        return RuleError(self.where, message, line, column)
+
+    def build(self, tree: Tree[Token] | Token) -> Node:
+        if isinstance(tree, Token):
+            raise self.fail(tree, f"unexpected {tree.value!r}")
+        handler = getattr(self, "_" + str(tree.data), None)
+        if handler is None:
+            raise self.fail(tree, f"unsupported construct {tree.data}")
+        node: Node = handler(tree)
+        return node
+
+    # -- atoms ---------------------------------------------------------------
+
+    def _number(self, tree: Tree[Token]) -> Node:
+        text = str(tree.children[0])
+        if "." in text:
+            return _const(float(text), ValueType.NUMBER, text)
+        return _const(int(text), ValueType.INT, text)
+
+    def _neg_number(self, tree: Tree[Token]) -> Node:
+        text = "-" + str(tree.children[0])
+        if "." in text:
+            return _const(float(text), ValueType.NUMBER, text)
+        return _const(int(text), ValueType.INT, text)
+
+    def _string(self, tree: Tree[Token]) -> Node:
+        return _const(str(tree.children[0])[1:-1], ValueType.STRING)
+
+    def _true(self, tree: Tree[Token]) -> Node:
+        return _const(True, ValueType.BOOL)
+
+    def _false(self, tree: Tree[Token]) -> Node:
+        return _const(False, ValueType.BOOL)
+
+    def _name(self, tree: Tree[Token]) -> Node:
+        token = tree.children[0]
+        name = str(token)
+        spec = self.catalogue.resolve(name)
+        if spec is None:
+            raise self.fail(token, self.catalogue.why_unknown(name))
+        self.names[name] = spec
+        return Node(spec.getter, spec.type)
+
+    # -- arithmetic -----------------------------------------------------------
+
+    def _neg(self, tree: Tree[Token]) -> Node:
+        inner = self.build(tree.children[0])
+        if not (inner.type.numeric or inner.type is ValueType.MONEY):
+            raise self.fail(tree, f"cannot negate a {inner.type.value}")
+        f = inner.fn
+        return Node(lambda c: None if (v := f(c)) is None else -v, inner.type)
+
+    def _arith(self, tree: Tree[Token]) -> Node:
+        children = tree.children
+        left = self.build(children[0])
+        for i in range(1, len(children), 2):
+            op = str(children[i])
+            right = self.build(children[i + 1])
+            left = self._combine(tree, op, left, right)
+        return left
+
+    def _combine(self, at: Tree[Token], op: str, left: Node, right: Node) -> Node:
+        lt, rt = left.type, right.type
+        if lt.numeric and rt.numeric:
+            kind = ValueType.INT if (lt is rt is ValueType.INT and op != "/") else ValueType.NUMBER
+            return self._arith_node(op, left, right, kind)
+        if ValueType.MONEY in (lt, rt):
+            return self._money_arith(at, op, left, right)
+        raise self.fail(at, f"cannot use {op} between {lt.value} and {rt.value}")
+
+    def _money_arith(self, at: Tree[Token], op: str, left: Node, right: Node) -> Node:
+        lt, rt = left.type, right.type
+        if lt is rt is ValueType.MONEY:
+            if op in "+-":
+                return self._arith_node(op, left, right, ValueType.MONEY)
+            if op == "/":
+                return self._ratio(left, right)
+            raise self.fail(at, "cannot multiply money by money")
+        money, other = (left, right) if lt is ValueType.MONEY else (right, left)
+        if other.type is ValueType.INT or (other.is_const and other.type.numeric):
+            if op in "+-":
+                raise self.fail(
+                    at, f"cannot {'add' if op == '+' else 'subtract'} a plain number and money"
+                )
+            if op == "/" and money is right:
+                raise self.fail(at, "cannot divide a number by money")
+            if other.is_const and other.literal is not None:
+                other = _const(Decimal(other.literal), ValueType.MONEY)
+            if money is left:
+                return self._arith_node(op, left, other, ValueType.MONEY)
+            return self._arith_node(op, other, right, ValueType.MONEY)
+        raise self.fail(
+            at,
+            f"cannot combine money with a {other.type.value} value (only with whole numbers or "
+            "literal numbers, so amounts stay exact)",
+        )
+
+    @staticmethod
+    def _ratio(left: Node, right: Node) -> Node:
+        lf, rf = left.fn, right.fn
+
+        def ratio(c: Any) -> float | None:
+            a = lf(c)
+            b = rf(c)
+            if a is None or b is None or not b:
+                return None
+            return float(a / b)
+
+        return Node(ratio, ValueType.NUMBER)
+
+    @staticmethod
+    def _arith_node(op: str, left: Node, right: Node, kind: ValueType) -> Node:
+        lf, rf = left.fn, right.fn
+        if op == "+":
+            return Node(
+                lambda c: None if (a := lf(c)) is None or (b := rf(c)) is None else a + b, kind
+            )
+        if op == "-":
+            return Node(
+                lambda c: None if (a := lf(c)) is None or (b := rf(c)) is None else a - b, kind
+            )
+        if op == "*":
+            return Node(
+                lambda c: None if (a := lf(c)) is None or (b := rf(c)) is None else a * b, kind
+            )
+
+        def divide(c: Any) -> Any:
+            a = lf(c)
+            b = rf(c)
+            if a is None or b is None or not b:
+                return None
+            return a / b
+
+        return Node(divide, kind)
+
+    # -- comparisons and logic -----------------------------------------------
+
+    def _compare(self, tree: Tree[Token]) -> Node:
+        left = self.build(tree.children[0])
+        op = str(tree.children[1])
+        right = self.build(tree.children[2])
+        left, right = self._align(tree, op, left, right)
+        cmp = _COMPARE[op]
+        lf, rf = left.fn, right.fn
+        if right.is_const:
+            k = right.const
+            return Node(lambda c: (a := lf(c)) is not None and cmp(a, k), ValueType.BOOL)
+        return Node(
+            lambda c: (a := lf(c)) is not None and (b := rf(c)) is not None and cmp(a, b),
+            ValueType.BOOL,
+        )
+
+    def _align(self, at: Tree[Token], op: str, left: Node, right: Node) -> tuple[Node, Node]:
+        lt, rt = left.type, right.type
+        if lt.numeric and rt.numeric:
+            return left, right
+        if ValueType.MONEY in (lt, rt):
+            if lt is rt:
+                return left, right
+            money_left = lt is ValueType.MONEY
+            other = right if money_left else left
+            if other.is_const and other.literal is not None:
+                converted = _const(Decimal(other.literal), ValueType.MONEY)
+                return (left, converted) if money_left else (converted, right)
+            if other.type is ValueType.INT:
+                return left, right
+            raise self.fail(at, f"cannot compare money with a {other.type.value} value")
+        if lt is rt and (lt is ValueType.STRING or lt is ValueType.BOOL):
+            if op not in ("==", "!="):
+                raise self.fail(at, f"{lt.value} values can only be compared with == or !=")
+            return left, right
+        raise self.fail(at, f"cannot compare {lt.value} with {rt.value}")
+
+    def _in_(self, tree: Tree[Token], negate: bool = False) -> Node:
+        left = self.build(tree.children[0])
+        listing = tree.children[1]
+        assert isinstance(listing, Tree)
+        items = [self.build(child) for child in listing.children]
+        values = []
+        for item in items:
+            if left.type is ValueType.MONEY and item.literal is not None:
+                values.append(Decimal(item.literal))
+            elif item.type is left.type or (item.type.numeric and left.type.numeric):
+                values.append(item.const)
+            else:
+                raise self.fail(
+                    tree, f"list item of type {item.type.value} next to a {left.type.value}"
+                )
+        members = frozenset(values)
+        lf = left.fn
+        if negate:
+            return Node(lambda c: (a := lf(c)) is not None and a not in members, ValueType.BOOL)
+        return Node(lambda c: (a := lf(c)) is not None and a in members, ValueType.BOOL)
+
+    def _not_in(self, tree: Tree[Token]) -> Node:
+        return self._in_(tree, negate=True)
+
+    def _bool_operands(self, tree: Tree[Token]) -> list[Fn]:
+        fns = []
+        for child in tree.children:
+            node = self.build(child)
+            if node.type is not ValueType.BOOL:
+                raise self.fail(
+                    child if isinstance(child, Tree) else tree,
+                    f"expected true/false, got a {node.type.value}",
+                )
+            fns.append(node.fn)
+        return fns
+
+    def _and_(self, tree: Tree[Token]) -> Node:
+        fns = self._bool_operands(tree)
+        if len(fns) == 2:
+            a, b = fns
+            return Node(lambda c: bool(a(c)) and bool(b(c)), ValueType.BOOL)
+        return Node(lambda c: all(f(c) for f in fns), ValueType.BOOL)
+
+    def _or_(self, tree: Tree[Token]) -> Node:
+        fns = self._bool_operands(tree)
+        if len(fns) == 2:
+            a, b = fns
+            return Node(lambda c: bool(a(c)) or bool(b(c)), ValueType.BOOL)
+        return Node(lambda c: any(f(c) for f in fns), ValueType.BOOL)
+
+    def _not_(self, tree: Tree[Token]) -> Node:
+        (f,) = self._bool_operands(tree)
+        return Node(lambda c: (v := f(c)) is not None and not v, ValueType.BOOL)
+
+    # -- functions -------------------------------------------------------------
+
+    def _call(self, tree: Tree[Token]) -> Node:
+        name = str(tree.children[0])
+        args = [self.build(child) for child in tree.children[1:] if child is not None]
+        builder = _FUNCTIONS.get(name)
+        if builder is None:
+            close = difflib.get_close_matches(name, _FUNCTIONS, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise self.fail(
+                tree, f"unknown function {name!r}{hint} (known: {', '.join(sorted(_FUNCTIONS))})"
+            )
+        try:
+            return builder(args)
+        except TypeError as exc:
+            raise self.fail(tree, f"{name}(): {exc}") from None
+
+
+def _same_numeric(args: list[Node]) -> ValueType:
+    if len(args) < 2:
+        raise TypeError("needs at least two arguments")
+    kinds = {a.type for a in args}
+    if kinds <= {ValueType.INT}:
+        return ValueType.INT
+    if kinds <= {ValueType.INT, ValueType.NUMBER}:
+        return ValueType.NUMBER
+    if kinds == {ValueType.MONEY}:
+        return ValueType.MONEY
+    raise TypeError(
+        f"arguments must all be numbers or all be money, got {sorted(k.value for k in kinds)}"
+    )
+
+
+def _extreme(pick: Callable[[list[Any]], Any]) -> Callable[[list[Node]], Node]:
+    def build(args: list[Node]) -> Node:
+        kind = _same_numeric(args)
+        fns = [a.fn for a in args]
+
+        def run(c: Any) -> Any:
+            values = [f(c) for f in fns]
+            return None if any(v is None for v in values) else pick(values)
+
+        return Node(run, kind)
+
+    return build
+
+
+def _fn_abs(args: list[Node]) -> Node:
+    if len(args) != 1 or not (args[0].type.numeric or args[0].type is ValueType.MONEY):
+        raise TypeError("takes one number or amount")
+    f = args[0].fn
+    return Node(lambda c: None if (v := f(c)) is None else abs(v), args[0].type)
+
+
+def _fn_coalesce(args: list[Node]) -> Node:
+    if len(args) != 2:
+        raise TypeError("takes a value and the value to use when it is missing")
+    value, default = args
+    if default.type is not value.type:
+        if value.type is ValueType.MONEY and default.literal is not None:
+            default = _const(Decimal(default.literal), ValueType.MONEY)
+        elif not (value.type.numeric and default.type.numeric):
+            raise TypeError(f"default of type {default.type.value} for a {value.type.value}")
+    vf, df = value.fn, default.fn
+    return Node(lambda c: df(c) if (v := vf(c)) is None else v, value.type)
+
+
+def _fn_present(args: list[Node]) -> Node:
+    if len(args) != 1:
+        raise TypeError("takes one value")
+    f = args[0].fn
+    return Node(lambda c: f(c) is not None, ValueType.BOOL)
+
+
+def _fn_missing(args: list[Node]) -> Node:
+    if len(args) != 1:
+        raise TypeError("takes one value")
+    f = args[0].fn
+    return Node(lambda c: f(c) is None, ValueType.BOOL)
+
+
+_FUNCTIONS: dict[str, Callable[[list[Node]], Node]] = {
+    "min": _extreme(min),
+    "max": _extreme(max),
+    "abs": _fn_abs,
+    "coalesce": _fn_coalesce,
+    "present": _fn_present,
+    "missing": _fn_missing,
+}

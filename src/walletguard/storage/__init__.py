@@ -1,0 +1,1 @@
+"""Adapters to SQL (SQLite embedded, PostgreSQL in production) behind the domain ports."""

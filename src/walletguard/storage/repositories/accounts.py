@@ -1,0 +1,153 @@
+"""Account security states, their transitions, and step-up challenges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from walletguard.accounts.challenges import Challenge, ChallengeStatus
+from walletguard.accounts.model import AccountSecurity, AccountState, StateChange
+from walletguard.storage import tables as t
+from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+
+
+def _account(row: Any) -> AccountSecurity:
+    return AccountSecurity(
+        account_id=row.account_id,
+        state=AccountState(row.state),
+        reason=row.reason,
+        actor=row.actor,
+        changed_at=row.changed_at,
+        locked_until=row.locked_until,
+        created_at=row.created_at,
+        tier=row.tier,
+        language=row.language,
+    )
+
+
+class SqlAccountRepository(SqlRepository):
+    cache_name = "accounts"
+
+    def get(self, account_id: str) -> AccountSecurity | None:
+        def load() -> AccountSecurity | None:
+            stmt = select(t.accounts).where(t.accounts.c.account_id == account_id)
+            if self.uow.lock_rows:
+                stmt = stmt.with_for_update()
+            row = self.uow.conn.execute(stmt).first()
+            return None if row is None else _account(row)
+
+        return cached_lookup(self.cached, account_id, load)
+
+    def prefetch(self, account_ids: Iterable[str]) -> None:
+        cached = self.cached
+        wanted = [i for i in dict.fromkeys(account_ids) if i not in cached]
+        for batch in chunks(wanted):
+            for account_id in batch:
+                cached[account_id] = None
+            for row in self.uow.conn.execute(
+                select(t.accounts).where(t.accounts.c.account_id.in_(batch))
+            ):
+                cached[row.account_id] = _account(row)
+
+    def save(self, account: AccountSecurity, change: StateChange | None = None) -> None:
+        staging = self.uow.staging
+        staging.upsert(
+            t.accounts,
+            (account.account_id,),
+            {
+                "account_id": account.account_id,
+                "state": account.state.value,
+                "reason": account.reason,
+                "actor": account.actor,
+                "changed_at": account.changed_at,
+                "locked_until": account.locked_until,
+                "created_at": account.created_at,
+                "tier": account.tier,
+                "language": account.language,
+            },
+        )
+        staging.remember(self.cached, account.account_id, account)
+        if change is not None:
+            staging.insert(
+                t.account_state_changes,
+                {
+                    "account_id": change.account_id,
+                    "from_state": change.from_state.value,
+                    "to_state": change.to_state.value,
+                    "reason": change.reason,
+                    "actor": change.actor,
+                    "at": change.at,
+                    "event_id": change.event_id,
+                },
+            )
+
+    def history(self, account_id: str, limit: int = 50) -> list[StateChange]:
+        """The account's most recent transitions, newest first."""
+        c = t.account_state_changes.c
+        rows = self.uow.conn.execute(
+            select(t.account_state_changes)
+            .where(c.account_id == account_id)
+            .order_by(c.id.desc())
+            .limit(limit)
+        )
+        return [
+            StateChange(
+                r.account_id,
+                AccountState(r.from_state),
+                AccountState(r.to_state),
+                r.reason,
+                r.actor,
+                r.at,
+                r.event_id,
+            )
+            for r in rows
+        ]
+
+
+class SqlChallengeRepository(SqlRepository):
+    cache_name = "challenges"
+
+    def get(self, challenge_id: str) -> Challenge | None:
+        return cached_lookup(self.cached, challenge_id, lambda: self._load(challenge_id))
+
+    def _load(self, challenge_id: str) -> Challenge | None:
+        stmt = select(t.challenges).where(t.challenges.c.id == challenge_id)
+        if self.uow.lock_rows:
+            stmt = stmt.with_for_update()
+        row = self.uow.conn.execute(stmt).first()
+        challenge = None
+        if row is not None:
+            challenge = Challenge(
+                id=row.id,
+                account_id=row.account_id,
+                event_id=row.event_id,
+                method=row.method,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                attempts_left=row.attempts_left,
+                status=ChallengeStatus(row.status),
+                hold_id=row.hold_id,
+                resolved_at=row.resolved_at,
+            )
+        return challenge
+
+    def save(self, challenge: Challenge) -> None:
+        self.uow.staging.upsert(
+            t.challenges,
+            (challenge.id,),
+            {
+                "id": challenge.id,
+                "account_id": challenge.account_id,
+                "event_id": challenge.event_id,
+                "method": challenge.method,
+                "created_at": challenge.created_at,
+                "expires_at": challenge.expires_at,
+                "attempts_left": challenge.attempts_left,
+                "status": challenge.status.value,
+                "hold_id": challenge.hold_id,
+                "resolved_at": challenge.resolved_at,
+            },
+        )
+        self.uow.staging.remember(self.cached, challenge.id, challenge)

@@ -1,0 +1,218 @@
+"""Balances, transactions and postings, holds, top-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from walletguard.ledger.model import (
+    Balance,
+    ExpiryAction,
+    Hold,
+    HoldStatus,
+    Posting,
+    Topup,
+    TopupStatus,
+    Transaction,
+)
+from walletguard.storage import tables as t
+from walletguard.storage.repositories.base import SqlRepository, cached_lookup
+
+
+class SqlLedgerRepository(SqlRepository):
+    cache_name = "balances"
+
+    def balance(self, account: str, currency: str) -> Balance:
+        def load() -> Balance | None:
+            c = t.balances.c
+            stmt = select(t.balances).where(c.account == account, c.currency == currency)
+            if self.uow.lock_rows:
+                stmt = stmt.with_for_update()
+            row = self.uow.conn.execute(stmt).first()
+            return (
+                None
+                if row is None
+                else Balance(
+                    row.account,
+                    row.currency,
+                    row.posted,
+                    row.pending_in,
+                    row.pending_out,
+                    row.held,
+                    row.overdraft_allowed,
+                )
+            )
+
+        found = cached_lookup(self.cached, (account, currency), load)
+        return found if found is not None else Balance(account, currency)
+
+    def save_balance(self, balance: Balance) -> None:
+        key = (balance.account, balance.currency)
+        self.uow.staging.upsert(
+            t.balances,
+            key,
+            {
+                "account": balance.account,
+                "currency": balance.currency,
+                "posted": balance.posted,
+                "pending_in": balance.pending_in,
+                "pending_out": balance.pending_out,
+                "held": balance.held,
+                "overdraft_allowed": balance.overdraft_allowed,
+            },
+        )
+        self.uow.staging.remember(self.cached, key, balance)
+
+    def transaction(self, transaction_id: str) -> Transaction | None:
+        staged: Transaction | None = self.uow.cache.map("uow:transactions").get(transaction_id)
+        if staged is not None:
+            return staged
+        conn = self.uow.conn
+        row = conn.execute(
+            select(t.ledger_transactions).where(t.ledger_transactions.c.id == transaction_id)
+        ).first()
+        if row is None:
+            return None
+        postings = conn.execute(
+            select(t.postings)
+            .where(t.postings.c.transaction_id == transaction_id)
+            .order_by(t.postings.c.id)
+        )
+        return Transaction(
+            id=row.id,
+            kind=row.kind,
+            postings=tuple(Posting(p.account, p.currency, p.amount) for p in postings),
+            at=row.at,
+            event_id=row.event_id,
+            memo=row.memo,
+        )
+
+    def add_transaction(self, transaction: Transaction) -> None:
+        staging = self.uow.staging
+        staging.insert(
+            t.ledger_transactions,
+            {
+                "id": transaction.id,
+                "kind": transaction.kind,
+                "at": transaction.at,
+                "event_id": transaction.event_id,
+                "memo": transaction.memo,
+            },
+        )
+        for posting in transaction.postings:
+            staging.insert(
+                t.postings,
+                {
+                    "transaction_id": transaction.id,
+                    "account": posting.account,
+                    "currency": posting.currency,
+                    "amount": posting.amount,
+                    "at": transaction.at,
+                },
+            )
+        staging.remember(self.uow.cache.map("uow:transactions"), transaction.id, transaction)
+
+    def hold(self, hold_id: str) -> Hold | None:
+        def load() -> Hold | None:
+            stmt = select(t.holds).where(t.holds.c.id == hold_id)
+            if self.uow.lock_rows:
+                stmt = stmt.with_for_update()
+            row = self.uow.conn.execute(stmt).first()
+            return None if row is None else _hold(row)
+
+        return cached_lookup(self.uow.cache.map("holds"), hold_id, load)
+
+    def save_hold(self, hold: Hold) -> None:
+        self.uow.staging.upsert(
+            t.holds,
+            (hold.id,),
+            {
+                "id": hold.id,
+                "account": hold.account,
+                "currency": hold.currency,
+                "amount": hold.amount,
+                "purpose": hold.purpose,
+                "destination": hold.destination,
+                "created_at": hold.created_at,
+                "expires_at": hold.expires_at,
+                "on_expiry": hold.on_expiry.value,
+                "status": hold.status.value,
+                "decision_event_id": hold.decision_event_id,
+                "case_id": hold.case_id,
+                "resolved_at": hold.resolved_at,
+                "posted_amount": hold.posted_amount,
+                "resolution": hold.resolution,
+            },
+        )
+        self.uow.staging.remember(self.uow.cache.map("holds"), hold.id, hold)
+
+    def topup(self, channel: str, channel_ref: str) -> Topup | None:
+        def load() -> Topup | None:
+            c = t.topups.c
+            stmt = select(t.topups).where(c.channel == channel, c.channel_ref == channel_ref)
+            if self.uow.lock_rows:
+                stmt = stmt.with_for_update()
+            row = self.uow.conn.execute(stmt).first()
+            return None if row is None else _topup(row)
+
+        return cached_lookup(self.uow.cache.map("topups"), (channel, channel_ref), load)
+
+    def save_topup(self, topup: Topup) -> None:
+        key = (topup.channel, topup.channel_ref)
+        self.uow.staging.upsert(
+            t.topups,
+            key,
+            {
+                "channel": topup.channel,
+                "channel_ref": topup.channel_ref,
+                "account_id": topup.account_id,
+                "currency": topup.currency,
+                "amount": topup.amount,
+                "merchant_no": topup.merchant_no,
+                "requested_at": topup.requested_at,
+                "request_event_id": topup.request_event_id,
+                "status": topup.status.value,
+                "confirmed_at": topup.confirmed_at,
+                "confirm_event_id": topup.confirm_event_id,
+                "problem": topup.problem,
+            },
+        )
+        self.uow.staging.remember(self.uow.cache.map("topups"), key, topup)
+
+
+def _hold(row: Any) -> Hold:
+    return Hold(
+        id=row.id,
+        account=row.account,
+        currency=row.currency,
+        amount=row.amount,
+        purpose=row.purpose,
+        destination=row.destination,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        on_expiry=ExpiryAction(row.on_expiry),
+        status=HoldStatus(row.status),
+        decision_event_id=row.decision_event_id,
+        case_id=row.case_id,
+        resolved_at=row.resolved_at,
+        posted_amount=row.posted_amount,
+        resolution=row.resolution,
+    )
+
+
+def _topup(row: Any) -> Topup:
+    return Topup(
+        channel=row.channel,
+        channel_ref=row.channel_ref,
+        account_id=row.account_id,
+        currency=row.currency,
+        amount=row.amount,
+        merchant_no=row.merchant_no,
+        requested_at=row.requested_at,
+        request_event_id=row.request_event_id,
+        status=TopupStatus(row.status),
+        confirmed_at=row.confirmed_at,
+        confirm_event_id=row.confirm_event_id,
+        problem=row.problem,
+    )

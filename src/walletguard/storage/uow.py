@@ -1,0 +1,121 @@
+"""The SQL unit of work: repositories over one connection, changes staged until commit.
+
+Two ways to run it:
+- *exclusive* (replay, back-tests, the demo): this process is the only writer, so the
+  repositories' identity maps are kept across units of work as a read cache;
+- *shared* (the HTTP service, several workers): caches live for one unit of work and rows
+  that will change are read with `FOR UPDATE` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+
+from walletguard.events.model import WalletEvent
+from walletguard.storage.database import Database
+from walletguard.storage.staging import Staging
+
+
+class StateCache:
+    """Identity maps of the repositories. `None` as a value means "known not to exist"."""
+
+    def __init__(self) -> None:
+        self.maps: dict[str, dict[Any, Any]] = {}
+
+    def map(self, name: str) -> dict[Any, Any]:
+        found = self.maps.get(name)
+        if found is None:
+            found = self.maps[name] = {}
+        return found
+
+    def clear(self) -> None:
+        self.maps.clear()
+
+    def clear_transient(self) -> None:
+        """Forget maps that only serve one unit of work (names starting with `uow:`)."""
+        for name in [n for n in self.maps if n.startswith("uow:")]:
+            del self.maps[name]
+
+
+class SqlUnitOfWork:
+    """Implements `decisions.ports.UnitOfWork` (and more) over SQLAlchemy Core."""
+
+    def __init__(self, database: Database, cache: StateCache | None = None) -> None:
+        from walletguard.storage.repositories.accounts import (
+            SqlAccountRepository,
+            SqlChallengeRepository,
+        )
+        from walletguard.storage.repositories.audit import SqlAuditLog
+        from walletguard.storage.repositories.cases import SqlCaseRepository
+        from walletguard.storage.repositories.decisions import SqlDecisionRepository, SqlEventLog
+        from walletguard.storage.repositories.ledger import SqlLedgerRepository
+        from walletguard.storage.repositories.lists import SqlListRepository
+        from walletguard.storage.repositories.outbox import SqlOutbox
+
+        self.database = database
+        self.exclusive = cache is not None
+        self.cache = cache if cache is not None else StateCache()
+        self.staging = Staging()
+        self._conn: Connection | None = None
+        self.events = SqlEventLog(self)
+        self.decisions = SqlDecisionRepository(self)
+        self.accounts = SqlAccountRepository(self)
+        self.challenges = SqlChallengeRepository(self)
+        self.ledger = SqlLedgerRepository(self)
+        self.cases = SqlCaseRepository(self)
+        self.outbox = SqlOutbox(self)
+        self.audit = SqlAuditLog(self)
+        self.lists = SqlListRepository(self)
+
+    @property
+    def conn(self) -> Connection:
+        """The connection, in a write transaction begun on first use."""
+        if self._conn is None:
+            conn = self.database.engine.connect().execution_options(walletguard_write=True)
+            conn.begin()
+            self._conn = conn
+        return self._conn
+
+    @property
+    def lock_rows(self) -> bool:
+        """Whether reads of rows about to change should take row locks."""
+        return not self.exclusive and not self.database.is_sqlite
+
+    def prefetch(self, events: Iterable[WalletEvent]) -> None:
+        """Load, in a few queries, what deciding these events will look up one by one."""
+        batch = list(events)
+        self.decisions.prefetch(e.event_id for e in batch)
+        self.accounts.prefetch(e.account_id for e in batch)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.staging.savepoint():
+            yield
+
+    def flush(self) -> None:
+        self.staging.flush(self.conn)
+
+    def commit(self) -> None:
+        self.flush()
+        if self._conn is not None:
+            self._conn.commit()
+        if self.exclusive:
+            self.cache.clear_transient()
+        else:
+            self.cache.clear()
+
+    def rollback(self) -> None:
+        self.staging.discard()
+        if self._conn is not None:
+            self._conn.rollback()
+        # What the caches hold may not have reached the database.
+        self.cache.clear()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
