@@ -53,8 +53,13 @@ def schema_problems(document: Any) -> list[FieldProblem]:
     """Every way `document` breaks the contract schema, each with its JSON path."""
     problems = []
     for error in sorted(_schema_validator().iter_errors(document), key=lambda e: list(e.path)):
-        problems.append(FieldProblem(_json_path(error.absolute_path), error.message))
-    return problems
+        path = _json_path(error.absolute_path)
+        if error.validator == "required":
+            missing = [f for f in error.validator_value if f not in error.instance]
+            problems += [FieldProblem(f"{path}.{f}", "required field is missing") for f in missing]
+            continue
+        problems.append(FieldProblem(path, error.message))
+    return list(dict.fromkeys(problems))
 
 
 def _problem_from_msgspec(error: msgspec.ValidationError) -> FieldProblem:

@@ -87,6 +87,8 @@ def _syntax_message(exc: UnexpectedInput, text: str) -> str:
         position: int = exc.pos_in_stream or 0
         return f"unexpected character {text[position]!r}"
     if isinstance(exc, UnexpectedToken):
+        if exc.token.type == "$END":
+            return "the condition ends too early"
         return f"unexpected {exc.token!s:.30}"
     return str(exc)
 

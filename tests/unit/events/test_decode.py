@@ -1,0 +1,362 @@
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from ipaddress import ip_address
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.schema_strategy import from_schema
+from walletguard.events.decode import decode_event, event_schema
+from walletguard.events.model import EventType
+from walletguard.kernel.errors import InvalidInput
+
+SHARED_SCHEMA = Path(__file__).resolve().parents[4] / "shared/contract/wallet-event.schema.json"
+
+EXAMPLES = [
+    {
+        "event_id": "e-reg",
+        "type": "register",
+        "occurred_at": "2026-03-01T09:00:00+08:00",
+        "account_id": "a1",
+        "device": {
+            "id": "d1",
+            "os": "android",
+            "model": "Mi 13",
+            "app_version": "5.2.0",
+            "is_emulator": False,
+            "is_rooted": False,
+        },
+        "network": {"ip": "117.136.12.34", "user_agent": "wallet/5.2"},
+        "geo": {"lat": 31.2, "lon": 121.4, "accuracy_m": 12.5},
+        "channel": "app",
+        "session_id": "s1",
+    },
+    {
+        "event_id": "e-login",
+        "type": "login",
+        "occurred_at": "2026-03-01T09:01:00Z",
+        "account_id": "a1",
+        "auth": {"method": "biometric", "success": True},
+    },
+    {
+        "event_id": "e-out",
+        "type": "logout",
+        "occurred_at": "2026-03-01T09:02:00Z",
+        "account_id": "a1",
+    },
+    {
+        "event_id": "e-pc",
+        "type": "password_change",
+        "occurred_at": "2026-03-01T09:03:00Z",
+        "account_id": "a1",
+        "auth": {"method": "password", "success": True},
+    },
+    {
+        "event_id": "e-prr",
+        "type": "password_reset_request",
+        "occurred_at": "2026-03-01T09:04:00Z",
+        "account_id": "a1",
+        "auth": {"method": "sms_otp", "success": True},
+    },
+    {
+        "event_id": "e-prc",
+        "type": "password_reset_complete",
+        "occurred_at": "2026-03-01T09:05:00Z",
+        "account_id": "a1",
+        "auth": {"method": "face", "success": True},
+    },
+    {
+        "event_id": "e-tpv",
+        "type": "txn_password_verify",
+        "occurred_at": "2026-03-01T09:06:00Z",
+        "account_id": "a1",
+        "auth": {"method": "txn_password", "success": False},
+    },
+    {
+        "event_id": "e-prof",
+        "type": "profile_change",
+        "occurred_at": "2026-03-01T09:07:00Z",
+        "account_id": "a1",
+        "profile": {"field": "sim", "new_value_hash": "abc"},
+    },
+    {
+        "event_id": "e-db",
+        "type": "device_bind",
+        "occurred_at": "2026-03-01T09:08:00Z",
+        "account_id": "a1",
+        "device": {"id": "d2"},
+    },
+    {
+        "event_id": "e-du",
+        "type": "device_unbind",
+        "occurred_at": "2026-03-01T09:09:00Z",
+        "account_id": "a1",
+        "device": {"id": "d2"},
+    },
+    {
+        "event_id": "e-ab",
+        "type": "account_bind",
+        "occurred_at": "2026-03-01T09:10:00Z",
+        "account_id": "a1",
+        "binding": {
+            "kind": "bank_card",
+            "token": "t1",
+            "institution": "ICBC",
+            "holder_name_match": True,
+            "real_name_verified": True,
+        },
+    },
+    {
+        "event_id": "e-au",
+        "type": "account_unbind",
+        "occurred_at": "2026-03-01T09:11:00Z",
+        "account_id": "a1",
+        "binding": {"kind": "bank_card", "token": "t1"},
+    },
+    {
+        "event_id": "e-tu",
+        "type": "topup",
+        "occurred_at": "2026-03-01T09:12:00Z",
+        "account_id": "a1",
+        "amount": "100.00",
+        "currency": "CNY",
+        "topup": {"channel": "unionpay", "channel_ref": "r1", "merchant_no": "m1"},
+    },
+    {
+        "event_id": "e-tc",
+        "type": "topup_confirmation",
+        "occurred_at": "2026-03-01T09:13:00Z",
+        "account_id": "a1",
+        "amount": "100.00",
+        "currency": "CNY",
+        "topup": {
+            "channel": "unionpay",
+            "channel_ref": "r1",
+            "merchant_no": "m1",
+            "signature_valid": True,
+        },
+    },
+    {
+        "event_id": "e-tr",
+        "type": "transfer",
+        "occurred_at": "2026-03-01T09:14:00Z",
+        "account_id": "a1",
+        "amount": "5",
+        "counterparty": {"type": "account", "id": "a2", "name": "Bob", "country": "CN"},
+    },
+    {
+        "event_id": "e-pay",
+        "type": "payment",
+        "occurred_at": "2026-03-01T09:15:00Z",
+        "account_id": "a1",
+        "amount": "5.5",
+        "counterparty": {"type": "merchant", "id": "shop"},
+    },
+    {
+        "event_id": "e-wd",
+        "type": "withdrawal",
+        "occurred_at": "2026-03-01T09:16:00Z",
+        "account_id": "a1",
+        "amount": "20.0001",
+        "binding": {"kind": "bank_card", "token": "t1"},
+    },
+    {
+        "event_id": "e-su",
+        "type": "step_up_result",
+        "occurred_at": "2026-03-01T09:17:00Z",
+        "account_id": "a1",
+        "step_up": {"challenge_id": "ch-1", "method": "face", "success": True},
+    },
+    {
+        "event_id": "e-cb",
+        "type": "chargeback",
+        "occurred_at": "2026-03-20T09:17:00Z",
+        "account_id": "a1",
+        "amount": "5.5",
+        "ref_event_id": "e-pay",
+    },
+    {
+        "event_id": "e-fr",
+        "type": "fraud_report",
+        "occurred_at": "2026-03-20T09:18:00Z",
+        "account_id": "a1",
+        "ref_event_id": "e-tr",
+        "metadata": {"source": "call centre", "nested": [1, {"x": None}]},
+    },
+]
+
+VALIDATOR = jsonschema.Draft202012Validator(
+    event_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
+
+
+def test_bundled_schema_is_the_shared_contract() -> None:
+    if not SHARED_SCHEMA.exists():
+        pytest.skip("the shared contract directory is not checked out beside this repository")
+    assert json.loads(SHARED_SCHEMA.read_text()) == event_schema()
+
+
+def test_examples_cover_every_event_type_and_are_valid() -> None:
+    assert {e["type"] for e in EXAMPLES} == {t.value for t in EventType}
+    for example in EXAMPLES:
+        VALIDATOR.validate(example)
+
+
+@pytest.mark.parametrize("document", EXAMPLES, ids=lambda d: d["type"])
+def test_every_example_is_accepted(document: dict) -> None:
+    event = decode_event(json.dumps(document).encode())
+    assert event.event_id == document["event_id"]
+    assert event.type.value == document["type"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_schema(event_schema()))
+def test_every_schema_valid_document_is_accepted(document: dict) -> None:
+    VALIDATOR.validate(document)  # the generator's own promise, checked
+    event = decode_event(json.dumps(document).encode())
+    assert event.event_id == document["event_id"]
+    assert event.occurred_at.tzinfo is UTC
+
+
+def test_normalises_times_amounts_and_ips() -> None:
+    event = decode_event(
+        {
+            "event_id": "e",
+            "type": "withdrawal",
+            "occurred_at": "2026-03-01T03:12:00+08:00",
+            "account_id": "a",
+            "amount": "120.5",
+            "network": {"ip": "2001:db8::1"},
+        }
+    )
+    assert event.occurred_at == datetime(2026, 2, 28, 19, 12, tzinfo=UTC)
+    assert event.local_hour == 3
+    assert event.amount == Decimal("120.5")
+    assert isinstance(event.amount, Decimal)
+    assert event.ip == ip_address("2001:db8::1")
+
+
+def test_an_unparseable_ip_is_accepted_but_not_trusted() -> None:
+    event = decode_event(
+        {
+            "event_id": "e",
+            "type": "login",
+            "occurred_at": "2026-03-01T03:12:00Z",
+            "account_id": "a",
+            "network": {"ip": "not-an-ip"},
+        }
+    )
+    assert event.ip is None
+    assert event.ip_text == "not-an-ip"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("2026-03-01t10:00:00.123456789z", datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-03-01 10:00:00-05:30", datetime(2026, 3, 1, 15, 30, tzinfo=UTC)),
+    ],
+)
+def test_rfc3339_instants_python_cannot_hold_are_normalised(text: str, expected: datetime) -> None:
+    event = decode_event({"event_id": "e", "type": "login", "occurred_at": text, "account_id": "a"})
+    assert event.occurred_at == expected
+
+
+def problems_of(document: object) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as caught:
+        decode_event(document if isinstance(document, bytes | str) else json.dumps(document))
+    return {p.path: p.message for p in caught.value.problems}
+
+
+def test_a_missing_required_field_is_named() -> None:
+    assert "$.event_id" in problems_of(
+        {"type": "login", "occurred_at": "2026-03-01T03:12:00Z", "account_id": "a"}
+    )
+
+
+def test_every_problem_is_reported_with_its_path() -> None:
+    found = problems_of(
+        {
+            "event_id": "",
+            "type": "bogus",
+            "occurred_at": "yesterday",
+            "account_id": "a",
+            "amount": "1.23456",
+            "device": {"id": ""},
+            "geo": {"lat": 91, "lon": 0},
+        }
+    )
+    assert set(found) >= {
+        "$.event_id",
+        "$.type",
+        "$.occurred_at",
+        "$.amount",
+        "$.device.id",
+        "$.geo.lat",
+    }
+    assert "bogus" in found["$.type"]
+
+
+@pytest.mark.parametrize("amount", ["1.5 ", "01.2.3", "1e5", "-1", "12.34567", "1234567890123456"])
+def test_malformed_amounts_are_refused(amount: str) -> None:
+    found = problems_of(
+        {
+            "event_id": "e",
+            "type": "payment",
+            "occurred_at": "2026-03-01T03:12:00Z",
+            "account_id": "a",
+            "amount": amount,
+        }
+    )
+    assert "$.amount" in found
+
+
+def test_an_amount_as_a_json_number_is_refused() -> None:
+    found = problems_of(
+        {
+            "event_id": "e",
+            "type": "payment",
+            "occurred_at": "2026-03-01T03:12:00Z",
+            "account_id": "a",
+            "amount": 12.5,
+        }
+    )
+    assert "$.amount" in found
+
+
+def test_a_trailing_newline_does_not_sneak_past_a_pattern() -> None:
+    found = problems_of(
+        {
+            "event_id": "e",
+            "type": "payment",
+            "occurred_at": "2026-03-01T03:12:00Z",
+            "account_id": "a",
+            "currency": "USD\n",
+        }
+    )
+    assert "$.currency" in found
+
+
+def test_not_json_and_not_an_object() -> None:
+    assert "$" in problems_of(b"{nope")
+    assert "$" in problems_of(b"[1, 2]")
+
+
+def test_a_time_without_offset_is_refused() -> None:
+    assert "$.occurred_at" in problems_of(
+        {"event_id": "e", "type": "login", "occurred_at": "2026-03-01T03:12:00", "account_id": "a"}
+    )
+
+
+def test_same_document_any_key_order_same_hash() -> None:
+    a = decode_event(
+        '{"event_id":"e","type":"login","occurred_at":"2026-03-01T03:12:00Z","account_id":"a"}'
+    )
+    b = decode_event(
+        '{"account_id":"a", "occurred_at":"2026-03-01T03:12:00Z","type":"login","event_id":"e"}'
+    )
+    assert a.payload_hash == b.payload_hash

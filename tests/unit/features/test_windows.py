@@ -1,0 +1,64 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from walletguard.features.windows import CountSumWindow, DistinctWindow
+
+MIN = 60
+
+
+def test_counts_and_sums_events_inside_the_window_only() -> None:
+    w = CountSumWindow()
+    for minute, units in [(0, 10), (3, 20), (9, 30), (12, 40)]:
+        w.update(minute * MIN, units, MIN, 10)
+    # at minute 12 the 10-minute window holds minutes 3..12
+    assert w.get(12 * MIN, MIN, 10) == (3, 90)
+    assert w.get(30 * MIN, MIN, 10) == (0, 0)
+
+
+def test_old_buckets_are_dropped_as_time_moves_on() -> None:
+    w = CountSumWindow()
+    for minute in range(1000):
+        w.update(minute * MIN, 1, MIN, 10)
+    assert len(w.data) == 3 * 10
+
+
+def test_out_of_order_events_land_in_their_bucket() -> None:
+    w = CountSumWindow()
+    w.update(5 * MIN, 1, MIN, 10)
+    w.update(2 * MIN, 1, MIN, 10)
+    w.update(5 * MIN + 1, 1, MIN, 10)
+    assert w.get(5 * MIN, MIN, 10) == (3, 3)
+    assert w.get(2 * MIN, MIN, 10) == (1, 1)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 100)), max_size=60),
+    st.integers(0, 6000),
+)
+def test_matches_a_brute_force_count_at_bucket_granularity(
+    events: list[tuple[int, int]], now: int
+) -> None:
+    w = CountSumWindow()
+    for ts, units in sorted(events):
+        w.update(ts, units, MIN, 10)
+    bucket_now = now // MIN
+    kept_from = max(ts for ts, _ in events) // MIN - 10 if events else 0
+    expected = [
+        (ts, u)
+        for ts, u in events
+        if bucket_now - 10 < ts // MIN <= bucket_now and ts // MIN > kept_from
+    ]
+    assert w.get(now, MIN, 10) == (len(expected), sum(u for _, u in expected))
+
+
+def test_distinct_counts_values_seen_in_the_window() -> None:
+    w = DistinctWindow()
+    w.update(0, "a", 3600)
+    w.update(100, "b", 3600)
+    w.update(200, "a", 3600)
+    assert w.get(300, 3600) == 2
+    assert w.get(3650, 3600) == 2  # "b" (100) is still inside (50, 3650]
+    assert w.get(3750, 3600) == 1  # only "a", seen again at 200
+    assert w.get(3850, 3600) == 0
+    w.update(8000, "c", 3600)
+    assert list(w.seen) == ["c"]  # everything older than the window is gone

@@ -1,0 +1,120 @@
+"""The rule language: parsing, checking and the meaning of compiled conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import pytest
+
+from walletguard.rules.compiler import RuleError, compile_condition
+from walletguard.rules.types import NameSpec, ValueType
+
+
+@dataclass
+class Ctx:
+    values: dict[str, Any]
+
+
+class FakeCatalogue:
+    """A catalogue of a few typed names read from a dict."""
+
+    TYPES: ClassVar[dict[str, ValueType]] = {
+        "amount": ValueType.MONEY,
+        "mean": ValueType.MONEY,
+        "count": ValueType.INT,
+        "ratio": ValueType.NUMBER,
+        "flag": ValueType.BOOL,
+        "method": ValueType.STRING,
+    }
+
+    def resolve(self, name: str) -> NameSpec | None:
+        kind = self.TYPES.get(name)
+        if kind is None:
+            return None
+        return NameSpec(name, kind, lambda c, n=name: c.values.get(n), name)
+
+    def why_unknown(self, name: str) -> str:
+        return f"unknown name {name!r}"
+
+
+def run(condition: str, **values: Any) -> bool:
+    compiled = compile_condition(condition, FakeCatalogue(), where="rule r1")
+    return bool(compiled.fn(Ctx(values)))
+
+
+def test_comparisons_arithmetic_and_logic() -> None:
+    assert run("count >= 3 and (ratio > 0.5 or flag)", count=3, ratio=0.2, flag=True)
+    assert not run("count >= 3 and (ratio > 0.5 or flag)", count=2, ratio=0.9, flag=True)
+    assert run("count * 2 + 1 == 7", count=3)
+    assert run("-count < 0", count=1)
+    assert run("method in ['sms_otp', 'password']", method="sms_otp")
+    assert run("method not in ['face']", method="sms_otp")
+    assert run("not flag", flag=False)
+
+
+def test_money_stays_exact() -> None:
+    assert run("amount >= 5 * mean", amount=Decimal("50.00"), mean=Decimal("10.00"))
+    assert run("amount == 0.3", amount=Decimal("0.1") + Decimal("0.2"))
+    assert run("amount / mean > 4.99", amount=Decimal("50"), mean=Decimal("10"))
+    assert run("amount - mean == 40", amount=Decimal("50"), mean=Decimal("10"))
+
+
+def test_missing_values_never_fire() -> None:
+    assert not run("amount > 5 * mean", amount=Decimal("50"), mean=None)
+    assert not run("count != 3", count=None)
+    assert not run("not flag", flag=None)
+    assert not run("method in ['x']", method=None)
+    assert run("missing(mean)", mean=None)
+    assert run("coalesce(count, 0) == 0", count=None)
+    assert not run("amount / mean > 1", amount=Decimal("1"), mean=Decimal("0"))
+
+
+def test_functions() -> None:
+    assert run("max(count, 10) == 10", count=3)
+    assert run("min(amount, mean) == mean", amount=Decimal("5"), mean=Decimal("2"))
+    assert run("abs(-count) == 4", count=4)
+    assert run("present(count)", count=0)
+
+
+@pytest.mark.parametrize(
+    ("condition", "complaint"),
+    [
+        ("count >=", "ends too early"),
+        ("count >= 3 &", "unexpected character '&'"),
+        ("cuont > 3", "unknown name 'cuont'"),
+        ("count", "must be true or false"),
+        ("amount > ratio", "cannot compare money with a number"),
+        ("amount + 5", "cannot add a plain number and money"),
+        ("amount * mean > 1", "cannot multiply money by money"),
+        ("method > 'a'", "only be compared with == or !="),
+        ("flag and count", "expected true/false"),
+        ("frobnicate(count)", "unknown function"),
+        ("min(count, amount) > 1", "all be numbers or all be money"),
+        ("method == 3", "cannot compare string with int"),
+    ],
+)
+def test_problems_are_reported_with_the_rule_and_position(condition: str, complaint: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        compile_condition(condition, FakeCatalogue(), where="rule r1")
+    message = str(caught.value)
+    assert message.startswith("rule r1")
+    assert complaint in message
+
+
+def test_position_points_at_the_problem() -> None:
+    with pytest.raises(RuleError) as caught:
+        compile_condition("count > 1 and\n  cuont > 3", FakeCatalogue(), where="rule r1")
+    assert (caught.value.line, caught.value.column) == (2, 3)
+
+
+def test_nothing_outside_the_catalogue_is_reachable() -> None:
+    for attempt in ("__import__('os')", "count.__class__", "ctx.values", "().__class__"):
+        with pytest.raises(RuleError):
+            compile_condition(attempt, FakeCatalogue(), where="rule r1")
+
+
+def test_reports_the_names_a_condition_reads() -> None:
+    compiled = compile_condition("count > 1 and amount > mean", FakeCatalogue(), where="r")
+    assert sorted(s.name for s in compiled.names) == ["amount", "count", "mean"]
