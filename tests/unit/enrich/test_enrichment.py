@@ -47,15 +47,9 @@ def test_private_and_reserved_ranges(intel: GeoLiteIpIntel, ip: str) -> None:
 
 def test_hosting_classifier_matches_words_not_substrings() -> None:
     c = HostingClassifier(["OVH*", "AS-CHOOPA"], ["hosting", "cloud"])
-    assert (
-        c.is_hosting("OVH SAS")
-    )
-    assert (
-        c.is_hosting("as-choopa")
-    )
-    assert (
-        c.is_hosting("Best Hosting Ltd")
-    )
+    assert c.is_hosting("OVH SAS")
+    assert c.is_hosting("as-choopa")
+    assert c.is_hosting("Best Hosting Ltd")
     assert not c.is_hosting("COLORCON")
     assert not c.is_hosting("Cloudlessness Telecom")
 

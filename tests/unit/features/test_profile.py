@@ -53,15 +53,9 @@ def test_binding_and_unbinding() -> None:
     f = EventFactory()
     profile = AccountProfile()
     learn_all(profile, [f.bind(token="t1", binding={"kind": "credit_card", "institution": "CMB"})])
-    assert (
-        "t1" in profile.bound
-    )
-    assert (
-        "CMB" in profile.institutions
-    )
-    assert (
-        "credit_card" in profile.binding_kinds
-    )
+    assert "t1" in profile.bound
+    assert "CMB" in profile.institutions
+    assert "credit_card" in profile.binding_kinds
     learn_all(profile, [f.make("account_unbind", binding={"kind": "credit_card", "token": "t1"})])
     assert "t1" not in profile.bound
     assert "CMB" in profile.institutions
