@@ -5,6 +5,7 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,19 @@ def ip_intel() -> IpIntel:
     if _ip_intel is None:
         _ip_intel = GeoLiteIpIntel()
     return _ip_intel
+
+
+def tune_gc_for_throughput() -> None:
+    """Make the cyclic garbage collector cheap for long runs.
+
+    A running engine holds millions of long-lived objects (feature windows, profiles,
+    caches) that Python's collector would otherwise rescan over and over: measured, that
+    was 30 % of replay time. What exists now is frozen out of collection and collections
+    run less often; reference counting still frees almost everything immediately.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
 
 
 def default_ruleset_text() -> str:
@@ -106,8 +120,10 @@ def build_runtime(
     features = MemoryFeatureStore()
     cache = StateCache() if exclusive else None
 
+    currency = (settings or EngineSettings()).default_currency
+
     def unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(database, cache)
+        return SqlUnitOfWork(database, cache, default_currency=currency)
 
     engine = Engine(
         unit_of_work=unit_of_work,

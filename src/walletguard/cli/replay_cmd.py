@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 from rich.table import Table
 
 from walletguard.cli.common import DbOption, err, failing_cleanly
-from walletguard.composition import build_runtime
+from walletguard.composition import build_runtime, tune_gc_for_throughput
 from walletguard.evaluate.replay import ReplaySummary, parse_lines, replay
 from walletguard.storage.database import data_dir
 
@@ -49,7 +49,7 @@ def replay_command(
     policy: Annotated[
         Path | None, typer.Option(help="Policy YAML (default: the bundled policy).")
     ] = None,
-    batch: Annotated[int, typer.Option(help="Events per database transaction.", min=1)] = 1000,
+    batch: Annotated[int, typer.Option(help="Events per database transaction.", min=1)] = 5000,
 ) -> None:
     """Decide every event in EVENTS with all its effects, writing one decision a line.
 
@@ -64,6 +64,7 @@ def replay_command(
             raise typer.Exit(2) from None
         total = None if str(events) == "-" else events.stat().st_size
         runtime = build_runtime(url, ruleset_path=ruleset, policy_path=policy)
+        tune_gc_for_throughput()
         summary = ReplaySummary()
         sink = sys.stdout.buffer if str(out) == "-" else out.open("wb")
         progress = Progress(

@@ -81,9 +81,12 @@ class DecisionContext:
         ):
             return None
         assert profile.last_loc_ts is not None
-        distance = haversine_km(
-            Point(profile.last_lat, profile.last_lon), Point(here.lat, here.lon)
-        )
+        if here.lat == profile.last_lat and here.lon == profile.last_lon:
+            distance = 0.0
+        else:
+            distance = haversine_km(
+                Point(profile.last_lat, profile.last_lon), Point(here.lat, here.lon)
+            )
         seconds = max(0.0, self.event.ts - profile.last_loc_ts)
         return Travel(distance, seconds / 3600.0, implied_speed_kmh(distance, seconds))
 

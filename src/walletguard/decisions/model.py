@@ -26,15 +26,15 @@ class Action(StrEnum):
     OPEN_CASE = "open_case"
 
 
-class Reason(msgspec.Struct, frozen=True, omit_defaults=True):
+class Reason(msgspec.Struct, frozen=True):
     code: str
     message: str
-    score: int = 0
+    score: int
 
 
-class Decision(msgspec.Struct, omit_defaults=False):
+class Decision(msgspec.Struct, omit_defaults=True):
     """The contract's decision document. Extra fields (`locked_until`, `hold_id`, `case_id`)
-    extend it without breaking it."""
+    extend it without breaking it; they, and `challenge_id`, appear only when set."""
 
     event_id: str
     decision: str
@@ -44,7 +44,7 @@ class Decision(msgspec.Struct, omit_defaults=False):
     actions: list[str]
     account_state: str
     ruleset_version: str
-    model_version: str | None = None
+    model_version: str | None
     challenge_id: str | None = None
     locked_until: str | None = None
     hold_id: str | None = None
@@ -59,11 +59,8 @@ class Decision(msgspec.Struct, omit_defaults=False):
         return RiskLevel(self.risk_level)
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract document: optional extension fields appear only when set."""
+        """The contract document as plain data."""
         body: dict[str, Any] = msgspec.to_builtins(self)
-        for optional in ("challenge_id", "locked_until", "hold_id", "case_id"):
-            if body.get(optional) is None:
-                body.pop(optional, None)
         return body
 
 
@@ -92,7 +89,7 @@ _decision_encoder = msgspec.json.Encoder()
 
 def decision_json(decision: Decision) -> bytes:
     """The decision as one line of contract JSON."""
-    return _decision_encoder.encode(decision.to_dict())
+    return _decision_encoder.encode(decision)
 
 
 def error_line(event_id: str | None, code: str, message: str) -> bytes:

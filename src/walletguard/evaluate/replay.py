@@ -71,7 +71,7 @@ def replay(
     items: Iterable[WalletEvent | Failure],
     engine: Engine,
     *,
-    batch_size: int = 1000,
+    batch_size: int = 5000,
     on_result: Callable[[WalletEvent | Failure, Decision | Failure], None] | None = None,
     summary: ReplaySummary | None = None,
 ) -> Iterator[bytes]:

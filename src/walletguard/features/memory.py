@@ -14,7 +14,7 @@ import msgspec
 
 from walletguard.enrich.location import Located
 from walletguard.events.model import WalletEvent
-from walletguard.features.names import BUCKET_SECONDS, WindowFeature
+from walletguard.features.names import BUCKET_SECONDS, Entity, WindowFeature
 from walletguard.features.profile import AccountProfile
 from walletguard.features.store import EventKeys, FeatureSnapshot
 from walletguard.features.subjects import Subject
@@ -22,6 +22,9 @@ from walletguard.features.windows import CountSumWindow, DistinctWindow
 from walletguard.kernel.money import from_units
 
 Window = CountSumWindow | DistinctWindow
+_ReadStep = tuple[str, Entity, bool, str, "StateSpec", bool, "int | Decimal"]
+_EMPTY_PROFILE = AccountProfile()
+"""Read-only stand-in for an account never seen; never mutated (updates create real ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class MemoryFeatureStore:
         self.profiles: dict[str, AccountProfile] = {}
         self.reports: dict[str, int] = {}
         self._dirty: set[str] = set()
+        self._plans: dict[int, tuple[Sequence[WindowFeature], list[_ReadStep]]] = {}
         self.latest_ts = 0.0
 
     # -- configuration ------------------------------------------------------
@@ -101,30 +105,47 @@ class MemoryFeatureStore:
         ts = event.ts
         values: dict[str, int | Decimal] = {}
         entities = self.entities
-        specs = self._specs
-        for feature in wanted:
-            key = keys.for_entity(feature.entity, receiver_subject=feature.subject.receiver)
+        for name, entity, receiver, state_id, spec, is_count, zero in self._plan(wanted):
+            key = keys.for_entity(entity, receiver_subject=receiver)
             state = entities.get(key) if key is not None else None
-            window = state.get(feature.state_id) if state is not None else None
-            spec = specs[feature.state_id]
+            window = state.get(state_id) if state is not None else None
             if window is None:
-                value: int | Decimal = 0 if feature.value_type == "int" else from_units(0)
-            elif isinstance(window, DistinctWindow):
-                value = window.get(ts, spec.window_seconds)
+                values[name] = zero
+            elif type(window) is DistinctWindow:
+                values[name] = window.get(ts, spec.window_seconds)
             else:
-                count, total = window.get(ts, spec.bucket_seconds, spec.buckets)
-                value = count if feature.measure == "count" else from_units(total)
-            values[feature.name] = value
-        profile = self.profiles.get(event.account_id) or AccountProfile()
+                count, total = window.get(ts, spec.bucket_seconds, spec.buckets)  # type: ignore[call-arg]
+                values[name] = count if is_count else from_units(total)
+        profile = self.profiles.get(event.account_id) or _EMPTY_PROFILE
         receiver_profile = self.profiles.get(keys.receiver[2:]) if keys.receiver else None
         reports = self.reports
         return FeatureSnapshot(
             values,
             profile,
             receiver_profile,
-            reports.get(keys.counterparty, 0) if keys.counterparty else 0,
-            reports.get(keys.device, 0) if keys.device else 0,
+            reports.get(keys.counterparty, 0) if keys.counterparty and reports else 0,
+            reports.get(keys.device, 0) if keys.device and reports else 0,
         )
+
+    def _plan(self, wanted: Sequence[WindowFeature]) -> list[_ReadStep]:
+        """How to read `wanted`, worked out once per distinct sequence of features."""
+        plan = self._plans.get(id(wanted))
+        if plan is None or plan[0] is not wanted:
+            zero_money = from_units(0)
+            steps = [
+                (
+                    f.name,
+                    f.entity,
+                    f.subject.receiver,
+                    f.state_id,
+                    self._specs[f.state_id],
+                    f.measure == "count",
+                    0 if f.value_type == "int" else zero_money,
+                )
+                for f in wanted
+            ]
+            plan = self._plans[id(wanted)] = (wanted, steps)
+        return plan[1]
 
     # -- updating -----------------------------------------------------------
 

@@ -10,7 +10,7 @@ ones the loaded rules (and models) refer to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from walletguard.features.subjects import SUBJECTS, Subject
@@ -68,46 +68,38 @@ class FeatureNameError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class WindowFeature:
-    """The definition behind one windowed feature name."""
+    """The definition behind one windowed feature name. Derived attributes are computed
+    once, at parse time: the engine reads them for every event."""
 
     subject: Subject
     measure: str
     entity: Entity
     window: str
+    name: str = field(init=False)
+    window_seconds: int = field(init=False)
+    is_distinct: bool = field(init=False)
+    distinct_of: str = field(init=False)
+    key_role: str = field(init=False)
+    """Which of the event's identities the state is kept under when updating."""
+    state_id: str = field(init=False)
+    """Features that read the same state share it (e.g. a receiver-subject's `by_account` and
+    `by_counterparty` views)."""
+    value_type: str = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return f"{self.subject.name}_{self.measure}_by_{self.entity.value}_{self.window}"
-
-    @property
-    def window_seconds(self) -> int:
-        return WINDOWS[self.window]
-
-    @property
-    def is_distinct(self) -> bool:
-        return self.measure.endswith("_distinct")
-
-    @property
-    def distinct_of(self) -> str:
-        return self.measure.removesuffix("_distinct")
-
-    @property
-    def key_role(self) -> str:
-        """Which of the event's identities the state is kept under when updating."""
-        if self.subject.receiver:
-            return "receiver"
-        return self.entity.value
-
-    @property
-    def state_id(self) -> str:
-        """Features that read the same state share it (e.g. a receiver-subject's
-        `by_account` and `by_counterparty` views)."""
-        kind = "d:" + self.distinct_of if self.is_distinct else "cs"
-        return f"{self.subject.name}|{kind}|{self.window}|{self.key_role}"
-
-    @property
-    def value_type(self) -> str:
-        return "money" if self.measure == Measure.AMOUNT_SUM else "int"
+    def __post_init__(self) -> None:
+        distinct = self.measure.endswith("_distinct")
+        derived = {
+            "name": f"{self.subject.name}_{self.measure}_by_{self.entity.value}_{self.window}",
+            "window_seconds": WINDOWS[self.window],
+            "is_distinct": distinct,
+            "distinct_of": self.measure.removesuffix("_distinct") if distinct else "",
+            "key_role": "receiver" if self.subject.receiver else self.entity.value,
+            "value_type": "money" if self.measure == Measure.AMOUNT_SUM else "int",
+        }
+        kind = "d:" + derived["distinct_of"] if distinct else "cs"  # type: ignore[operator]
+        derived["state_id"] = f"{self.subject.name}|{kind}|{self.window}|{derived['key_role']}"
+        for key, value in derived.items():
+            object.__setattr__(self, key, value)
 
 
 def parse_feature_name(name: str) -> WindowFeature:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
 from walletguard.enrich.ip_intel import ip_prefix_key
@@ -15,7 +17,12 @@ from walletguard.enrich.location import Located
 from walletguard.events.model import WalletEvent
 from walletguard.features.names import Entity, WindowFeature
 from walletguard.features.profile import AccountProfile
-from walletguard.kernel.money import to_units
+from walletguard.kernel.money import AmountError, to_units
+
+
+@lru_cache(maxsize=65536)
+def _ip_keys(ip: IPv4Address | IPv6Address) -> tuple[str | None, str | None]:
+    return "i:" + str(ip), "n:" + ip_prefix_key(ip)
 
 
 class EventKeys:
@@ -32,15 +39,17 @@ class EventKeys:
         self.account = "a:" + event.account_id
         self.device = "d:" + event.device.id if event.device is not None else None
         if event.ip is not None:
-            self.ip: str | None = "i:" + str(event.ip)
-            self.ip24: str | None = "n:" + ip_prefix_key(event.ip)
+            self.ip, self.ip24 = _ip_keys(event.ip)
         else:
             self.ip = self.ip24 = None
         self.token = "t:" + event.binding.token if event.binding is not None else None
         cp = event.counterparty
         self.counterparty = f"c:{cp.type}:{cp.id}" if cp is not None else None
         self.receiver = "a:" + cp.id if cp is not None and cp.type == "account" else None
-        self.units = to_units(event.amount) if event.amount is not None else 0
+        try:
+            self.units = to_units(event.amount) if event.amount is not None else 0
+        except AmountError:  # refused later by the ledger guard; counts as nothing here
+            self.units = 0
 
     def for_entity(self, entity: Entity, *, receiver_subject: bool) -> str | None:
         """The key a feature `by_<entity>` reads for this event."""

@@ -36,6 +36,11 @@ class Platform:
     SUSPENSE = "platform:suspense"
 
 
+def hold_id_for(event_id: str) -> str:
+    """The id of the hold a decision on `event_id` places (one per event at most)."""
+    return "hold-" + event_id
+
+
 def is_wallet(code: str) -> bool:
     return code.startswith("wallet:")
 

@@ -19,7 +19,7 @@ from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import EventKeys
 from walletguard.storage import tables as t
 from walletguard.storage.database import Database
-from walletguard.storage.staging import _upsert
+from walletguard.storage.staging import upsert_rows
 
 _SEQ_KEY = "features_seq"
 
@@ -31,9 +31,8 @@ class FeatureCheckpointer:
     def save(self, store: MemoryFeatureStore) -> int:
         """Write every changed entity; returns how many rows were written or deleted."""
         written = 0
-        upsert = _upsert(t.feature_checkpoints, self.database.dialect)
         with self.database.writing() as conn:
-            seq = conn.execute(select(func.max(t.events.c.seq))).scalar() or 0
+            seq = conn.execute(select(func.max(t.decisions.c.seq))).scalar() or 0
             batch: list[dict[str, object]] = []
             gone: list[str] = []
             for key, blob in store.checkpoint_rows():
@@ -42,11 +41,11 @@ class FeatureCheckpointer:
                 else:
                     batch.append({"key": key, "state": blob})
                 if len(batch) >= 2000:
-                    conn.execute(upsert, batch)
+                    upsert_rows(conn, t.feature_checkpoints, batch)
                     written += len(batch)
                     batch = []
             if batch:
-                conn.execute(upsert, batch)
+                upsert_rows(conn, t.feature_checkpoints, batch)
                 written += len(batch)
             for i in range(0, len(gone), 500):
                 conn.execute(
@@ -55,10 +54,7 @@ class FeatureCheckpointer:
                     )
                 )
             written += len(gone)
-            conn.execute(
-                _upsert(t.settings_kv, self.database.dialect),
-                [{"key": _SEQ_KEY, "value": str(seq)}],
-            )
+            upsert_rows(conn, t.settings_kv, [{"key": _SEQ_KEY, "value": str(seq)}])
         return written
 
     def load(
@@ -74,10 +70,9 @@ class FeatureCheckpointer:
             ).scalar()
             after = int(seq) if seq is not None else 0
             later = conn.execute(
-                select(t.events.c.payload, t.decisions.c.decision)
-                .join(t.decisions, t.decisions.c.event_id == t.events.c.event_id)
-                .where(t.events.c.seq > after)
-                .order_by(t.events.c.seq)
+                select(t.decisions.c.payload, t.decisions.c.decision)
+                .where(t.decisions.c.seq > after)
+                .order_by(t.decisions.c.seq)
             )
             replayed = 0
             for row in later:

@@ -41,25 +41,16 @@ settings_kv = Table(
     Column("value", Text, nullable=False),
 )
 
-events = Table(
-    "events",
-    metadata,
-    Column("seq", AutoId, primary_key=True, autoincrement=True),
-    Column("event_id", String(ID), nullable=False, unique=True),
-    Column("account_id", String(ID), nullable=False, index=True),
-    Column("type", String(32), nullable=False),
-    Column("occurred_at", UtcDateTime, nullable=False, index=True),
-    Column("payload", Text, nullable=False),
-    Column("payload_hash", String(64), nullable=False),
-)
-
 decisions = Table(
     "decisions",
     metadata,
-    Column("event_id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False, index=True),
-    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("seq", AutoId, primary_key=True, autoincrement=True),
+    Column("event_id", String(ID), nullable=False, unique=True),
+    Column("account_id", String(ID), nullable=False),
     Column("event_type", String(32), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("payload_hash", String(64), nullable=False),
     Column("decision", String(16), nullable=False),
     Column("risk_level", String(16), nullable=False),
     Column("score", Integer, nullable=False),
@@ -67,8 +58,10 @@ decisions = Table(
     Column("trace", Text, nullable=False),
     Column("ruleset_version", String(64), nullable=False),
     Column("model_version", String(64)),
-    Column("payload_hash", String(64), nullable=False),
+    Index("ix_decisions_account_time", "account_id", "occurred_at"),
 )
+"""One row per decided event: the event as received (canonical JSON) and its decision.
+Events and decisions are one-to-one, so they share a row; `seq` is the order of arrival."""
 
 accounts = Table(
     "accounts",

@@ -9,15 +9,14 @@ Two ways to run it:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection
 
 from walletguard.events.model import WalletEvent
 from walletguard.storage.database import Database
-from walletguard.storage.staging import Staging
+from walletguard.storage.staging import Savepoint, Staging
 
 
 class StateCache:
@@ -44,7 +43,9 @@ class StateCache:
 class SqlUnitOfWork:
     """Implements `decisions.ports.UnitOfWork` (and more) over SQLAlchemy Core."""
 
-    def __init__(self, database: Database, cache: StateCache | None = None) -> None:
+    def __init__(
+        self, database: Database, cache: StateCache | None = None, *, default_currency: str = "CNY"
+    ) -> None:
         from walletguard.storage.repositories.accounts import (
             SqlAccountRepository,
             SqlChallengeRepository,
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         from walletguard.storage.repositories.outbox import SqlOutbox
 
         self.database = database
+        self.default_currency = default_currency
         self.exclusive = cache is not None
         self.cache = cache if cache is not None else StateCache()
         self.staging = Staging()
@@ -90,11 +92,12 @@ class SqlUnitOfWork:
         batch = list(events)
         self.decisions.prefetch(e.event_id for e in batch)
         self.accounts.prefetch(e.account_id for e in batch)
+        self.ledger.prefetch(batch, self.default_currency)
+        self.cases.prefetch(e.account_id for e in batch)
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        with self.staging.savepoint():
-            yield
+    def savepoint(self) -> Savepoint:
+        """Everything staged inside the `with` block is undone if it raises."""
+        return self.staging.savepoint()
 
     def flush(self) -> None:
         self.staging.flush(self.conn)

@@ -11,7 +11,14 @@ from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
 from walletguard.kernel.errors import Conflict, Refused
 from walletguard.kernel.money import AmountError, format_amount, from_units, to_units
 from walletguard.ledger import service
-from walletguard.ledger.model import ExpiryAction, Hold, Platform, Topup, wallet_account
+from walletguard.ledger.model import (
+    ExpiryAction,
+    Hold,
+    Platform,
+    Topup,
+    hold_id_for,
+    wallet_account,
+)
 
 FAKE_TOPUP = "suspected_fake_topup"
 
@@ -127,7 +134,7 @@ class LedgerEffects:
             return
         expires = event.occurred_at + timedelta(hours=ctx.settings.hold_expiry_hours)
         hold = Hold(
-            id="hold-" + event.event_id,
+            id=hold_id_for(event.event_id),
             account=source,
             currency=ctx.currency,
             amount=units,

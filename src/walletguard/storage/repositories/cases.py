@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 
 from walletguard.cases.model import Alert, Case, CaseStatus
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository, cached_lookup
+from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
 
 
 def case_from_row(row: Any) -> Case:
@@ -44,6 +45,22 @@ class SqlCaseRepository(SqlRepository):
             return None if row is None else case_from_row(row)
 
         return cached_lookup(self.cached, account_id, load)
+
+    def prefetch(self, account_ids: Iterable[str]) -> None:
+        """Load the open cases of these accounts in bulk."""
+        cached = self.cached
+        wanted = [a for a in dict.fromkeys(account_ids) if a not in cached]
+        c = t.cases.c
+        for batch in chunks(wanted):
+            for account_id in batch:
+                cached[account_id] = None
+            rows = self.uow.conn.execute(
+                select(t.cases)
+                .where(c.account_id.in_(batch), c.status != CaseStatus.RESOLVED.value)
+                .order_by(c.opened_at)
+            )
+            for row in rows:
+                cached[row.account_id] = case_from_row(row)
 
     def save_case(self, case: Case) -> None:
         self.uow.staging.upsert(

@@ -49,23 +49,14 @@ class SqlDecisionRepository(SqlRepository):
     def add(self, event: WalletEvent, decision: Decision, trace: Trace) -> None:
         staging = self.uow.staging
         staging.insert(
-            t.events,
-            {
-                "event_id": event.event_id,
-                "account_id": event.account_id,
-                "type": event.type.value,
-                "occurred_at": event.occurred_at,
-                "payload": event.payload.decode(),
-                "payload_hash": event.payload_hash,
-            },
-        )
-        staging.insert(
             t.decisions,
             {
                 "event_id": event.event_id,
                 "account_id": event.account_id,
+                "event_type": event.type,
                 "occurred_at": event.occurred_at,
-                "event_type": event.type.value,
+                "payload": event.payload.decode(),
+                "payload_hash": event.payload_hash,
                 "decision": decision.decision,
                 "risk_level": decision.risk_level,
                 "score": decision.score,
@@ -73,7 +64,6 @@ class SqlDecisionRepository(SqlRepository):
                 "trace": _trace_encoder.encode(trace).decode(),
                 "ruleset_version": decision.ruleset_version,
                 "model_version": decision.model_version,
-                "payload_hash": event.payload_hash,
             },
         )
         staging.remember(
@@ -81,7 +71,11 @@ class SqlDecisionRepository(SqlRepository):
             event.event_id,
             StoredDecision(event.event_id, event.payload_hash, decision),
         )
-        staging.remember(self.uow.cache.map("uow:events"), event.event_id, event)
+        staging.remember(self._staged_events, event.event_id, event)
+
+    @property
+    def _staged_events(self) -> dict[str, WalletEvent]:
+        return self.uow.cache.map("uow:events")
 
 
 def _stored(event_id: str, payload_hash: str, body: str) -> StoredDecision:
@@ -96,6 +90,6 @@ class SqlEventLog(SqlRepository):
         if staged is not None:
             return staged
         row = self.uow.conn.execute(
-            select(t.events.c.payload).where(t.events.c.event_id == event_id)
+            select(t.decisions.c.payload).where(t.decisions.c.event_id == event_id)
         ).first()
         return None if row is None else decode_event(row.payload)

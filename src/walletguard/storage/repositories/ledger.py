@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from walletguard.events.model import MONEY_OUT, WalletEvent
 from walletguard.ledger.model import (
     Balance,
     ExpiryAction,
@@ -15,9 +16,11 @@ from walletguard.ledger.model import (
     Topup,
     TopupStatus,
     Transaction,
+    hold_id_for,
+    wallet_account,
 )
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository, cached_lookup
+from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
 
 
 class SqlLedgerRepository(SqlRepository):
@@ -46,6 +49,50 @@ class SqlLedgerRepository(SqlRepository):
 
         found = cached_lookup(self.cached, (account, currency), load)
         return found if found is not None else Balance(account, currency)
+
+    def prefetch(self, events: list[WalletEvent], default_currency: str) -> None:
+        """Load in bulk the balances and top-ups these events will look at."""
+        balances = self.cached
+        wanted_balances: dict[str, set[str]] = {}
+        wanted_topups: set[tuple[str, str]] = set()
+        topups = self.uow.cache.map("topups")
+        holds = self.uow.cache.map("holds")
+        wanted_holds = []
+        for event in events:
+            if event.type in MONEY_OUT:
+                hold_id = hold_id_for(event.event_id)
+                if hold_id not in holds:
+                    wanted_holds.append(hold_id)
+            currency = event.currency or default_currency
+            accounts = [wallet_account(event.account_id)]
+            if event.counterparty is not None and event.counterparty.type == "account":
+                accounts.append(wallet_account(event.counterparty.id))
+            for account in accounts:
+                if (account, currency) not in balances:
+                    wanted_balances.setdefault(account, set()).add(currency)
+            if event.topup is not None:
+                key = (event.topup.channel, event.topup.channel_ref)
+                if key not in topups:
+                    wanted_topups.add(key)
+        conn = self.uow.conn
+        for batch in chunks(wanted_balances):
+            for account in batch:
+                for currency in wanted_balances[account]:
+                    balances[(account, currency)] = None
+            for row in conn.execute(select(t.balances).where(t.balances.c.account.in_(batch))):
+                balances[(row.account, row.currency)] = _balance(row)
+        for batch in chunks(wanted_holds):
+            for hold_id in batch:
+                holds[hold_id] = None
+            for row in conn.execute(select(t.holds).where(t.holds.c.id.in_(batch))):
+                holds[row.id] = _hold(row)
+        for batch in chunks(wanted_topups):
+            for key in batch:
+                topups[key] = None
+            refs = [ref for _, ref in batch]
+            for row in conn.execute(select(t.topups).where(t.topups.c.channel_ref.in_(refs))):
+                if (row.channel, row.channel_ref) in topups:
+                    topups[(row.channel, row.channel_ref)] = _topup(row)
 
     def save_balance(self, balance: Balance) -> None:
         key = (balance.account, balance.currency)
@@ -179,6 +226,13 @@ class SqlLedgerRepository(SqlRepository):
             },
         )
         self.uow.staging.remember(self.uow.cache.map("topups"), key, topup)
+
+
+def _balance(row: Any) -> Balance:
+    return Balance(
+        row.account, row.currency, row.posted, row.pending_in, row.pending_out, row.held,
+        row.overdraft_allowed,
+    )  # fmt: skip
 
 
 def _hold(row: Any) -> Hold:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 08:23:16.965567
+Create Date: 2026-11-22 08:40:05.907266
 """
 
 import sqlalchemy as sa
@@ -113,26 +113,6 @@ def upgrade() -> None:
 
     op.create_table(
         "decisions",
-        sa.Column("event_id", sa.String(length=128), nullable=False),
-        sa.Column("account_id", sa.String(length=128), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("event_type", sa.String(length=32), nullable=False),
-        sa.Column("decision", sa.String(length=16), nullable=False),
-        sa.Column("risk_level", sa.String(length=16), nullable=False),
-        sa.Column("score", sa.Integer(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("trace", sa.Text(), nullable=False),
-        sa.Column("ruleset_version", sa.String(length=64), nullable=False),
-        sa.Column("model_version", sa.String(length=64), nullable=True),
-        sa.Column("payload_hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_decisions")),
-    )
-    with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_decisions_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_decisions_occurred_at"), ["occurred_at"], unique=False)
-
-    op.create_table(
-        "events",
         sa.Column(
             "seq",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -141,16 +121,24 @@ def upgrade() -> None:
         ),
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("account_id", sa.String(length=128), nullable=False),
-        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("event_type", sa.String(length=32), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("payload_hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_events")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_events_event_id")),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("risk_level", sa.String(length=16), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("trace", sa.Text(), nullable=False),
+        sa.Column("ruleset_version", sa.String(length=64), nullable=False),
+        sa.Column("model_version", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_decisions")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_decisions_event_id")),
     )
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_events_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_events_occurred_at"), ["occurred_at"], unique=False)
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_decisions_account_time", ["account_id", "occurred_at"], unique=False
+        )
 
     op.create_table(
         "feature_checkpoints",
@@ -352,14 +340,8 @@ def downgrade() -> None:
 
     op.drop_table("holds")
     op.drop_table("feature_checkpoints")
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_events_occurred_at"))
-        batch_op.drop_index(batch_op.f("ix_events_account_id"))
-
-    op.drop_table("events")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_decisions_occurred_at"))
-        batch_op.drop_index(batch_op.f("ix_decisions_account_id"))
+        batch_op.drop_index("ix_decisions_account_time")
 
     op.drop_table("decisions")
     with op.batch_alter_table("challenges", schema=None) as batch_op:
