@@ -111,10 +111,10 @@ class MemoryFeatureStore:
             window = state.get(state_id) if state is not None else None
             if window is None:
                 values[name] = zero
-            elif type(window) is DistinctWindow:
+            elif isinstance(window, DistinctWindow):
                 values[name] = window.get(ts, spec.window_seconds)
             else:
-                count, total = window.get(ts, spec.bucket_seconds, spec.buckets)  # type: ignore[call-arg]
+                count, total = window.get(ts, spec.bucket_seconds, spec.buckets)
                 values[name] = count if is_count else from_units(total)
         profile = self.profiles.get(event.account_id) or _EMPTY_PROFILE
         receiver_profile = self.profiles.get(keys.receiver[2:]) if keys.receiver else None

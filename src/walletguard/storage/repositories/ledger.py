@@ -81,15 +81,15 @@ class SqlLedgerRepository(SqlRepository):
                     balances[(account, currency)] = None
             for row in conn.execute(select(t.balances).where(t.balances.c.account.in_(batch))):
                 balances[(row.account, row.currency)] = _balance(row)
-        for batch in chunks(wanted_holds):
-            for hold_id in batch:
+        for hold_ids in chunks(wanted_holds):
+            for hold_id in hold_ids:
                 holds[hold_id] = None
-            for row in conn.execute(select(t.holds).where(t.holds.c.id.in_(batch))):
+            for row in conn.execute(select(t.holds).where(t.holds.c.id.in_(hold_ids))):
                 holds[row.id] = _hold(row)
-        for batch in chunks(wanted_topups):
-            for key in batch:
+        for keys in chunks(wanted_topups):
+            for key in keys:
                 topups[key] = None
-            refs = [ref for _, ref in batch]
+            refs = [ref for _, ref in keys]
             for row in conn.execute(select(t.topups).where(t.topups.c.channel_ref.in_(refs))):
                 if (row.channel, row.channel_ref) in topups:
                     topups[(row.channel, row.channel_ref)] = _topup(row)
