@@ -41,7 +41,7 @@ def test_one_card_on_many_wallets(harness: Harness, events: EventFactory) -> Non
     assert "TOKEN_SHARED_ACROSS_WALLETS" in codes(third)
 
 
-# 2. Hours ----------------------------------------------------------------------------------
+# 2. Hours ----------
 
 
 def test_withdrawal_at_an_hour_the_user_is_never_active(
@@ -55,7 +55,7 @@ def test_withdrawal_at_an_hour_the_user_is_never_active(
     assert {"UNUSUAL_HOUR_WITHDRAWAL", "SMALL_HOURS"} <= codes(odd)
 
 
-# 3. Devices ----------------------------------------------------------------------------------
+# 3. Devices ----------
 
 
 def test_new_emulated_or_rooted_device_for_a_withdrawal(
@@ -74,7 +74,7 @@ def test_new_emulated_or_rooted_device_for_a_withdrawal(
     assert {"NEW_DEVICE", "EMULATOR", "ROOTED_DEVICE"} <= codes(other)
 
 
-# 4. Where ----------------------------------------------------------------------------------------
+# 4. Where ----------
 
 
 def test_impossible_travel_new_country_and_hosting_network(
@@ -105,7 +105,7 @@ def test_a_plausible_journey_is_not_impossible_travel(
     assert not codes(same_country) & {"IMPOSSIBLE_TRAVEL", "NEW_COUNTRY", "HOSTING_NETWORK"}
 
 
-# 5. What is bound --------------------------------------------------------------------------------
+# 5. What is bound ----------
 
 
 def test_binding_checks(harness: Harness, events: EventFactory) -> None:
@@ -149,7 +149,7 @@ def test_sms_sign_in_on_an_always_biometric_account(harness: Harness, events: Ev
     assert "UNUSUAL_AUTH_METHOD" in codes(harness.decide(events.login(method="sms_otp")))
 
 
-# 7. Credential stuffing ------------------------------------------------------------------------------
+# 7. Credential stuffing ----------
 
 
 def test_failed_logins_across_accounts_from_one_ip(harness: Harness, events: EventFactory) -> None:
@@ -187,7 +187,7 @@ def test_many_failures_on_one_account(harness: Harness, events: EventFactory) ->
     assert {"FAILED_LOGINS", "SUCCESS_AFTER_FAILURES"} <= codes(decision)
 
 
-# 8. Transaction password guessing -------------------------------------------------------------------
+# 8. Transaction password guessing ----------
 
 
 def test_transaction_password_guessing(harness: Harness, events: EventFactory) -> None:
@@ -203,7 +203,7 @@ def test_transaction_password_guessing(harness: Harness, events: EventFactory) -
     assert payment.decision != "allow"
 
 
-# 9. Credential changes then money ----------------------------------------------------------------------
+# 9. Credential changes then money ----------
 
 
 def test_sim_change_then_reset_then_card_then_withdrawal(
@@ -238,7 +238,7 @@ def test_repeated_password_resets(harness: Harness, events: EventFactory) -> Non
     assert "REPEATED_RESETS" in codes(decisions[2])
 
 
-# 10. Withdrawals ---------------------------------------------------------------------------------------
+# 10. Withdrawals ----------
 
 
 def test_withdrawal_far_above_usual_draining_to_a_fresh_card(
@@ -315,7 +315,7 @@ def test_unconfirmed_topups_then_money_out(harness: Harness, events: EventFactor
     assert "UNCONFIRMED_TOPUPS" in codes(decision)
 
 
-# 12. Mules -------------------------------------------------------------------------------------------------
+# 12. Mules ----------
 
 
 def test_new_account_collects_from_many_then_cashes_out(
@@ -357,7 +357,7 @@ def test_many_accounts_on_one_device(harness: Harness, events: EventFactory) -> 
     assert {"DEVICE_SHARED", "DEVICE_OPENS_ACCOUNTS"} <= codes(decisions[4])
 
 
-# 13. Lists ----------------------------------------------------------------------------------------------------
+# 13. Lists ----------
 
 
 def add_to_list(h: Harness, entry: ListEntry) -> None:
@@ -387,7 +387,7 @@ def test_block_watch_and_allow_lists(harness: Harness, events: EventFactory) -> 
     assert not codes(quiet) & {"BLOCK_LIST", "WATCH_LIST", "ALLOW_LIST"}
 
 
-# 14. Payees ------------------------------------------------------------------------------------------------------
+# 14. Payees ----------
 
 
 def test_first_time_payee_with_a_large_amount(harness: Harness, events: EventFactory) -> None:

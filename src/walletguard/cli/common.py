@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,3 +37,14 @@ def failing_cleanly() -> Iterator[None]:
     except WalletguardError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         sys.exit(1)
+
+
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        help="Who is doing this (recorded in the audit log). Default: $WALLETGUARD_ACTOR, else the OS user.",
+        envvar="WALLETGUARD_ACTOR",
+        default_factory=lambda: "operator:" + (os.environ.get("USER") or "unknown"),
+    ),
+]

@@ -50,6 +50,7 @@ class SqlUnitOfWork:
             SqlAccountRepository,
             SqlChallengeRepository,
         )
+        from walletguard.storage.repositories.approvals import SqlApprovalRepository
         from walletguard.storage.repositories.audit import SqlAuditLog
         from walletguard.storage.repositories.cases import SqlCaseRepository
         from walletguard.storage.repositories.decisions import SqlDecisionRepository, SqlEventLog
@@ -72,6 +73,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self)
         self.audit = SqlAuditLog(self)
         self.lists = SqlListRepository(self)
+        self.approvals = SqlApprovalRepository(self)
 
     @property
     def conn(self) -> Connection:

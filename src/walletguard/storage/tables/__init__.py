@@ -6,6 +6,7 @@ decisions, audit payloads) are stored as the exact JSON text that was hashed.
 """
 
 from walletguard.storage.tables.accounts import *  # noqa: F403
+from walletguard.storage.tables.approvals import *  # noqa: F403
 from walletguard.storage.tables.audit import *  # noqa: F403
 from walletguard.storage.tables.base import ID as ID
 from walletguard.storage.tables.base import metadata as metadata

@@ -1,0 +1,82 @@
+"""Approval requests and the maker-checker rules.
+
+Invariants: the person who asked never approves their own request; nobody approves
+twice; a request is decided (approved or rejected) at most once; it is approved when
+`required` distinct people other than the maker have approved it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from walletguard.kernel.errors import Conflict, Refused
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    id: str
+    action: str
+    """What will happen once approved, e.g. `account.unfreeze`, `withdrawal.release`."""
+    subject: str
+    """What it happens to, e.g. `account:alice`, `hold:hold-e12`."""
+    requested_by: str
+    reason: str
+    required: int
+    created_at: datetime
+    approvers: tuple[str, ...] = ()
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def approve(self, approver: str, *, at: datetime) -> ApprovalRequest:
+        """Add `approver`'s approval; raises `Refused` / `Conflict` when the rules forbid it."""
+        if self.status is not ApprovalStatus.PENDING:
+            raise Conflict(f"approval {self.id} is already {self.status.value}")
+        if approver == self.requested_by:
+            raise Refused(
+                f"{approver} asked for this and cannot also approve it (maker-checker)",
+                reason_code="SELF_APPROVAL",
+            )
+        if approver in self.approvers:
+            raise Refused(
+                f"{approver} has already approved {self.id}", reason_code="DUPLICATE_APPROVAL"
+            )
+        approvers = (*self.approvers, approver)
+        if len(approvers) >= self.required:
+            return replace(
+                self,
+                approvers=approvers,
+                status=ApprovalStatus.APPROVED,
+                decided_at=at,
+                decided_by=approver,
+            )
+        return replace(self, approvers=approvers)
+
+    def reject(self, by: str, *, at: datetime) -> ApprovalRequest:
+        if self.status is not ApprovalStatus.PENDING:
+            raise Conflict(f"approval {self.id} is already {self.status.value}")
+        return replace(self, status=ApprovalStatus.REJECTED, decided_at=at, decided_by=by)
+
+    @property
+    def missing(self) -> int:
+        """How many more approvals it needs."""
+        return max(0, self.required - len(self.approvers))
+
+
+class ApprovalRepository(Protocol):
+    def get(self, approval_id: str) -> ApprovalRequest | None: ...
+
+    def save(self, request: ApprovalRequest) -> None: ...
+
+    def for_subject(self, subject: str) -> list[ApprovalRequest]:
+        """Every request about `subject`, oldest first."""

@@ -1,0 +1,71 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from walletguard.approvals.model import ApprovalRequest, ApprovalStatus
+from walletguard.approvals.service import approve, approved_request, reject, request_approval
+from walletguard.kernel.errors import Conflict, Refused
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class MemoryApprovals:
+    def __init__(self) -> None:
+        self.rows: dict[str, ApprovalRequest] = {}
+
+    def get(self, approval_id: str) -> ApprovalRequest | None:
+        return self.rows.get(approval_id)
+
+    def save(self, request: ApprovalRequest) -> None:
+        self.rows[request.id] = request
+
+    def for_subject(self, subject: str) -> list[ApprovalRequest]:
+        return [r for r in self.rows.values() if r.subject == subject]
+
+
+def ask(repo: MemoryApprovals, required: int = 2) -> ApprovalRequest:
+    return request_approval(
+        repo,
+        action="account.unfreeze",
+        subject="account:alice",
+        requested_by="ann",
+        reason="customer verified at branch",
+        required=required,
+        at=NOW,
+    )
+
+
+def test_needs_distinct_people_other_than_the_maker() -> None:
+    repo = MemoryApprovals()
+    request = ask(repo)
+    with pytest.raises(Refused, match="maker-checker"):
+        approve(repo, request.id, approver="ann", at=NOW)
+    once = approve(repo, request.id, approver="bob", at=NOW)
+    assert once.status is ApprovalStatus.PENDING
+    assert once.missing == 1
+    with pytest.raises(Refused, match="already approved"):
+        approve(repo, request.id, approver="bob", at=NOW)
+    done = approve(repo, request.id, approver="cy", at=NOW)
+    assert done.status is ApprovalStatus.APPROVED
+    assert approved_request(repo, "account.unfreeze", "account:alice") == done
+
+
+def test_decided_at_most_once() -> None:
+    repo = MemoryApprovals()
+    request = ask(repo, required=1)
+    reject(repo, request.id, by="bob", at=NOW)
+    with pytest.raises(Conflict):
+        approve(repo, request.id, approver="cy", at=NOW)
+    assert approved_request(repo, "account.unfreeze", "account:alice") is None
+
+
+def test_a_request_needs_a_reason_and_an_approver() -> None:
+    repo = MemoryApprovals()
+    with pytest.raises(Refused):
+        request_approval(
+            repo, action="x", subject="y", requested_by="a", reason=" ", required=1, at=NOW
+        )
+    with pytest.raises(Refused):
+        request_approval(
+            repo, action="x", subject="y", requested_by="a", reason="r", required=0, at=NOW
+        )
