@@ -265,7 +265,7 @@ def test_first_withdrawal_of_a_brand_new_account(harness: Harness, events: Event
     assert "FIRST_WITHDRAWAL_NEW_ACCOUNT" in codes(decision)
 
 
-# 11. Fake top-ups -----------------------------------------------------------------------------------------
+# 11. Fake top-ups ----------
 
 
 def test_forged_or_mismatched_confirmations(harness: Harness, events: EventFactory) -> None:

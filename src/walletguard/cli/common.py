@@ -43,7 +43,7 @@ ActorOption = Annotated[
     str,
     typer.Option(
         "--as",
-        help="Who is doing this (recorded in the audit log). Default: $WALLETGUARD_ACTOR, else the OS user.",
+        help="Who is acting (for the audit log). Default: $WALLETGUARD_ACTOR or the OS user.",
         envvar="WALLETGUARD_ACTOR",
         default_factory=lambda: "operator:" + (os.environ.get("USER") or "unknown"),
     ),
