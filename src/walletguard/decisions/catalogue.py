@@ -148,7 +148,7 @@ def _cp_is_new(c: C) -> bool | None:
     cp = c.event.counterparty
     if cp is None:
         return None
-    return f"{cp.type}:{cp.id}" not in c.profile.counterparties
+    return not c.profile.knows_counterparty(f"{cp.type}:{cp.id}")
 
 
 def _drain_ratio(c: C) -> float | None:

@@ -9,10 +9,12 @@ Collections are bounded: the oldest entries go first.
 
 from __future__ import annotations
 
+import hashlib
+
 import msgspec
 
 from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
-from walletguard.kernel.money import from_units, to_units
+from walletguard.kernel.money import to_units
 
 MAX_DEVICES = 32
 MAX_COUNTERPARTIES = 256
@@ -57,7 +59,9 @@ class AccountProfile(msgspec.Struct, gc=False):
     hours: list[int] = msgspec.field(default_factory=lambda: [0] * 24)
     auth_methods: dict[str, int] = msgspec.field(default_factory=dict)
     amounts: dict[str, AmountStats] = msgspec.field(default_factory=dict)
-    counterparties: dict[str, int] = msgspec.field(default_factory=dict)
+    counterparties: bytearray = msgspec.field(default_factory=bytearray)
+    """Known payees as 8-byte hashes of `type:id`, oldest first: 8 bytes each instead of
+    ~120 for a dict of strings (a third of a profile's memory otherwise)."""
     bound: dict[str, Binding] = msgspec.field(default_factory=dict)
     institutions: list[str] = msgspec.field(default_factory=list)
     binding_kinds: list[str] = msgspec.field(default_factory=list)
@@ -100,6 +104,10 @@ class AccountProfile(msgspec.Struct, gc=False):
         if stats is None or stats.count == 0:
             return None
         return stats.sum_units // stats.count
+
+    def knows_counterparty(self, key: str) -> bool:
+        """Whether money went to `key` (`type:id`) before."""
+        return _key_hash(key) in memoryview(self.counterparties).cast("Q")
 
     def amount_count(self, event_type: str) -> int:
         stats = self.amounts.get(event_type)
@@ -186,10 +194,11 @@ class AccountProfile(msgspec.Struct, gc=False):
             del self.devices[next(iter(self.devices))]
 
     def _remember_counterparty(self, key: str) -> None:
-        counts = self.counterparties
-        counts[key] = counts.pop(key, 0) + 1
-        if len(counts) > MAX_COUNTERPARTIES:
-            del counts[next(iter(counts))]
+        if self.knows_counterparty(key):
+            return
+        self.counterparties += _key_hash(key).to_bytes(8, "little")
+        if len(self.counterparties) > 8 * MAX_COUNTERPARTIES:
+            del self.counterparties[:8]
 
     def _add_amount(self, kind: str, units: int) -> None:
         stats = self.amounts.get(kind)
@@ -200,7 +209,6 @@ class AccountProfile(msgspec.Struct, gc=False):
         stats.max_units = max(stats.max_units, units)
 
 
-def mean_amount(profile: AccountProfile, event_type: str) -> object:
-    """The account's mean amount for an event type as a Decimal, or None."""
-    units = profile.amount_mean_units(event_type)
-    return None if units is None else from_units(units)
+def _key_hash(key: str) -> int:
+    """A stable 64-bit hash (Python's own `hash` changes between processes)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")

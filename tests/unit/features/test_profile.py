@@ -59,3 +59,13 @@ def test_binding_and_unbinding() -> None:
     learn_all(profile, [f.make("account_unbind", binding={"kind": "credit_card", "token": "t1"})])
     assert "t1" not in profile.bound
     assert "CMB" in profile.institutions
+
+
+def test_known_payees_are_bounded_oldest_first() -> None:
+    f = EventFactory()
+    profile = AccountProfile()
+    learn_all(profile, [f.payment(merchant=f"m{i}") for i in range(300)])
+    assert profile.knows_counterparty("merchant:m299")
+    assert not profile.knows_counterparty("merchant:m0")
+    assert not profile.knows_counterparty("account:m299")
+    assert len(profile.counterparties) == 8 * 256
