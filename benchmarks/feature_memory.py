@@ -5,26 +5,23 @@ transfers to friends, top-ups, a withdrawal or two) with the default ruleset's f
 then measures the store's memory with tracemalloc and extrapolates to one million
 active accounts.
 
-    python benchmarks/feature_memory.py [--accounts 20000] [--days 30]
+    python -m benchmarks.feature_memory [--accounts 20000] [--days 30]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support import EventFactory
 
-from tests.support import EventFactory  # noqa: E402
-from walletguard.composition import load_rules  # noqa: E402
-from walletguard.enrich.location import Located  # noqa: E402
-from walletguard.events.decode import decode_event  # noqa: E402
-from walletguard.features.memory import MemoryFeatureStore  # noqa: E402
-from walletguard.features.store import EventKeys  # noqa: E402
+from walletguard.composition import load_rules
+from walletguard.enrich.location import Located
+from walletguard.events.decode import decode_event
+from walletguard.features.memory import MemoryFeatureStore
+from walletguard.features.store import EventKeys
 
 HOME = Located("CN", 31.23, 121.47)
 
@@ -67,7 +64,7 @@ def main() -> None:
     before = tracemalloc.get_traced_memory()[0]
     events = 0
     started = time.perf_counter()
-    for day in range(args.days):
+    for _day in range(args.days):
         for account in accounts:
             friends = [accounts[(hash(account) + k) % len(accounts)] for k in range(1, 4)]
             for doc in activity(f, rnd, account, friends):
@@ -89,7 +86,8 @@ def main() -> None:
         f"({events / (time.perf_counter() - started):,.0f} updates/s under tracemalloc)"
     )
     print(
-        f"features kept: {len(store.maintained)}  entities: {len(store.entities):,}  profiles: {len(store.profiles):,}"
+        f"features kept: {len(store.maintained)}  entities: {len(store.entities):,}  "
+        f"profiles: {len(store.profiles):,}"
     )
     print(f"memory: {used / 2**20:,.1f} MiB  = {per_account:,.0f} bytes per active account")
     print(f"1,000,000 active accounts: {per_account * 1e6 / 2**30:,.2f} GiB")
