@@ -6,6 +6,7 @@ Autogenerates against a scratch SQLite database brought to the current head, the
 opens the file for review: check it (especially server defaults and triggers) before committing.
 """
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +25,11 @@ def main() -> None:
         with database.engine.begin() as conn:
             config = _alembic_config()
             config.attributes["connection"] = conn
-            command.revision(config, message=sys.argv[1], autogenerate=True)
+            script = command.revision(config, message=sys.argv[1], autogenerate=True)
+    # Tidy what Alembic wrote so it passes the project's lint and format checks.
+    if script is not None and not isinstance(script, list):
+        subprocess.run(["ruff", "check", "--fix", "-q", script.path], check=False)
+        subprocess.run(["ruff", "format", "-q", script.path], check=False)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from walletguard.decisions.effects.ledger import LedgerEffects
 from walletguard.decisions.effects.notify import NotifyEffects
 from walletguard.decisions.engine import Engine
 from walletguard.decisions.policy import load_policy
+from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.rules.registry import RulesetMode, in_mode, promote, upload
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
@@ -77,6 +80,50 @@ def effect_stages(engine: Engine) -> list[Stage]:
     ]
 
 
+class StoredRulesetFollower:
+    """Keeps an engine on the active (and shadow) ruleset stored in the database, picking up
+    a promotion at the next unit of work."""
+
+    def __init__(self) -> None:
+        self._stamp: str | None = None
+
+    def __call__(self, engine: Engine, uow: UnitOfWork) -> None:
+        repo = uow.rulesets  # type: ignore[attr-defined]
+        stamp = repo.stamp()
+        if stamp == self._stamp:
+            return
+        catalogue = RuleCatalogue()
+        active = in_mode(repo, RulesetMode.ACTIVE)
+        shadow = in_mode(repo, RulesetMode.SHADOW)
+        if active is not None:
+            engine.use_ruleset(
+                parse_ruleset(active.content, catalogue, source=f"ruleset {active.version}"),
+                parse_ruleset(shadow.content, catalogue, source=f"ruleset {shadow.version}")
+                if shadow is not None
+                else None,
+            )
+        self._stamp = stamp
+
+
+def ensure_active_ruleset(database: Database, *, at: datetime) -> None:
+    """On a database that has no active ruleset yet, store the default one as active."""
+    uow = SqlUnitOfWork(database)
+    try:
+        if in_mode(uow.rulesets, RulesetMode.ACTIVE) is None:
+            stored, _ = upload(
+                uow.rulesets,
+                default_ruleset_text(),
+                RuleCatalogue(),
+                by="system",
+                at=at,
+                source="default ruleset",
+            )
+            promote(uow.rulesets, stored.version, at=at)
+            uow.commit()
+    finally:
+        uow.close()
+
+
 @dataclass
 class Runtime:
     """A database and an engine deciding on it."""
@@ -103,11 +150,13 @@ def build_runtime(
     exclusive: bool = True,
     settings: EngineSettings | None = None,
     restore_features: bool = True,
+    follow_stored_rulesets: bool = False,
 ) -> Runtime:
     """Open the database and build an engine with in-process features.
 
     `exclusive`: this process is the database's only writer (replay, demo), so state
-    read from it may be cached across units of work.
+    read from it may be cached across units of work. `follow_stored_rulesets`: decide with
+    the ruleset promoted in the database (the service), not a file.
     """
     database = open_database(db_url)
     catalogue = RuleCatalogue()
@@ -134,6 +183,9 @@ def build_runtime(
         stages=effect_stages,
         settings=settings,
     )
+    if follow_stored_rulesets:
+        ensure_active_ruleset(database, at=datetime.now(UTC))
+        engine.before_batch = StoredRulesetFollower()
     checkpointer = FeatureCheckpointer(database)
     restored = (0, 0)
     if restore_features:

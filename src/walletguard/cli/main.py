@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import rules_cmd
+from walletguard.cli import keys_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
+from walletguard.cli.serve_cmd import serve_command
 
 app = typer.Typer(
     name="walletguard",
@@ -15,6 +16,8 @@ app = typer.Typer(
 )
 app.command("replay")(replay_command)
 app.add_typer(rules_cmd.app, name="rules")
+app.command("serve")(serve_command)
+app.add_typer(keys_cmd.app, name="keys")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from walletguard.events.model import EventType, WalletEvent
 from walletguard.features.names import WindowFeature
 from walletguard.features.store import EventKeys, FeatureStore
 from walletguard.kernel.errors import Conflict, WalletguardError
-from walletguard.rules.ruleset import RuleMode, Ruleset
+from walletguard.rules.ruleset import Rule, RuleMode, Ruleset
 
 _UNKNOWN_IP = IpFacts.unknown()
 
@@ -68,18 +68,28 @@ class Engine:
         self._lists = ListMatcher([])
         self._lists_version = -1
         self.ruleset = ruleset
+        self.shadow: Ruleset | None = None
         self._wanted: dict[EventType, tuple[WindowFeature, ...]] = {}
         self.use_ruleset(ruleset)
+        self.before_batch: Callable[[Engine, UnitOfWork], None] | None = None
+        """Called at the start of every unit of work (e.g. to pick up a promoted ruleset)."""
         self.stages = stages(self)
         self.engine_seconds: list[float] = []
         """Time spent deciding each event (excluding durable writes), when `timing` is on."""
         self.timing = False
 
-    def use_ruleset(self, ruleset: Ruleset) -> None:
-        """Decide with `ruleset` from now on (its features start being kept)."""
+    def use_ruleset(self, ruleset: Ruleset, shadow: Ruleset | None = None) -> None:
+        """Decide with `ruleset` from now on, evaluating `shadow` beside it without acting on
+        it (both rulesets' features start being kept)."""
         self.ruleset = ruleset
-        self.features.maintain(ruleset.window_features())
-        self._wanted = {t: tuple(ruleset.window_features(t)) for t in EventType}
+        self.shadow = shadow
+        both = [ruleset] if shadow is None else [ruleset, shadow]
+        for each in both:
+            self.features.maintain(each.window_features())
+        self._wanted = {
+            t: tuple({f.name: f for r in both for f in r.window_features(t)}.values())
+            for t in EventType
+        }
 
     # -- doors -------------------------------------------------------------------------
 
@@ -136,6 +146,8 @@ class Engine:
     # -- the pipeline ---------------------------------------------------------------------
 
     def _refresh_lists(self, uow: UnitOfWork) -> None:
+        if self.before_batch is not None:
+            self.before_batch(self, uow)
         version = uow.lists.version()
         if version != self._lists_version:
             self._lists = ListMatcher(uow.lists.all())
@@ -167,6 +179,9 @@ class Engine:
                 if rule.mode is RuleMode.ACTIVE:
                     active.append(rule)
                 hits.append(rule)
+        shadow_hits = []
+        if self.shadow is not None:
+            shadow_hits = [r for r in self.shadow.by_type[event.type] if r.when.fn(ctx)]
         assessment = self.policy.assess(event.type, ctx, active)
         account = ctx.account or AccountSecurity(event.account_id, created_at=event.occurred_at)
         out = Outcome(assessment, account)
@@ -190,19 +205,13 @@ class Engine:
             case_id=out.case_id,
         )
         trace = Trace(
-            hits=[
-                RuleHit(
-                    r.id,
-                    r.code,
-                    r.score,
-                    r.mode.value,
-                    {s.name: _plain(s.getter(ctx)) for s in r.names},
-                )
-                for r in hits
-            ],
+            hits=[_hit(r, r.mode.value, ctx) for r in hits],
             raw_score=out.raw_score,
             guards=out.guards,
         )
+        if shadow_hits:
+            assert self.shadow is not None
+            trace.hits += [_hit(r, f"shadow:{self.shadow.version}", ctx) for r in shadow_hits]
         uow.decisions.add(event, decision, trace)
         learn_allowed = out.verdict is Verdict.ALLOW
         where = ctx.located if learn_allowed else None
@@ -214,6 +223,12 @@ class Engine:
         if self.timing:
             self.engine_seconds.append(time.perf_counter() - started)
         return decision, learn
+
+
+def _hit(rule: Rule, mode: str, ctx: DecisionContext) -> RuleHit:
+    return RuleHit(
+        rule.id, rule.code, rule.score, mode, {s.name: _plain(s.getter(ctx)) for s in rule.names}
+    )
 
 
 def _plain(value: object) -> object:

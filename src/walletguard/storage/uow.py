@@ -46,6 +46,7 @@ class SqlUnitOfWork:
     def __init__(
         self, database: Database, cache: StateCache | None = None, *, default_currency: str = "CNY"
     ) -> None:
+        from walletguard.storage.repositories.access import SqlKeyRepository
         from walletguard.storage.repositories.accounts import (
             SqlAccountRepository,
             SqlChallengeRepository,
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         from walletguard.storage.repositories.ledger import SqlLedgerRepository
         from walletguard.storage.repositories.lists import SqlListRepository
         from walletguard.storage.repositories.outbox import SqlOutbox
+        from walletguard.storage.repositories.rulesets import SqlRulesetRepository
 
         self.database = database
         self.default_currency = default_currency
@@ -74,6 +76,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self)
         self.lists = SqlListRepository(self)
         self.approvals = SqlApprovalRepository(self)
+        self.keys = SqlKeyRepository(self)
+        self.rulesets = SqlRulesetRepository(self)
 
     @property
     def conn(self) -> Connection:

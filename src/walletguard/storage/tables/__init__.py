@@ -5,6 +5,7 @@ Money is integer units of 1/10,000 (BIGINT); times are UTC; documents (events,
 decisions, audit payloads) are stored as the exact JSON text that was hashed.
 """
 
+from walletguard.storage.tables.access import *  # noqa: F403
 from walletguard.storage.tables.accounts import *  # noqa: F403
 from walletguard.storage.tables.approvals import *  # noqa: F403
 from walletguard.storage.tables.audit import *  # noqa: F403

@@ -1,0 +1,1 @@
+"""Who may call walletguard: API keys and the roles they carry."""

@@ -1,0 +1,101 @@
+"""API keys: shown once, stored hashed.
+
+A key reads `wg_<key id>_<secret>`. The secret is stored only as an argon2 hash; a
+verified key is remembered (by a SHA-256 of the secret) for the life of the process,
+so argon2's deliberate cost is paid once per key and process, not per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from walletguard.access.roles import Role
+from walletguard.kernel.errors import NotFound
+
+PREFIX = "wg"
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    owner: str
+    role: Role
+    secret_hash: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class KeyRepository(Protocol):
+    def get(self, key_id: str) -> ApiKey | None: ...
+
+    def save(self, key: ApiKey) -> None: ...
+
+    def all(self) -> list[ApiKey]: ...
+
+
+def issue_key(
+    repo: KeyRepository, *, owner: str, role: Role, at: datetime, created_by: str
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it and its plaintext, which is never stored or shown again."""
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(24).replace("_", "-")
+    key = ApiKey(key_id, owner, role, _hasher.hash(secret), at, created_by)
+    repo.save(key)
+    return key, f"{PREFIX}_{key_id}_{secret}"
+
+
+def revoke_key(repo: KeyRepository, key_id: str, *, at: datetime) -> ApiKey:
+    key = repo.get(key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if not key.active:
+        return key
+    revoked = ApiKey(
+        key.id, key.owner, key.role, key.secret_hash, key.created_at, key.created_by, at
+    )
+    repo.save(revoked)
+    return revoked
+
+
+def parse_key(presented: str) -> tuple[str, str] | None:
+    """`(key id, secret)` from a presented key, or None if it is not shaped like one."""
+    parts = presented.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+class KeyVerifier:
+    """Checks presented keys against the repository, remembering the ones that verified."""
+
+    def __init__(self) -> None:
+        self._verified: dict[str, bytes] = {}
+
+    def verify(self, key: ApiKey, secret: str) -> bool:
+        digest = hashlib.sha256(secret.encode()).digest()
+        known = self._verified.get(key.id)
+        if known is not None:
+            return hmac.compare_digest(known, digest)
+        try:
+            _hasher.verify(key.secret_hash, secret)
+        except VerificationError:
+            return False
+        self._verified[key.id] = digest
+        return True
+
+    def forget(self, key_id: str) -> None:
+        self._verified.pop(key_id, None)

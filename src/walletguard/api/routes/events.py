@@ -1,0 +1,80 @@
+"""Submit an event, get its decision; read a stored decision."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from walletguard.api.deps import unit_of_work
+from walletguard.api.problems import problem, problem_for
+from walletguard.api.schemas import DecisionOut, Problem
+from walletguard.api.security import CanReadDecisions, CanSubmitEvents
+from walletguard.decisions.engine import Failure
+from walletguard.decisions.model import decision_json
+from walletguard.events.decode import event_schema
+from walletguard.kernel.errors import NotFound
+from walletguard.storage import tables as t
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid API key"},
+    403: {"model": Problem, "description": "The key's role does not allow this"},
+    429: {"model": Problem, "description": "Rate limit exceeded (see Retry-After)"},
+}
+
+
+def _event_body_doc() -> dict[str, Any]:
+    schema = {k: v for k, v in event_schema().items() if k not in ("$schema", "$id")}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post(
+    "/events",
+    response_model=DecisionOut,
+    summary="Submit an event and get its decision",
+    description="Decides the event with all its effects and answers once the decision is durably "
+    "stored. The same event_id again returns the first decision; the same event_id with a "
+    "different body is refused with 409.",
+    openapi_extra=_event_body_doc(),
+    responses={
+        **_ERRORS,
+        409: {"model": Problem},
+        413: {"model": Problem},
+        422: {"model": Problem},
+    },
+)
+async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
+    started = time.perf_counter()
+    state = request.app.state
+    body = await request.body()
+    event = state.decoder.decode(body)  # InvalidInput → 422 with every field path
+    result = await asyncio.wrap_future(state.batcher.submit(event))
+    if isinstance(result, Failure):
+        status = 409 if result.code == "conflict" else 422
+        return problem(
+            status, "Conflict" if status == 409 else "Refused", result.message, code=result.code
+        )
+    state.metrics.decisions.labels(result.decision).inc()
+    state.metrics.latency.observe(time.perf_counter() - started)
+    return Response(decision_json(result), media_type="application/json")
+
+
+@router.get(
+    "/decisions/{event_id}",
+    response_model=DecisionOut,
+    summary="Read the decision made for an event",
+    responses={**_ERRORS, 404: {"model": Problem}},
+)
+def read_decision(event_id: str, request: Request, who: CanReadDecisions) -> Response:
+    with unit_of_work(request) as uow:
+        body = uow.conn.execute(
+            select(t.decisions.c.body).where(t.decisions.c.event_id == event_id)
+        ).scalar()
+    if body is None:
+        return problem_for(NotFound(f"no decision for event {event_id}"))
+    return Response(body, media_type="application/json")

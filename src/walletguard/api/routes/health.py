@@ -1,0 +1,47 @@
+"""Liveness, readiness and metrics (unauthenticated: for load balancers and Prometheus)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from walletguard.api.schemas import Health
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", response_model=Health, summary="The process is up")
+def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=Health,
+    summary="The database (and Redis, when used) answer",
+    responses={503: {"model": Health}},
+)
+def ready(request: Request) -> Response:
+    checks: dict[str, str] = {}
+    try:
+        with request.app.state.runtime.database.reading() as conn:
+            conn.execute(text("select 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready; say which
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    redis = request.app.state.redis
+    if redis is not None:
+        try:
+            redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    body = Health(status="ok" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,171 @@
+"""Who is calling, and may they: API keys, roles, and a rate limit per key.
+
+Keys are held in memory and reloaded from the database every few seconds, so a new
+or revoked key takes effect within that time without a query per request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from walletguard.access.keys import ApiKey, KeyVerifier, parse_key
+from walletguard.access.roles import Permission, Role, allows
+from walletguard.storage.database import Database
+from walletguard.storage.uow import SqlUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key_id: str
+    owner: str
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"key:{self.key_id}:{self.owner}"
+
+
+class KeyCache:
+    def __init__(self, database: Database, *, refresh_seconds: float = 5.0) -> None:
+        self._database = database
+        self._refresh = refresh_seconds
+        self._keys: dict[str, ApiKey] = {}
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+        self._verifier = KeyVerifier()
+
+    def _current(self) -> dict[str, ApiKey]:
+        now = time.monotonic()
+        if now - self._loaded_at > self._refresh:
+            with self._lock:
+                if now - self._loaded_at > self._refresh:
+                    uow = SqlUnitOfWork(self._database)
+                    try:
+                        self._keys = {k.id: k for k in uow.keys.all()}
+                    finally:
+                        uow.rollback()
+                        uow.close()
+                    self._loaded_at = now
+        return self._keys
+
+    def reload(self) -> None:
+        self._loaded_at = 0.0
+
+    def authenticate(self, presented: str | None) -> Caller:
+        """The caller a presented key belongs to; 401 if missing, malformed, unknown or revoked."""
+        if not presented:
+            raise HTTPException(
+                401,
+                "an API key is required (Authorization: Bearer <key>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        parsed = parse_key(presented)
+        key = self._current().get(parsed[0]) if parsed else None
+        if parsed is not None and key is None and time.monotonic() - self._loaded_at > 1.0:
+            self.reload()  # a key created moments ago: look once more (at most once a second)
+            key = self._current().get(parsed[0])
+        if (
+            parsed is None
+            or key is None
+            or not key.active
+            or not self._verifier.verify(key, parsed[1])
+        ):
+            raise HTTPException(
+                401,
+                "the API key is not valid (unknown, revoked or mistyped)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return Caller(key.id, key.owner, key.role)
+
+
+class RateLimiter:
+    """At most `per_second` requests a second per key (a fixed one-second window).
+
+    With a Redis client the count is shared by every worker; without, it is per process.
+    """
+
+    def __init__(self, per_second: int, redis: object | None = None) -> None:
+        self.per_second = per_second
+        self._redis = redis
+        self._window = 0
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, key_id: str) -> None:
+        now = time.time()
+        second = int(now)
+        if self._redis is not None:
+            name = f"wg:rl:{key_id}:{second}"
+            pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+            pipe.incr(name)
+            pipe.expire(name, 2)
+            count = int(pipe.execute()[0])
+        else:
+            with self._lock:
+                if second != self._window:
+                    self._window, self._counts = second, {}
+                count = self._counts[key_id] = self._counts.get(key_id, 0) + 1
+        if count > self.per_second:
+            retry = max(1, int(second + 1 - now + 0.999))
+            raise HTTPException(
+                429,
+                f"more than {self.per_second} requests a second for this key; slow down",
+                headers={"Retry-After": str(retry)},
+            )
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header and header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def require(permission: Permission) -> Callable[[Request], Caller]:
+    """A dependency: the caller, if their role grants `permission` (403 saying why if not)."""
+
+    def dependency(request: Request) -> Caller:
+        state = request.app.state
+        caller: Caller = state.keys.authenticate(_presented_key(request))
+        if not allows(caller.role, permission):
+            raise HTTPException(
+                403,
+                f"the {caller.role.value} role may not {permission.value.replace(':', ' ')} "
+                f"(needs a role granting {permission.value})",
+            )
+        state.limiter.admit(caller.key_id)
+        return caller
+
+    dependency.__name__ = f"require_{permission.name.lower()}"
+    return dependency
+
+
+def _as(permission: Permission) -> Any:
+    return Annotated[Caller, Depends(require(permission))]
+
+
+# Parameter types for endpoints: `who: CanSubmitEvents` authenticates, authorises and rate-limits.
+CanSubmitEvents = _as(Permission.EVENTS_SUBMIT)
+CanReadDecisions = _as(Permission.DECISIONS_READ)
+CanReadAccounts = _as(Permission.ACCOUNTS_READ)
+CanActOnAccounts = _as(Permission.ACCOUNTS_ACT)
+CanReadLedger = _as(Permission.LEDGER_READ)
+CanActOnLedger = _as(Permission.LEDGER_ACT)
+CanReconcile = _as(Permission.RECONCILE)
+CanReadCases = _as(Permission.CASES_READ)
+CanWorkCases = _as(Permission.CASES_WORK)
+CanReadLists = _as(Permission.LISTS_READ)
+CanWriteLists = _as(Permission.LISTS_WRITE)
+CanReadRules = _as(Permission.RULES_READ)
+CanUploadRules = _as(Permission.RULES_UPLOAD)
+CanPromoteRules = _as(Permission.RULES_PROMOTE)
+CanApprove = _as(Permission.APPROVE)
+CanReadAudit = _as(Permission.AUDIT_READ)
+CanExportEvidence = _as(Permission.EVIDENCE_EXPORT)

@@ -1,0 +1,36 @@
+"""Building the service from settings (command-line options passed through the environment,
+so every uvicorn worker process builds the same service)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fastapi import FastAPI
+
+from walletguard.api.app import ApiSettings, create_app
+from walletguard.composition import build_runtime
+
+ENV_DB = "WALLETGUARD_DB"
+ENV_REDIS = "WALLETGUARD_REDIS"
+ENV_RATE = "WALLETGUARD_RATE_PER_SECOND"
+
+
+def app_from_env() -> FastAPI:
+    """The app for one worker: database from $WALLETGUARD_DB (default: embedded), Redis from
+    $WALLETGUARD_REDIS (optional)."""
+    redis_url = os.environ.get(ENV_REDIS) or None
+    redis: Any = None
+    if redis_url:
+        import redis as redis_lib
+
+        redis = redis_lib.Redis.from_url(redis_url)
+    runtime = build_runtime(
+        os.environ.get(ENV_DB) or None,
+        exclusive=False,
+        follow_stored_rulesets=True,
+    )
+    settings = ApiSettings(
+        rate_per_second=int(os.environ.get(ENV_RATE, ApiSettings.rate_per_second))
+    )
+    return create_app(runtime, settings, redis)

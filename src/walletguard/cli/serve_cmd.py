@@ -1,0 +1,55 @@
+"""`walletguard serve`: the HTTP service."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from walletguard.api.server import ENV_DB, ENV_REDIS
+from walletguard.cli.common import DbOption, err, failing_cleanly
+from walletguard.kernel.errors import ConfigurationError
+from walletguard.storage.database import default_url, normalise_url, open_database
+
+
+def serve_command(
+    db: DbOption = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(help="Redis URL: shared rate limits (and feature state).", envvar=ENV_REDIS),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (needs PostgreSQL).", min=1)] = 1,
+) -> None:
+    """Run the HTTP API (OpenAPI document at /docs and /openapi.json).
+
+    With no options: the embedded database, features in this process, one worker. With a
+    PostgreSQL URL (and Redis) it can run several workers.
+    """
+    import uvicorn
+
+    with failing_cleanly():
+        url = normalise_url(db or default_url())
+        if workers > 1 and url.startswith("sqlite"):
+            raise ConfigurationError(
+                "several workers need a shared database: pass --db postgresql://..."
+            )
+        open_database(url).dispose()  # migrate once, before workers start
+    os.environ[ENV_DB] = url
+    if redis:
+        os.environ[ENV_REDIS] = redis
+    err.print(
+        f"walletguard serving on http://{host}:{port}  (database {url.split('@')[-1]}, "
+        f"{workers} worker{'s' if workers > 1 else ''}) — API keys: `walletguard keys create`"
+    )
+    uvicorn.run(
+        "walletguard.api.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
