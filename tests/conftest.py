@@ -74,7 +74,8 @@ def pg_url() -> str:
 
 @pytest.fixture
 def events() -> EventFactory:
-    return EventFactory()
+    """Events with ids unique to the test, so tests can share a database."""
+    return EventFactory(prefix=f"ev{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(autouse=True)

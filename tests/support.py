@@ -21,9 +21,10 @@ HOSTING_IP = "159.89.1.1"  # DigitalOcean, DE
 class EventFactory:
     """Makes valid contract events. The clock only moves when told (`advance`)."""
 
-    def __init__(self, start: str = "2026-03-02T10:00:00+08:00") -> None:
+    def __init__(self, start: str = "2026-03-02T10:00:00+08:00", prefix: str = "ev") -> None:
         self.now = datetime.fromisoformat(start)
         self._ids = itertools.count(1)
+        self._prefix = prefix
 
     def advance(
         self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
@@ -34,7 +35,7 @@ class EventFactory:
         """An event of `type_` for `account` at the current time; `fields` override defaults.
         Pass `device=None` / `network=None` to leave them out."""
         event: dict[str, Any] = {
-            "event_id": f"ev-{next(self._ids)}",
+            "event_id": f"{self._prefix}-{next(self._ids)}",
             "type": type_,
             "occurred_at": self.now.isoformat(),
             "account_id": account,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -14,11 +15,16 @@ from walletguard.api import problems
 from walletguard.api.batcher import DecisionBatcher
 from walletguard.api.limits import BodyLimit
 from walletguard.api.metrics import ApiMetrics
+from walletguard.api.problems import PROBLEM
 from walletguard.api.routes import events, health, lists, rules
+from walletguard.api.schemas import Problem
 from walletguard.api.security import KeyCache, RateLimiter
 from walletguard.composition import Runtime
 from walletguard.events.decode import EventDecoder
 from walletguard.storage import tables as t
+
+ROUTERS = (events.router, lists.router, rules.router, health.router)
+"""Every router the service serves, in order."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,43 @@ def create_app(
     app.state.metrics = ApiMetrics(queue_depth)
     app.state.redis = redis
     problems.install(app)
-    for router in (events.router, lists.router, rules.router, health.router):
+    for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every error response is `application/problem+json` (see api/problems.py): say so in the
+    OpenAPI document, for every operation and every 4xx/5xx it can answer, including the 401,
+    403, 413 and 429 that authentication and limits add to every protected operation."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = original()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components.update(components["Problem"].pop("$defs", {}))
+        content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, item in document["paths"].items():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                if path.startswith("/v1/"):
+                    for status in ("401", "403", "413", "422", "429"):
+                        responses.setdefault(status, {"description": "Problem"})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "The body is not parseable JSON"})
+                for status, response in responses.items():
+                    if status[0] in "45":
+                        response["content"] = content
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -144,6 +144,7 @@ def require(permission: Permission) -> Callable[[Request], Caller]:
         return caller
 
     dependency.__name__ = f"require_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by route listings
     return dependency
 
 

@@ -1,0 +1,171 @@
+"""The HTTP service end to end: a real server, PostgreSQL, Redis, real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+
+from tests.conftest import fresh_pg_database
+from tests.e2e.api_support import LiveService, live_service
+from tests.support import EventFactory
+from walletguard.access.roles import Role
+from walletguard.api.app import ApiSettings
+from walletguard.composition import default_ruleset_text
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[LiveService]:
+    """One service (PostgreSQL + Redis) for the module: each test uses its own event ids."""
+    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+        yield live
+
+
+def test_submit_an_event_and_read_its_decision(service: LiveService, events: EventFactory) -> None:
+    doc = events.login(network={"ip": "159.89.1.1"})
+    with service.client(Role.INTEGRATOR) as http:
+        answer = http.post("/v1/events", json=doc)
+        assert answer.status_code == 200
+        decision = answer.json()
+        assert decision["event_id"] == doc["event_id"]
+        assert "HOSTING_NETWORK" in {r["code"] for r in decision["reasons"]}
+        assert http.post("/v1/events", json=doc).json() == decision
+        assert http.get(f"/v1/decisions/{doc['event_id']}").json() == decision
+        missing = http.get("/v1/decisions/nope")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == PROBLEM
+
+
+def test_same_id_different_body_is_409(service: LiveService, events: EventFactory) -> None:
+    doc = events.payment(amount="1.00")
+    with service.client(Role.INTEGRATOR) as http:
+        http.post("/v1/events", json=doc)
+        clash = http.post("/v1/events", json={**doc, "amount": "2.00"})
+    assert clash.status_code == 409
+    assert clash.json()["code"] == "conflict"
+
+
+def test_bad_input_names_every_field_and_changes_nothing(service: LiveService) -> None:
+    with service.client(Role.INTEGRATOR) as http:
+        bad = http.post("/v1/events", json={"event_id": "b1", "type": "teleport", "amount": 3})
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == PROBLEM
+        paths = {e["path"] for e in bad.json()["errors"]}
+        assert {"$.type", "$.amount", "$.occurred_at", "$.account_id"} <= paths
+        assert http.get("/v1/decisions/b1").status_code == 404
+        not_json = http.post(
+            "/v1/events", content=b"{oops", headers={"content-type": "application/json"}
+        )
+        assert not_json.status_code == 422
+
+
+def test_oversized_bodies_are_refused(service: LiveService, events: EventFactory) -> None:
+    doc = events.login(metadata={"padding": "x" * 100_000})
+    with service.client(Role.INTEGRATOR) as http:
+        answer = http.post("/v1/events", json=doc)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == PROBLEM
+
+
+def test_keys_are_required_checked_and_revocable(
+    service: LiveService, events: EventFactory
+) -> None:
+    with service.client() as anonymous:
+        assert anonymous.post("/v1/events", json=events.login()).status_code == 401
+        forged = anonymous.post(
+            "/v1/events", json=events.login(), headers={"Authorization": "Bearer wg_nothere_secret"}
+        )
+        assert forged.status_code == 401
+    with service.client(Role.AUDITOR) as auditor:
+        refused = auditor.post("/v1/events", json=events.login())
+        assert refused.status_code == 403
+        assert "events:submit" in refused.json()["detail"]
+
+
+def test_rate_limit_per_key_says_when_to_retry(pg_url: str, events: EventFactory) -> None:
+    with (
+        live_service(
+            pg_url, redis=redis_lib.Redis(), settings=ApiSettings(rate_per_second=3)
+        ) as live,
+        live.client(Role.INTEGRATOR) as http,
+    ):
+        statuses = [http.post("/v1/events", json=events.login()) for _ in range(8)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited, [r.status_code for r in statuses]
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    assert limited[0].headers["content-type"] == PROBLEM
+
+
+def test_lists_take_effect_on_the_next_event(service: LiveService, events: EventFactory) -> None:
+    with service.client(Role.ANALYST) as analyst:
+        added = analyst.post(
+            "/v1/lists",
+            json={
+                "kind": "block",
+                "entity": "device",
+                "value": "stolen-phone",
+                "reason": "reported stolen",
+            },
+        )
+        assert added.status_code == 201
+        assert any(e["value"] == "stolen-phone" for e in analyst.get("/v1/lists").json())
+        bad = analyst.post(
+            "/v1/lists", json={"kind": "block", "entity": "ip", "value": "999.1.1.1", "reason": "x"}
+        )
+        assert bad.status_code == 422
+    with service.client(Role.INTEGRATOR) as http:
+        decision = http.post("/v1/events", json=events.login(device={"id": "stolen-phone"})).json()
+    assert decision["decision"] == "block"
+    assert "BLOCK_LIST" in {r["code"] for r in decision["reasons"]}
+
+
+def test_a_ruleset_runs_in_shadow_until_a_supervisor_promotes_it(
+    service: LiveService, events: EventFactory
+) -> None:
+    stricter = (
+        default_ruleset_text().replace("name: default", "name: stricter")
+        + """
+  - id: any_login_is_suspicious
+    code: TEST_SUSPICIOUS_LOGIN
+    on: login
+    when: "true"
+    score: 350
+    reason: "Every sign-in is suspicious today"
+"""
+    )
+    with service.client(Role.ANALYST) as analyst:
+        check = analyst.post("/v1/rulesets/validate", json={"content": stricter}).json()
+        assert check["valid"]
+        uploaded = analyst.post("/v1/rulesets", json={"content": stricter})
+        assert uploaded.status_code == 201
+        version = uploaded.json()["version"]
+        assert uploaded.json()["mode"] == "shadow"
+        assert analyst.post(f"/v1/rulesets/{version}/promote").status_code == 403
+    with service.client(Role.INTEGRATOR) as http:
+        shadowed = http.post("/v1/events", json=events.login()).json()
+    assert "TEST_SUSPICIOUS_LOGIN" not in {r["code"] for r in shadowed["reasons"]}
+    assert shadowed["ruleset_version"] != version
+    with service.client(Role.SUPERVISOR) as supervisor:
+        promoted = supervisor.post(f"/v1/rulesets/{version}/promote")
+        assert promoted.status_code == 200
+        modes = {r["version"]: r["mode"] for r in supervisor.get("/v1/rulesets").json()}
+        assert modes[version] == "active"
+    with service.client(Role.INTEGRATOR) as http:
+        after = http.post("/v1/events", json=events.login()).json()
+    assert after["ruleset_version"] == version
+    assert "TEST_SUSPICIOUS_LOGIN" in {r["code"] for r in after["reasons"]}
+
+
+def test_health_readiness_and_metrics(service: LiveService, events: EventFactory) -> None:
+    with service.client(Role.INTEGRATOR) as http:
+        http.post("/v1/events", json=events.login())
+        assert http.get("/health").json()["status"] == "ok"
+        ready = http.get("/ready").json()
+        assert ready == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+        metrics = http.get("/metrics").text
+    assert 'walletguard_decisions_total{decision="allow"}' in metrics
+    assert "walletguard_decision_seconds_bucket" in metrics
+    assert "walletguard_review_queue_depth" in metrics

@@ -1,0 +1,99 @@
+"""The API against its own OpenAPI document: every endpoint with every role, and a
+property-based fuzzing run (schemathesis) that must find no server error and no response
+outside the documented schema."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from fastapi.routing import APIRoute
+
+from tests.conftest import fresh_pg_database
+from tests.e2e.api_support import LiveService, live_service
+from walletguard.access.roles import Permission, Role, allows
+from walletguard.api.app import ROUTERS
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[LiveService]:
+    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+        yield live
+
+
+def api_routes() -> list[APIRoute]:
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 10
+    return routes
+
+
+def protected_routes(app: Any) -> list[tuple[str, str, Permission]]:
+    """(method, path, permission) of every endpoint that needs a key."""
+    found = []
+    for route in api_routes():
+        permissions = [getattr(d.call, "permission", None) for d in route.dependant.dependencies]
+        permission = next((p for p in permissions if p is not None), None)
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            if permission is not None:
+                found.append((method, route.path, permission))
+    return found
+
+
+def test_every_versioned_endpoint_requires_a_permission(service: LiveService) -> None:
+    for route in service.app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/v1/"):
+            assert any(getattr(d.call, "permission", None) for d in route.dependant.dependencies), (
+                route.path
+            )
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_endpoint_with_every_role(service: LiveService, role: Role) -> None:
+    """A role is refused (403, saying why) exactly where it lacks the permission."""
+    routes = protected_routes(service.app)
+    assert routes
+    with service.client(role) as http:
+        for method, path, permission in routes:
+            url = re.sub(r"\{[^}]+\}", "0", path)
+            answer = http.request(method, url, json={})
+            if allows(role, permission):
+                assert answer.status_code != 403, (role, method, path, answer.text)
+            else:
+                assert answer.status_code == 403, (role, method, path, answer.status_code)
+                assert permission.value in answer.json()["detail"]
+
+
+def test_openapi_document_is_complete(service: LiveService) -> None:
+    with service.client() as http:
+        document = http.get("/openapi.json").json()
+    operations = [(m.upper(), p) for p, item in document["paths"].items() for m in item]
+    routes = {(m, p) for m, p, _ in protected_routes(service.app)}
+    assert routes <= set(operations)
+    submit = document["paths"]["/v1/events"]["post"]
+    body = submit["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["required"]) == {"event_id", "type", "occurred_at", "account_id"}
+    assert "409" in submit["responses"]
+
+
+def test_fuzzing_finds_no_server_error_and_nothing_outside_the_schema(
+    service: LiveService, tmp_path: Any
+) -> None:
+    """schemathesis (its command-line runner) over every operation of /openapi.json, with an
+    admin key, valid and invalid inputs."""
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "schemathesis.cli", "run", f"{service.url}/openapi.json",
+            "--header", f"Authorization: Bearer {service.keys[Role.ADMIN]}",
+            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
+            "response_schema_conformance",
+            "--max-examples", "25", "--seed", "7", "--phases", "examples,coverage,fuzzing",
+            "--report-dir", str(tmp_path),
+        ],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
