@@ -6,6 +6,7 @@ import typer
 
 from walletguard.cli import rules_cmd
 from walletguard.cli.replay_cmd import replay_command
+from walletguard.cli.simulate_cmd import simulate_command
 
 app = typer.Typer(
     name="walletguard",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("replay")(replay_command)
+app.command("simulate")(simulate_command)
 app.add_typer(rules_cmd.app, name="rules")
 
 
