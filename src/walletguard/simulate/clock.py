@@ -6,7 +6,6 @@ The simulator never reads the wall clock; every instant is an `int` of seconds.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 MINUTE = 60
 HOUR = 3600
@@ -47,8 +46,3 @@ def local_midnight(at: int, offset_minutes: int) -> int:
 def local_hour(at: int, offset_minutes: int) -> int:
     """Hour of the day (0-23) on a local clock."""
     return (at + offset_minutes * 60) % DAY // HOUR
-
-
-def to_datetime(at: int) -> datetime:
-    """`at` as a timezone-aware UTC datetime."""
-    return datetime.fromtimestamp(at, UTC)

@@ -16,7 +16,13 @@ from walletguard.simulate.clock import DAY, HOUR
 from walletguard.simulate.config import SimConfig
 from walletguard.simulate.devices import new_phone
 from walletguard.simulate.ids import IdMint
-from walletguard.simulate.places import COUNTRIES, LEGIT_FOREIGN, consumer_ip, home_point
+from walletguard.simulate.places import (
+    COUNTRIES,
+    LEGIT_FOREIGN,
+    TRAVEL_DESTINATIONS,
+    consumer_ip,
+    home_point,
+)
 
 TOPUP_CHANNELS: dict[str, tuple[str, str]] = {
     "unionpay": ("UP", "898310058120001"),
@@ -238,8 +244,6 @@ def _home_countries(rng: random.Random, config: SimConfig) -> list[str]:
 def _merchants(
     rng: random.Random, config: SimConfig, ids: IdMint, countries: list[str]
 ) -> tuple[list[Merchant], dict[str, list[int]]]:
-    from walletguard.simulate.places import TRAVEL_DESTINATIONS
-
     wanted = sorted(set(countries) | set(TRAVEL_DESTINATIONS) | {"CN"})
     total = config.merchant_count
     names = list(CATEGORIES)

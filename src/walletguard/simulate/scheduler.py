@@ -42,6 +42,9 @@ def merge(actors: Iterable[tuple[int, Actor]], end: int) -> Iterator[SimEvent]:
     heap: list[tuple[int, int, Actor]] = []
     seq = 0
     for wake, actor in actors:
+        if wake >= end:
+            actor.close()
+            continue
         heap.append((wake, seq, actor))
         seq += 1
     heapq.heapify(heap)

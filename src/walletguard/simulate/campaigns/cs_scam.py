@@ -33,7 +33,7 @@ def run(c: Campaign) -> Actor:
     t = yield from c.open_wallet(
         p_mule, t, token=token, bank=bank, holder_name_match=rng.random() < 0.5
     )
-    t += rng.randrange(DAY, 10 * DAY)
+    t += rng.randrange(2 * HOUR, 3 * DAY)
     hour = local_hour(t, victim.offset)
     if not 9 <= hour <= 20:
         t += ((10 - hour) % 24) * HOUR  # the "support" calls in office hours

@@ -73,7 +73,7 @@ def run(c: Campaign) -> Actor:
             bank=mule.bank,
             holder_name_match=rng.random() < 0.6,
         )
-        t += rng.randrange(MINUTE, 8 * HOUR)
+        t += rng.randrange(MINUTE, 3 * HOUR)
         yield t
     agenda: list[tuple[int, int, str, int, str]] = []
     seq = 0
@@ -84,7 +84,7 @@ def run(c: Campaign) -> Actor:
         seq += 1
 
     for i, (user, _) in enumerate(victims):
-        plan(_daytime(t + rng.randrange(3 * DAY), user.offset, rng.randrange(9, 22)), "pay", i)
+        plan(_daytime(t + rng.randrange(2 * DAY), user.offset, rng.randrange(9, 22)), "pay", i)
     pending: set[int] = set()
     while agenda:
         at, _, action, who, ref = heapq.heappop(agenda)
