@@ -190,8 +190,6 @@ class Population:
     merchants: list[Merchant]
     merchants_by_country: dict[str, list[int]]
     agents: list[Agent]
-    by_account: dict[str, User]
-    agent_by_account: dict[str, Agent]
 
     def summary(self) -> dict[str, Any]:
         """Counts for reports: users by country, merchants by category, agents."""
@@ -227,8 +225,6 @@ def build_population(config: SimConfig, ids: IdMint) -> Population:
         merchants,
         by_country,
         agents,
-        {u.account_id: u for u in users},
-        {a.account_id: a for a in agents},
     )
 
 

@@ -71,16 +71,6 @@ class World:
         self.busy: set[int] = set()
         """Users currently in an attack campaign (as victims), so two campaigns never share one."""
 
-    def credit(self, account_id: str, cents: int) -> None:
-        """Money arrived in a population wallet (a transfer from someone else)."""
-        user = self.population.by_account.get(account_id)
-        if user is not None:
-            user.balance += cents
-            return
-        agent = self.population.agent_by_account.get(account_id)
-        if agent is not None:
-            agent.balance += cents
-
     def settle(self, line: StatementLine) -> None:
         self.on_statement(line)
 

@@ -2,7 +2,8 @@
 until one goes through a weak check (an e-mail code, a security question, a customer
 service agent talked round), then signs in, binds a card and withdraws.
 
-Stages: `reset_request` (repeated, most fail their check), `reset_complete`,
+Stages: `reset_request` (repeated, most fail their check), `reset_complete` (sometimes
+more than once),
 `takeover_login`, `bind_card`, `cash_out`. Spread over hours to a couple of days,
 from changing addresses.
 """
@@ -31,12 +32,18 @@ def run(c: Campaign) -> Actor:
         device = p.device if rng.random() < 0.6 else None
         method = rng.choice(("sms_otp", "email_otp"))
         last = i == attempts - 1
+        passed = last or rng.random() < 0.2
         yield c.emit(
-            make.with_auth(t, p, "password_reset_request", method, last or rng.random() < 0.2),
-            "reset_request",
+            make.with_auth(t, p, "password_reset_request", method, passed), "reset_request"
         )
         if last:
             break
+        if passed:
+            # Through once already; the owner notices and takes the account back.
+            t += rng.randrange(MINUTE, 10 * MINUTE)
+            yield t
+            done = make.with_auth(t, p, "password_reset_complete", method, True)
+            yield c.emit(done, "reset_complete")
         t += rng.randrange(10 * MINUTE, 10 * HOUR)
         yield t
     t += rng.randrange(MINUTE, 10 * MINUTE)
