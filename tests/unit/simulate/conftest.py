@@ -11,10 +11,10 @@ import pytest
 from walletguard.simulate import TYPOLOGIES, SimConfig, write_run
 
 SMALL = SimConfig(
-    seed=11,
-    users=400,
-    days=3,
-    rates=dict.fromkeys(TYPOLOGIES, 60.0),
+    seed=12,
+    users=300,
+    days=2,
+    rates=dict.fromkeys(TYPOLOGIES, 100.0),
     missing_credit_rate=0.02,
     amount_mismatch_rate=0.02,
     noise=20.0,

@@ -10,7 +10,7 @@ from walletguard.simulate.places import ip_ranges
 
 
 def _peak(days: int) -> tuple[int, int]:
-    config = SimConfig(seed=3, users=200, days=days, attack_rate=30)
+    config = SimConfig(seed=3, users=120, days=days, attack_rate=50)
     tracemalloc.start()
     try:
         count = sum(1 for _ in simulate(config))
@@ -23,6 +23,6 @@ def _peak(days: int) -> tuple[int, int]:
 def test_memory_does_not_grow_with_days() -> None:
     ip_ranges(), country_points()  # load the shared tables outside the measurement
     short_events, short_peak = _peak(2)
-    long_events, long_peak = _peak(8)
+    long_events, long_peak = _peak(7)
     assert long_events > 2.5 * short_events
     assert long_peak < 1.5 * short_peak + 512 * 1024, (short_peak, long_peak)

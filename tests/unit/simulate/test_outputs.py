@@ -144,5 +144,5 @@ def test_population_summary(small_run: Run) -> None:
     population = small_run.population
     assert population["seed"] == SMALL.seed
     assert population["users"] == SMALL.users
-    assert population["config"]["rates"]["mule_ring"] == 60.0
+    assert population["config"]["rates"]["mule_ring"] == 100.0
     assert sum(population["users_by_country"].values()) == SMALL.users
