@@ -28,6 +28,7 @@ def run(c: Campaign) -> Actor:
     rng, make, world = c.rng, c.make, c.world
     prefix, merchant_no = TOPUP_CHANNELS[CHANNEL]
     origin = rng.choices(("hosting", "proxy", "domestic"), (50, 30, 20))[0]
+    # One testing rig: only its device, network and clock are reused for every wallet.
     first = c.attacker("-", origin, emulator=0.6, rooted=0.5)
     wallets = [c.role("attacker", world.ids.account()) for _ in range(rng.randint(3, 8))]
     charges = {a: draw_cents(rng, 150000, 0.6, step=10000) for a in wallets}

@@ -35,11 +35,14 @@ class Mule:
 def run(c: Campaign) -> Actor:
     rng, make, world = c.rng, c.make, c.world
     origin = rng.choices(("domestic", "proxy", "compound"), (50, 20, 30))[0]
+    # The shared phones: only their device, network and clock are reused by the mules.
     kit = [c.attacker("-", origin, emulator=0.3, rooted=0.3) for _ in range(rng.randint(1, 3))]
     mules: list[Mule] = []
     for _ in range(rng.randint(3, 6)):
-        token = world.ids.token() if not mules or rng.random() > 0.2 else mules[-1].token
-        bank = rng.choice(COUNTRIES["CN"].banks)
+        if mules and rng.random() < 0.2:  # one bought card on two wallets
+            token, bank = mules[-1].token, mules[-1].bank
+        else:
+            token, bank = world.ids.token(), rng.choice(COUNTRIES["CN"].banks)
         mules.append(
             Mule(c.role("mule", world.ids.account()), rng.randrange(len(kit)), token, bank)
         )
