@@ -7,6 +7,7 @@ import typer
 from walletguard.cli import keys_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.serve_cmd import serve_command
+from walletguard.cli.simulate_cmd import simulate_command
 
 app = typer.Typer(
     name="walletguard",
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("replay")(replay_command)
+app.command("simulate")(simulate_command)
 app.add_typer(rules_cmd.app, name="rules")
 app.command("serve")(serve_command)
 app.add_typer(keys_cmd.app, name="keys")
