@@ -412,3 +412,54 @@ def test_payee_named_in_a_fraud_report(harness: Harness, events: EventFactory) -
     assert next_victim.risk_level in ("high", "critical")
     other = harness.decide(events.transfer("bob", to="alice", amount="10.00"))
     assert "PAYEE_IN_FRAUD_REPORTS" not in codes(other)
+
+
+# What an attacker's failed attempts must not do to the real owner ----------
+
+
+def test_stuffed_wrong_passwords_do_not_freeze_the_owner(
+    harness: Harness, events: EventFactory
+) -> None:
+    settled(harness, events)
+    bot = {"ip": HOSTING_IP}
+    for i in range(6):
+        events.advance(seconds=10)
+        harness.decide(
+            events.login(
+                f"other-{i}", success=False, network=bot, device={"id": "bot", "is_emulator": True}
+            )
+        )
+    attempt = harness.decide(
+        events.login(success=False, network=bot, device={"id": "bot", "is_emulator": True})
+    )
+    assert attempt.risk_level in ("high", "critical")
+    assert attempt.account_state == "active"
+    assert not {"freeze_account", "restrict_account"} & set(attempt.actions)
+    events.advance(minutes=5)
+    owner = harness.decide(events.payment(amount="20.00"))
+    assert owner.decision == "allow"
+
+
+def test_a_failed_sign_in_far_away_teaches_nothing(harness: Harness, events: EventFactory) -> None:
+    settled(harness, events)
+    harness.decide(
+        events.login(success=False, network={"ip": FOREIGN_IP}, device={"id": "intruder"})
+    )
+    events.advance(minutes=30)
+    home = harness.decide(events.login())
+    assert not codes(home) & {"IMPOSSIBLE_TRAVEL", "NEW_COUNTRY"}
+
+
+def test_a_scam_report_marks_the_payee_not_the_victims_own_phone(
+    harness: Harness, events: EventFactory
+) -> None:
+    settled(harness, events)
+    scam = events.transfer("alice", to="scammer-2", amount="300.00")
+    harness.decide(scam)
+    events.advance(days=1)
+    harness.decide(events.make("fraud_report", "alice", ref_event_id=scam["event_id"]))
+    events.advance(hours=1)
+    later = harness.decide(events.payment(amount="20.00"))
+    assert "DEVICE_IN_FRAUD_REPORTS" not in codes(later)
+    to_scammer = harness.decide(events.transfer("alice", to="scammer-2", amount="10.00"))
+    assert "PAYEE_IN_FRAUD_REPORTS" in codes(to_scammer)

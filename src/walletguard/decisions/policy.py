@@ -24,6 +24,9 @@ from walletguard.rules.ruleset import Rule
 from walletguard.rules.types import Catalogue
 
 STEP_UP_METHODS = ("sms_otp", "email_otp", "totp", "biometric", "face", "manual_kyc")
+_AUTH_ATTEMPTS = frozenset({EventType.LOGIN, EventType.TXN_PASSWORD_VERIFY})
+"""Where a failed attempt changes nothing for the account: nobody got in. Repeated failures
+are the lock-out's business, not a reason to restrict or freeze the real owner."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class Policy:
         self._cells = {
             event_type: matrix[groups.get(event_type, "other")] for event_type in EventType
         }
+        self._failed_access = matrix.get("access_failed")
         self._step_up = step_up
         self.version = version
 
@@ -96,7 +100,12 @@ class Policy:
         for rule in fired:
             if rule.floor is not None:
                 level = level.at_least(rule.floor)
-        cell = self._cells[event_type][level]
+        row = self._cells[event_type]
+        if self._failed_access is not None and event_type in _AUTH_ATTEMPTS:
+            auth = getattr(getattr(context, "event", None), "auth", None)
+            if auth is not None and not auth.success:
+                row = self._failed_access
+        cell = row[level]
         verdict = cell.verdict
         actions = [a.value for a in cell.actions]
         step_up = None

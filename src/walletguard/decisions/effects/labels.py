@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.outcome import Outcome
-from walletguard.events.model import LABELS
+from walletguard.events.model import LABELS, WalletEvent
 from walletguard.features.store import EventKeys, FeatureStore
+
+NEW_DEVICE_SECONDS = 86400.0
+
+
+def _device_was_new(ctx: DecisionContext, reported: WalletEvent) -> bool:
+    """Whether the reported event came from a device the account had not used for long.
+
+    A scam victim pays from their own phone: the fraud is the payee's, not the device's.
+    A device first seen around the fraud (or never learned) is the fraudster's."""
+    assert reported.device is not None
+    first_seen = ctx.profile.devices.get(reported.device.id)
+    return first_seen is None or first_seen > reported.ts - NEW_DEVICE_SECONDS
 
 
 class LabelEffects:
@@ -23,7 +35,9 @@ class LabelEffects:
         if reported is None:
             return
         keys = EventKeys(reported)
-        named = [k for k in (keys.counterparty, keys.device) if k is not None]
+        named = [k for k in (keys.counterparty,) if k is not None]
+        if keys.device is not None and _device_was_new(ctx, reported):
+            named.append(keys.device)
         if named:
             self._features.report_fraud(named)
         out.flags.add("label")
