@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -147,6 +148,90 @@ class EventFactory:
         self.advance(seconds=30)
         docs.append(self.confirm(account, amount, ref=ref))
         return docs
+
+
+def mixed_events(seed: int, count: int) -> list[dict[str, Any]]:
+    """A seeded, varied stream for comparing feature stores and engines: a small population
+    of wallets sharing devices, IPs and cards, paying each other and merchants; every event
+    type that feeds a feature; mostly forward in time, with late (out-of-order) events and
+    now and then a gap of days that empties every window."""
+    rng = random.Random(seed)
+    f = EventFactory()
+    wallets = [f"w{i}" for i in range(10)]
+    devices = [f"dev-{i}" for i in range(6)]
+    ips = [HOME_IP, OTHER_CN_IP, FOREIGN_IP, HOSTING_IP, "117.136.12.99", "2408:8000::1"]
+    cards = [f"card-{i}" for i in range(5)]
+    merchants = ["shop-1", "shop-2", "games-1"]
+    amounts = ["1.00", "8.50", "10.00", "35.00", "120.00", "999.99", "5000.00"]
+    gaps = [0, 1, 5, 30, 90, 400, 2000, 5000]
+    docs: list[dict[str, Any]] = []
+    for _ in range(count):
+        if rng.random() < 0.01:
+            f.advance(days=rng.choice([2, 8, 31]))
+        else:
+            f.advance(seconds=rng.choice(gaps))
+        late = timedelta(seconds=rng.randint(1, 3 * 3600)) if rng.random() < 0.1 else None
+        if late is not None:
+            f.now -= late
+        who = rng.choice(wallets)
+        where: dict[str, Any] = {
+            "device": {"id": rng.choice(devices), "os": "android"},
+            "network": {"ip": rng.choice(ips)},
+        }
+        if rng.random() < 0.3:
+            where["geo"] = {"lat": rng.uniform(20, 45), "lon": rng.uniform(100, 125)}
+        amount = rng.choice(amounts)
+        kind = rng.choice(_MIXED_KINDS)
+        if kind == "login":
+            doc = f.login(who, success=rng.random() < 0.6, **where)
+        elif kind == "transfer":
+            doc = f.transfer(who, to=rng.choice(wallets), amount=amount, **where)
+        elif kind == "payment":
+            doc = f.payment(who, merchant=rng.choice(merchants), amount=amount, **where)
+        elif kind == "withdrawal":
+            doc = f.withdraw(who, amount=amount, token=rng.choice(cards), **where)
+        elif kind == "topup":
+            ref = f"ref-{rng.randint(1, 40)}"
+            doc = f.topup(who, amount=rng.choice(["5.00", *amounts]), ref=ref, **where)
+        elif kind == "topup_confirmation":
+            ref = f"ref-{rng.randint(1, 40)}"
+            doc = f.confirm(who, amount=amount, ref=ref, signature_valid=rng.random() < 0.8)
+        elif kind == "account_bind":
+            doc = f.bind(who, token=rng.choice(cards), **where)
+        elif kind == "txn_password_verify":
+            auth = {"method": "txn_password", "success": rng.random() < 0.5}
+            doc = f.make(kind, who, auth=auth, **where)
+        elif kind == "profile_change":
+            field = rng.choice(["phone", "email", "sim", "name"])
+            doc = f.make(kind, who, profile={"field": field}, **where)
+        elif kind == "password_reset_complete":
+            doc = f.make(
+                kind, who, auth={"method": rng.choice(["sms_otp", "face"]), "success": True}
+            )
+        else:
+            doc = f.make(kind, who, **where)
+        if late is not None:
+            f.now += late
+        docs.append(doc)
+    return docs
+
+
+_MIXED_KINDS = [
+    *["login"] * 6,
+    *["transfer"] * 5,
+    *["payment"] * 3,
+    *["withdrawal"] * 2,
+    *["topup"] * 2,
+    "topup_confirmation",
+    "account_bind",
+    "register",
+    "txn_password_verify",
+    "profile_change",
+    "password_reset_request",
+    "password_reset_complete",
+    "password_change",
+    "device_bind",
+]
 
 
 class Harness:

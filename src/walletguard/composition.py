@@ -25,6 +25,7 @@ from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
 from walletguard.features.memory import MemoryFeatureStore
+from walletguard.features.store import FeatureStore
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.rules.registry import RulesetMode, in_mode, promote, upload
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
@@ -130,12 +131,15 @@ class Runtime:
 
     database: Database
     engine: Engine
-    features: MemoryFeatureStore
+    features: FeatureStore
     checkpointer: FeatureCheckpointer
     exclusive: bool
     restored: tuple[int, int] = field(default=(0, 0))
 
     def save_features(self) -> int:
+        """Checkpoint in-process features to the database (a shared store keeps its own)."""
+        if not isinstance(self.features, MemoryFeatureStore):
+            return 0
         return self.checkpointer.save(self.features)
 
     def close(self) -> None:
@@ -151,12 +155,16 @@ def build_runtime(
     settings: EngineSettings | None = None,
     restore_features: bool = True,
     follow_stored_rulesets: bool = False,
+    features: FeatureStore | None = None,
 ) -> Runtime:
     """Open the database and build an engine with in-process features.
 
     `exclusive`: this process is the database's only writer (replay, demo), so state
     read from it may be cached across units of work. `follow_stored_rulesets`: decide with
     the ruleset promoted in the database (the service), not a file.
+    `features`: decide on this feature store instead (e.g. a `RedisFeatureStore` shared
+    with other workers); it is neither checkpointed nor restored here, and the caller
+    closes it.
     """
     database = open_database(db_url)
     catalogue = RuleCatalogue()
@@ -166,7 +174,7 @@ def build_runtime(
     except ConfigurationError:
         database.dispose()
         raise
-    features = MemoryFeatureStore()
+    store: FeatureStore = features if features is not None else MemoryFeatureStore()
     cache = StateCache() if exclusive else None
 
     currency = (settings or EngineSettings()).default_currency
@@ -176,7 +184,7 @@ def build_runtime(
 
     engine = Engine(
         unit_of_work=unit_of_work,
-        features=features,
+        features=store,
         ip_intel=ip_intel(),
         ruleset=ruleset,
         policy=policy,
@@ -188,6 +196,6 @@ def build_runtime(
         engine.before_batch = StoredRulesetFollower()
     checkpointer = FeatureCheckpointer(database)
     restored = (0, 0)
-    if restore_features:
-        restored = checkpointer.load(features, engine.locate)
-    return Runtime(database, engine, features, checkpointer, exclusive, restored)
+    if restore_features and isinstance(store, MemoryFeatureStore):
+        restored = checkpointer.load(store, engine.locate)
+    return Runtime(database, engine, store, checkpointer, exclusive, restored)

@@ -1,15 +1,22 @@
-"""Integration fixtures: an engine over a real database, fresh for every test."""
+"""Integration fixtures: an engine over a real database, fresh for every test; feature stores
+on the real Redis named by WALLETGUARD_TEST_REDIS_URL, each test under its own key prefix."""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support import Harness
+from walletguard.features.redis_store import RedisFeatureStore
 from walletguard.storage.database import open_database
+
+REDIS_URL = os.environ.get("WALLETGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +35,26 @@ def harness(migrated_sqlite_template: Path, tmp_path: Path) -> Iterator[Harness]
     h = Harness(f"sqlite:///{path}")
     yield h
     h.close()
+
+
+RedisStores = Callable[..., RedisFeatureStore]
+
+
+@pytest.fixture
+def redis_stores() -> Iterator[RedisStores]:
+    """Makes `RedisFeatureStore`s on the test Redis, all sharing one fresh key prefix (as the
+    workers of one deployment would); every key under it is deleted afterwards."""
+    prefix = f"wg:test:{uuid.uuid4().hex[:12]}:"
+    made: list[RedisFeatureStore] = []
+
+    def make(**options: Any) -> RedisFeatureStore:
+        store = RedisFeatureStore(REDIS_URL, prefix=prefix, **options)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+    janitor = RedisFeatureStore(REDIS_URL, prefix=prefix)
+    janitor.clear()
+    janitor.close()

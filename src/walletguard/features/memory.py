@@ -7,74 +7,31 @@ entity. Only the features someone asked for are kept.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 import msgspec
 
 from walletguard.enrich.location import Located
 from walletguard.events.model import WalletEvent
-from walletguard.features.names import BUCKET_SECONDS, Entity, WindowFeature
+from walletguard.features.names import Entity, WindowFeature
 from walletguard.features.profile import AccountProfile
+from walletguard.features.state import KeptStates, StateSpec, distinct_value, update_key
 from walletguard.features.store import EventKeys, FeatureSnapshot
-from walletguard.features.subjects import Subject
 from walletguard.features.windows import CountSumWindow, DistinctWindow
 from walletguard.kernel.money import from_units
 
 Window = CountSumWindow | DistinctWindow
-_ReadStep = tuple[str, Entity, bool, str, "StateSpec", bool, "int | Decimal"]
+_ReadStep = tuple[str, Entity, bool, str, StateSpec, bool, "int | Decimal"]
 _EMPTY_PROFILE = AccountProfile()
 """Read-only stand-in for an account never seen; never mutated (updates create real ones)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StateSpec:
-    """One kept state: what it counts, over which window, under which of the event's keys."""
-
-    state_id: str
-    subject: Subject
-    distinct_of: str | None
-    window_seconds: int
-    bucket_seconds: int
-    buckets: int
-    key_role: str
-
-    @classmethod
-    def of(cls, feature: WindowFeature) -> StateSpec:
-        bucket = BUCKET_SECONDS[feature.window]
-        return cls(
-            state_id=feature.state_id,
-            subject=feature.subject,
-            distinct_of=feature.distinct_of if feature.is_distinct else None,
-            window_seconds=feature.window_seconds,
-            bucket_seconds=bucket,
-            buckets=feature.window_seconds // bucket,
-            key_role=feature.key_role,
-        )
-
-
-def _distinct_value(event: WalletEvent, of: str) -> str | None:
-    if of in ("account", "sender"):
-        return event.account_id
-    if of == "device":
-        return event.device.id if event.device is not None else None
-    if of == "ip":
-        return event.ip_text if event.ip is not None else None
-    if of == "token":
-        return event.binding.token if event.binding is not None else None
-    if of == "counterparty":
-        cp = event.counterparty
-        return f"{cp.type}:{cp.id}" if cp is not None else None
-    raise ValueError(of)
 
 
 class MemoryFeatureStore:
     """`FeatureStore` held in this process; see `checkpoint_rows` / `restore` for durability."""
 
     def __init__(self) -> None:
-        self._specs: dict[str, StateSpec] = {}
-        self._by_subject: dict[str, tuple[Subject, list[StateSpec]]] = {}
-        self._features: dict[str, WindowFeature] = {}
+        self._kept = KeptStates()
+        self._specs = self._kept.specs
         self.entities: dict[str, dict[str, Window]] = {}
         self.profiles: dict[str, AccountProfile] = {}
         self.reports: dict[str, int] = {}
@@ -85,17 +42,11 @@ class MemoryFeatureStore:
     # -- configuration ------------------------------------------------------
 
     def maintain(self, features: Iterable[WindowFeature]) -> None:
-        for feature in features:
-            self._features[feature.name] = feature
-            if feature.state_id in self._specs:
-                continue
-            spec = StateSpec.of(feature)
-            self._specs[spec.state_id] = spec
-            self._by_subject.setdefault(spec.subject.name, (spec.subject, []))[1].append(spec)
+        self._kept.add(features)
 
     @property
     def maintained(self) -> list[str]:
-        return sorted(self._features)
+        return sorted(self._kept.features)
 
     # -- reading ------------------------------------------------------------
 
@@ -155,11 +106,11 @@ class MemoryFeatureStore:
             self.latest_ts = ts
         entities = self.entities
         dirty = self._dirty
-        for subject, specs in self._by_subject.values():
+        for subject, specs in self._kept.by_subject.values():
             if not subject.matches(event):
                 continue
             for spec in specs:
-                key = self._update_key(keys, spec.key_role)
+                key = update_key(keys, spec.key_role)
                 if key is None:
                     continue
                 state = entities.get(key)
@@ -171,7 +122,7 @@ class MemoryFeatureStore:
                         window = state[spec.state_id] = CountSumWindow()
                     window.update(ts, keys.units, spec.bucket_seconds, spec.buckets)
                 else:
-                    value = _distinct_value(event, spec.distinct_of)
+                    value = distinct_value(event, spec.distinct_of)
                     if value is None:
                         continue
                     if not isinstance(window, DistinctWindow):
@@ -201,14 +152,6 @@ class MemoryFeatureStore:
         if profile is None:
             profile = self.profiles[account_id] = AccountProfile()
         return profile
-
-    @staticmethod
-    def _update_key(keys: EventKeys, role: str) -> str | None:
-        if role == "account":
-            return keys.account
-        if role == "receiver":
-            return keys.receiver
-        return getattr(keys, role)  # type: ignore[no-any-return]
 
     # -- memory and durability ----------------------------------------------
 

@@ -2,8 +2,13 @@
 
 Both kinds are bounded: buckets and values older than the window are dropped as
 newer events arrive, so memory follows activity in the window, not history.
-Events may arrive slightly out of order; a read at time `t` counts what was
-recorded with times up to and including `t`'s bucket.
+Events may arrive out of order. A count/sum window keeps the buckets within its length
+of the newest bucket it has seen, and a read at `t` adds those among them that lie in
+the window ending with `t`'s bucket. A distinct window keeps each value's latest time
+and counts the values whose latest time lies in `(t - window, t]`.
+
+`redis_store.py` keeps the same state in Redis with the same rules; the conformance
+tests hold the two to identical values.
 """
 
 from __future__ import annotations
@@ -74,28 +79,51 @@ class CountSumWindow:
 class DistinctWindow:
     """How many distinct values were seen within the window.
 
-    Keeps each value with the last time it was seen, oldest first; values older
-    than the window are dropped on update.
+    Keeps each value with the latest time it was seen, ordered by that time (oldest
+    first). An update at `ts` drops every value last seen at or before `ts - window`; a
+    read at `ts` counts exactly the values last seen in `(ts - window, ts]`, whatever
+    order the events arrived in.
     """
 
     __slots__ = ("seen",)
 
     def __init__(self, seen: dict[str, float] | None = None) -> None:
-        self.seen: dict[str, float] = seen if seen is not None else {}
+        self.seen: dict[str, float] = (
+            dict(sorted(seen.items(), key=lambda kv: kv[1])) if seen else {}
+        )
 
     def update(self, ts: float, value: str, window_seconds: int) -> None:
         seen = self.seen
-        if value in seen:
-            del seen[value]
-        seen[value] = ts
+        last = seen.get(value)
+        if last is None or ts > last:
+            if last is not None:
+                del seen[value]
+            if seen and ts < next(reversed(seen.values())):
+                self._insert_out_of_order(value, ts)
+            else:
+                seen[value] = ts
         horizon = ts - window_seconds
         stale = []
-        for key, last in seen.items():
-            if last > horizon:
+        for key, last_seen in seen.items():
+            if last_seen > horizon:
                 break
             stale.append(key)
         for key in stale:
             del seen[key]
+
+    def _insert_out_of_order(self, value: str, ts: float) -> None:
+        """Put `value` in its place by time: only the values seen after `ts` are moved."""
+        seen = self.seen
+        newer: list[tuple[str, float]] = []
+        while seen:
+            key, last = seen.popitem()
+            if last <= ts:
+                seen[key] = last
+                break
+            newer.append((key, last))
+        seen[value] = ts
+        for key, last in reversed(newer):
+            seen[key] = last
 
     def get(self, ts: float, window_seconds: int) -> int:
         """Distinct values last seen in `(ts - window, ts]`."""
@@ -106,8 +134,11 @@ class DistinctWindow:
             if last > horizon:
                 break
             count -= 1
-        if count and ts < next(reversed(seen.values())):
-            count = sum(1 for last in seen.values() if horizon < last <= ts)
+        if count:
+            for last in reversed(seen.values()):
+                if last <= ts:
+                    break
+                count -= 1
         return count
 
     def contains(self, value: str, ts: float, window_seconds: int) -> bool:

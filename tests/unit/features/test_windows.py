@@ -62,3 +62,34 @@ def test_distinct_counts_values_seen_in_the_window() -> None:
     assert w.get(3850, 3600) == 0
     w.update(8000, "c", 3600)
     assert list(w.seen) == ["c"]  # everything older than the window is gone
+
+
+def test_distinct_ignores_a_late_sighting_older_than_the_latest() -> None:
+    w = DistinctWindow()
+    w.update(100, "a", 60)
+    w.update(50, "a", 60)  # arrives late: "a" was still last seen at 100
+    assert w.get(150, 60) == 1
+
+
+def test_distinct_counts_exactly_after_out_of_order_arrivals() -> None:
+    w = DistinctWindow()
+    w.update(100, "a", 60)
+    w.update(50, "b", 60)  # late, and already outside the window of later reads
+    assert w.get(155, 60) == 1
+    assert w.get(70, 60) == 1  # only "b" lies in (10, 70]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), st.sampled_from("abcdefgh")), min_size=1, max_size=60),
+    st.integers(0, 4000),
+)
+def test_distinct_matches_a_brute_force_model(events: list[tuple[int, str]], now: int) -> None:
+    window = 600
+    w = DistinctWindow()
+    latest: dict[str, int] = {}
+    for ts, value in events:  # in any order
+        w.update(ts, value, window)
+        latest[value] = max(ts, latest.get(value, ts))
+        latest = {v: t for v, t in latest.items() if t > ts - window}
+    assert w.get(now, window) == sum(1 for t in latest.values() if now - window < t <= now)
+    assert list(w.seen.values()) == sorted(w.seen.values())
