@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
 from walletguard.decisions.effects.accounts import AccountEffects
@@ -65,12 +66,13 @@ def load_rules(path: Path | None, catalogue: RuleCatalogue | None = None) -> Rul
     return load_ruleset(path, catalogue)
 
 
-def effect_stages(engine: Engine) -> list[Stage]:
+def effect_stages(engine: Engine, accounts: AccountSettings | None = None) -> list[Stage]:
     """What a decision does, in order: guards run in this order, then effects."""
+    accounts = accounts or AccountSettings()
     return [
-        AccountEffects(),
+        AccountEffects(accounts),
         LedgerEffects(),
-        ChallengeEffects(engine.features, engine.locate),
+        ChallengeEffects(engine.features, engine.locate, accounts),
         LabelEffects(engine.features),
         CaseEffects(),
         NotifyEffects(),
@@ -103,6 +105,7 @@ def build_runtime(
     exclusive: bool = True,
     settings: EngineSettings | None = None,
     restore_features: bool = True,
+    account_settings: AccountSettings | None = None,
 ) -> Runtime:
     """Open the database and build an engine with in-process features.
 
@@ -131,7 +134,7 @@ def build_runtime(
         ip_intel=ip_intel(),
         ruleset=ruleset,
         policy=policy,
-        stages=effect_stages,
+        stages=lambda built: effect_stages(built, account_settings),
         settings=settings,
     )
     checkpointer = FeatureCheckpointer(database)
