@@ -6,6 +6,8 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,8 +27,9 @@ from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.keys import KeyStore, keys_dir
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
@@ -89,6 +92,22 @@ class Runtime:
     checkpointer: FeatureCheckpointer
     exclusive: bool
     restored: tuple[int, int] = field(default=(0, 0))
+    unit_of_work: Callable[[], SqlUnitOfWork] | None = None
+    """A unit of work sharing the engine's caches (use it, not a new one, next to a running
+    exclusive engine)."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlUnitOfWork]:
+        """A unit of work committed when the block ends without an error."""
+        uow = self.unit_of_work() if self.unit_of_work else SqlUnitOfWork(self.database)
+        try:
+            yield uow
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.close()
 
     def save_features(self) -> int:
         return self.checkpointer.save(self.features)
@@ -141,4 +160,9 @@ def build_runtime(
     restored = (0, 0)
     if restore_features:
         restored = checkpointer.load(features, engine.locate)
-    return Runtime(database, engine, features, checkpointer, exclusive, restored)
+    return Runtime(database, engine, features, checkpointer, exclusive, restored, unit_of_work)
+
+
+def key_store() -> KeyStore:
+    """The installation's keys (`$WALLETGUARD_KEYS_DIR`, else `keys/` in the data directory)."""
+    return KeyStore(keys_dir(data_dir()))

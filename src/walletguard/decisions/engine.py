@@ -204,7 +204,9 @@ class Engine:
             guards=out.guards,
         )
         uow.decisions.add(event, decision, trace)
-        learn_allowed = out.verdict is Verdict.ALLOW
+        # A failed sign-in or password check teaches nothing: an attacker's device and
+        # country must not become "known" by guessing wrong.
+        learn_allowed = out.verdict is Verdict.ALLOW and (event.auth is None or event.auth.success)
         where = ctx.located if learn_allowed else None
         features = self.features
 
