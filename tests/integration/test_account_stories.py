@@ -342,6 +342,11 @@ def test_failed_face_checks_refuse_the_withdrawal_and_release_the_money(
     assert last.decision == "block"
     assert "STEP_UP_FAILED" in codes(last)
     assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal(0)}
+    # ...and the failures weigh on what the account does next.
+    events.advance(minutes=5)
+    retry = h.decide(events.withdraw(token="card-alice", amount="300.00"))
+    assert "FAILED_STEP_UPS" in codes(retry)
+    assert retry.decision == "review"
 
 
 def test_an_answer_after_expiry_or_with_another_method_is_refused(
