@@ -8,7 +8,6 @@ attempt itself did to the account before anything else is decided.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from walletguard.accounts.bindings import (
@@ -26,7 +25,7 @@ from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.model import Action, Verdict
 from walletguard.decisions.outcome import Outcome
-from walletguard.events.model import EventType
+from walletguard.events.model import BINDING_CHANGES, EventType
 
 _ATTEMPTS = {
     EventType.LOGIN: LockScope.LOGIN,
@@ -36,14 +35,18 @@ _CONTACT_CHANGE_HOURS = 72.0
 """After a SIM or phone change an SMS code proves little: a reset asks for e-mail."""
 
 
-@dataclass
 class _Plan:
-    account: AccountSecurity
-    changes: list[StateChange] = field(default_factory=list)
-    refusal: Refusal | None = None
-    notes: list[tuple[str, dict[str, object]]] = field(default_factory=list)
-    """Audit records for changes that are not transitions (a lock-out kept alongside a
-    frozen state, a lock-out lifted)."""
+    """What the clock and the attempt itself do to the account, before anything else."""
+
+    __slots__ = ("account", "changes", "notes", "refusal")
+
+    def __init__(self, account: AccountSecurity) -> None:
+        self.account = account
+        self.changes: list[StateChange] = []
+        self.refusal: Refusal | None = None
+        self.notes: list[tuple[str, dict[str, object]]] = []
+        """Audit records for changes that are not transitions (a lock-out kept alongside
+        a frozen state, a lock-out lifted)."""
 
 
 class AccountEffects:
@@ -60,13 +63,14 @@ class AccountEffects:
         event = ctx.event
         at = event.occurred_at
         plan = _Plan(out.account)
-        ended = end_if_due(plan.account, at, event.event_id)
-        if ended.unlocked:
-            plan.account = ended.account
-            if ended.change is not None:
-                plan.changes.append(ended.change)
-            else:
-                plan.notes.append(("account.lockout_ended", {"by": "clock"}))
+        if plan.account.locked_until is not None:
+            ended = end_if_due(plan.account, at, event.event_id)
+            if ended.unlocked:
+                plan.account = ended.account
+                if ended.change is not None:
+                    plan.changes.append(ended.change)
+                else:
+                    plan.notes.append(("account.lockout_ended", {"by": "clock"}))
         plan.refusal = refusal(event.type, plan.account, at)
         scope = _ATTEMPTS.get(event.type)
         if plan.refusal is None and scope is not None and event.auth is not None:
@@ -187,10 +191,11 @@ class AccountEffects:
             )
             if change is not None:
                 changes.append(change)
-        if out.verdict is Verdict.ALLOW:
-            self._record_binding(ctx)
-        if out.verdict is not Verdict.BLOCK:
-            self._record_unbinding(ctx)
+        if kind in BINDING_CHANGES:
+            if out.verdict is Verdict.ALLOW:
+                self._record_binding(ctx)
+            if out.verdict is not Verdict.BLOCK:
+                self._record_unbinding(ctx)
         if account is ctx.account and not changes:
             return
         self._save(ctx, account, changes, plan.notes)
