@@ -190,3 +190,25 @@ def test_unbinding_and_flagging_stop_withdrawals_to_that_account(tmp_path: Path)
     shown = run("account", "show", "alice", "--db", db, cwd=tmp_path).stdout
     assert "unbound" in shown
     assert "suspicious" in shown
+
+
+def test_a_reset_code_is_checked_by_walletguard(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    f = EventFactory()
+    docs = f.funded("alice", "1000.00")
+    f.advance(days=3)
+    docs.append(f.make("password_reset_request"))
+    request = replay(tmp_path, db, docs, "reset")[-1]
+    assert "step_up:sms_otp" in request["actions"]
+    challenge = request["challenge_id"]
+    code = run("account", "challenge-code", challenge, cwd=tmp_path).stdout.strip()
+    assert len(code) == 6
+    f.advance(minutes=1)
+    wrong = "000000" if code != "000000" else "111111"
+    at = ["--at", f.now.isoformat(), "--db", db]
+    rejected = run("account", "verify-code", challenge, wrong, *at, cwd=tmp_path)
+    assert rejected.returncode == 1
+    assert json.loads(rejected.stdout)["decision"] == "challenge"
+    accepted = run("account", "verify-code", challenge, code, *at, cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(accepted.stdout)["decision"] == "allow"
