@@ -6,11 +6,14 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
 from walletguard.decisions.effects.accounts import AccountEffects
@@ -27,9 +30,10 @@ from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.keys import KeyStore, keys_dir
 from walletguard.rules.registry import RulesetMode, in_mode, promote, upload
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
@@ -69,12 +73,13 @@ def load_rules(path: Path | None, catalogue: RuleCatalogue | None = None) -> Rul
     return load_ruleset(path, catalogue)
 
 
-def effect_stages(engine: Engine) -> list[Stage]:
+def effect_stages(engine: Engine, accounts: AccountSettings | None = None) -> list[Stage]:
     """What a decision does, in order: guards run in this order, then effects."""
+    accounts = accounts or AccountSettings()
     return [
-        AccountEffects(),
+        AccountEffects(accounts),
         LedgerEffects(),
-        ChallengeEffects(engine.features, engine.locate),
+        ChallengeEffects(engine.features, engine.locate, accounts),
         LabelEffects(engine.features),
         CaseEffects(),
         NotifyEffects(),
@@ -135,6 +140,22 @@ class Runtime:
     checkpointer: FeatureCheckpointer
     exclusive: bool
     restored: tuple[int, int] = field(default=(0, 0))
+    unit_of_work: Callable[[], SqlUnitOfWork] | None = None
+    """A unit of work sharing the engine's caches (use it, not a new one, next to a running
+    exclusive engine)."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlUnitOfWork]:
+        """A unit of work committed when the block ends without an error."""
+        uow = self.unit_of_work() if self.unit_of_work else SqlUnitOfWork(self.database)
+        try:
+            yield uow
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.close()
 
     def save_features(self) -> int:
         """Checkpoint in-process features to the database (a shared store keeps its own)."""
@@ -156,6 +177,7 @@ def build_runtime(
     restore_features: bool = True,
     follow_stored_rulesets: bool = False,
     features: FeatureStore | None = None,
+    account_settings: AccountSettings | None = None,
 ) -> Runtime:
     """Open the database and build an engine with in-process features.
 
@@ -188,7 +210,7 @@ def build_runtime(
         ip_intel=ip_intel(),
         ruleset=ruleset,
         policy=policy,
-        stages=effect_stages,
+        stages=lambda built: effect_stages(built, account_settings),
         settings=settings,
     )
     if follow_stored_rulesets:
@@ -198,4 +220,9 @@ def build_runtime(
     restored = (0, 0)
     if restore_features and isinstance(store, MemoryFeatureStore):
         restored = checkpointer.load(store, engine.locate)
-    return Runtime(database, engine, store, checkpointer, exclusive, restored)
+    return Runtime(database, engine, store, checkpointer, exclusive, restored, unit_of_work)
+
+
+def key_store() -> KeyStore:
+    """The installation's keys (`$WALLETGUARD_KEYS_DIR`, else `keys/` in the data directory)."""
+    return KeyStore(keys_dir(data_dir()))

@@ -1,4 +1,8 @@
-"""Step-up challenges: a `challenge` decision asks the user to prove who they are."""
+"""Step-up challenges: a `challenge` decision asks the user to prove who they are.
+
+A challenge guards one operation (the event that was challenged, `purpose` its type)
+and resolves at most once: passed, failed (after the last attempt) or expired.
+"""
 
 from __future__ import annotations
 
@@ -28,3 +32,5 @@ class Challenge:
     status: ChallengeStatus = ChallengeStatus.PENDING
     hold_id: str | None = None
     resolved_at: datetime | None = None
+    purpose: str = ""
+    """The type of the event it guards (`withdrawal`, `password_reset_request`, ...)."""

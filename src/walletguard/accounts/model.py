@@ -4,6 +4,13 @@ States: active; restricted (read-only: money may come in, nothing goes out);
 frozen (no money moves, no binding changes); locked (sign-in or transaction
 password locked out until a time); closed (terminal).
 Every transition names why and who, and an illegal one raises `IllegalTransition`.
+
+Invariants:
+- a lock-out (`locked_until`, `lock_scope`) is kept apart from the state: the state
+  shows `locked` while an active or restricted account is locked out, and goes back to
+  `resume_state` when the lock ends; a frozen account keeps its state and its lock-out;
+- `actor` and `reason` are those of the transition that produced the current state, so a
+  frozen account says who froze it (which decides whether unfreezing needs approval).
 """
 
 from __future__ import annotations
@@ -60,6 +67,29 @@ class Actor(StrEnum):
     SYSTEM = "system"
 
 
+def actor_kind(actor: str) -> Actor:
+    """What kind of actor an actor string names: `rule:…` / `guard:…` are rules, `user`
+    the account holder, `clock` the passing of time, `system` / `engine` walletguard;
+    anyone else (`operator:…`, `analyst:…`) is a person working the console."""
+    head = actor.split(":", 1)[0]
+    if head in ("rule", "guard"):
+        return Actor.RULE
+    if head == "user":
+        return Actor.USER
+    if head == "clock":
+        return Actor.CLOCK
+    if head in ("system", "engine"):
+        return Actor.SYSTEM
+    return Actor.ANALYST
+
+
+class LockScope(StrEnum):
+    """What a lock-out stops: signing in (and so everything), or the transaction password."""
+
+    LOGIN = "login"
+    TXN_PASSWORD = "txn_password"
+
+
 @dataclass(frozen=True, slots=True)
 class StateChange:
     """A recorded transition."""
@@ -86,10 +116,25 @@ class AccountSecurity:
     created_at: datetime | None = None
     tier: str = "standard"
     language: str = "en"
+    lock_scope: LockScope | None = None
+    resume_state: AccountState | None = None
+    """The state to go back to when a lock-out ends."""
+    login_failures: int = 0
+    """Failed sign-ins since the last success (or verified reset)."""
+    login_failed_at: datetime | None = None
+    txn_failures: int = 0
+    """Wrong transaction passwords since the last right one (or verified reset)."""
+    txn_failed_at: datetime | None = None
+    cool_off_until: datetime | None = None
+    """After a password reset that was not strongly verified: no withdrawals or new
+    bindings before this time."""
+    reset_verified_by: str | None = None
+    """How a pending password reset was verified (a passed step-up), until it completes."""
+    reset_verified_at: datetime | None = None
 
     @property
     def can_send_money(self) -> bool:
-        return self.state in (AccountState.ACTIVE, AccountState.LOCKED)
+        return self.state is AccountState.ACTIVE
 
     @property
     def can_receive_money(self) -> bool:
@@ -97,7 +142,14 @@ class AccountSecurity:
 
     @property
     def can_change_bindings(self) -> bool:
-        return self.state in (AccountState.ACTIVE, AccountState.RESTRICTED, AccountState.LOCKED)
+        return self.state in (AccountState.ACTIVE, AccountState.RESTRICTED)
+
+    def is_locked(self, at: datetime) -> bool:
+        """Whether a lock-out is in force at `at`."""
+        return self.locked_until is not None and at < self.locked_until
+
+    def in_cool_off(self, at: datetime) -> bool:
+        return self.cool_off_until is not None and at < self.cool_off_until
 
     def transition(
         self,
@@ -109,20 +161,26 @@ class AccountSecurity:
         event_id: str | None = None,
         locked_until: datetime | None = None,
     ) -> tuple[AccountSecurity, StateChange]:
-        """Move to `to`; raises `IllegalTransition` if the table does not allow it."""
+        """Move to `to`; raises `IllegalTransition` if the table does not allow it.
+
+        Going to `locked` needs `locked_until`; any other move keeps the lock-out fields
+        as they are (a frozen account stays locked out until its time)."""
         if to not in TRANSITIONS[self.state]:
             raise IllegalTransition(
                 f"account {self.account_id} cannot go from {self.state.value} to {to.value}"
             )
         if not reason:
             raise IllegalTransition("a state change needs a reason")
+        if to is AccountState.LOCKED and locked_until is None:
+            raise IllegalTransition("a lock-out needs the time it ends")
         changed = replace(
             self,
             state=to,
             reason=reason,
             actor=actor,
             changed_at=at,
-            locked_until=locked_until if to is AccountState.LOCKED else None,
+            locked_until=locked_until if locked_until is not None else self.locked_until,
+            resume_state=self.state if to is AccountState.LOCKED else self.resume_state,
         )
         return changed, StateChange(self.account_id, self.state, to, reason, actor, at, event_id)
 

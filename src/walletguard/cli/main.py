@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import keys_cmd, rules_cmd
+from walletguard.cli import account_cmd, keys_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.serve_cmd import serve_command
 from walletguard.cli.simulate_cmd import simulate_command
@@ -20,6 +20,7 @@ app.command("simulate")(simulate_command)
 app.add_typer(rules_cmd.app, name="rules")
 app.command("serve")(serve_command)
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(account_cmd.app, name="account")
 
 
 if __name__ == "__main__":

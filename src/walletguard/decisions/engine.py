@@ -213,9 +213,9 @@ class Engine:
             assert self.shadow is not None
             trace.hits += [_hit(r, f"shadow:{self.shadow.version}", ctx) for r in shadow_hits]
         uow.decisions.add(event, decision, trace)
-        # A failed sign-in teaches nothing about the owner: place and device may be an attacker's.
-        failed_auth = event.auth is not None and not event.auth.success
-        learn_allowed = out.verdict is Verdict.ALLOW and not failed_auth
+        # A failed sign-in or password check teaches nothing: an attacker's device and
+        # country must not become "known" by guessing wrong.
+        learn_allowed = out.verdict is Verdict.ALLOW and (event.auth is None or event.auth.success)
         where = ctx.located if learn_allowed else None
         features = self.features
 

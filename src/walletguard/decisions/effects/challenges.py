@@ -1,4 +1,11 @@
-"""Step-up challenges: create one for a `challenge` decision; resolve it on `step_up_result`."""
+"""Step-up challenges: create one for a `challenge` decision; resolve it on `step_up_result`.
+
+Resolving: a success lets the guarded operation go on (held money is posted into the
+movement it was held for, a challenged binding is recorded, a reset request counts as
+verified); a failure with attempts left asks again (decision `challenge`, same id); the
+last failure or an expired challenge refuses the operation (held money released) and
+counts toward the account's risk (`step_up_failed_*` features).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
+from walletguard.accounts.bindings import binding_from_event
 from walletguard.accounts.challenges import Challenge, ChallengeStatus
+from walletguard.accounts.resets import note_verified
+from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.context import DecisionContext
+from walletguard.decisions.effects.accounts import record_binding
 from walletguard.decisions.model import Verdict
 from walletguard.decisions.outcome import Outcome
 from walletguard.enrich.location import Located
@@ -23,9 +34,15 @@ def challenge_id_for(event_id: str) -> str:
 
 
 class ChallengeEffects:
-    def __init__(self, features: FeatureStore, locate: Callable[[WalletEvent], Located]) -> None:
+    def __init__(
+        self,
+        features: FeatureStore,
+        locate: Callable[[WalletEvent], Located],
+        settings: AccountSettings | None = None,
+    ) -> None:
         self._features = features
         self._locate = locate
+        self._settings = settings or AccountSettings()
 
     def guard(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
@@ -38,26 +55,37 @@ class ChallengeEffects:
             out.refuse("CHALLENGE_RESOLVED", f"the challenge was already {challenge.status.value}")
         elif event.occurred_at > challenge.expires_at:
             out.refuse("CHALLENGE_EXPIRED", "the challenge expired before it was answered")
+        elif event.step_up.method != challenge.method:
+            out.refuse(
+                "CHALLENGE_METHOD_MISMATCH",
+                f"the challenge asked for {challenge.method}, not {event.step_up.method}",
+            )
 
     def apply(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
-        if out.verdict is Verdict.CHALLENGE:
-            self._create(ctx, out)
-        elif event.type is EventType.STEP_UP_RESULT and event.step_up is not None:
+        if event.type is EventType.STEP_UP_RESULT and event.step_up is not None:
             self._resolve(ctx, out)
+        elif out.verdict is Verdict.CHALLENGE:
+            self._create(ctx, out)
 
     def _create(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
         s = ctx.settings
+        method = out.step_up or "sms_otp"
+        if method == "manual_kyc":
+            lifetime = timedelta(hours=self._settings.manual_review_hours)
+        else:
+            lifetime = timedelta(minutes=s.challenge_expiry_minutes)
         challenge = Challenge(
             id=challenge_id_for(event.event_id),
             account_id=event.account_id,
             event_id=event.event_id,
-            method=out.step_up or "sms_otp",
+            method=method,
             created_at=event.occurred_at,
-            expires_at=event.occurred_at + timedelta(minutes=s.challenge_expiry_minutes),
+            expires_at=event.occurred_at + lifetime,
             attempts_left=s.challenge_attempts,
             hold_id=out.hold_id,
+            purpose=event.type.value,
         )
         ctx.uow.challenges.save(challenge)
         out.challenge_id = challenge.id
@@ -77,15 +105,40 @@ class ChallengeEffects:
             return
         if step.success:
             self._finish(ctx, challenge, ChallengeStatus.PASSED, "step-up passed")
-            guarded = uow.events.get(challenge.event_id)
-            if guarded is not None:
-                self._features.learn_later(guarded, self._locate(guarded))
+            self._passed(ctx, out, challenge)
             return
         remaining = challenge.attempts_left - 1
         if remaining > 0:
             uow.challenges.save(replace(challenge, attempts_left=remaining))
-        else:
-            self._finish(ctx, challenge, ChallengeStatus.FAILED, "step-up failed")
+            out.verdict = Verdict.CHALLENGE
+            out.challenge_id = challenge.id
+            out.add_action(f"step_up:{challenge.method}")
+            return
+        self._finish(ctx, challenge, ChallengeStatus.FAILED, "step-up failed")
+        out.refuse(
+            "STEP_UP_FAILED", f"the {challenge.method} check failed: the operation is refused"
+        )
+
+    def _passed(self, ctx: DecisionContext, out: Outcome, challenge: Challenge) -> None:
+        """Let the guarded operation go on."""
+        uow = ctx.uow
+        guarded = uow.events.get(challenge.event_id)
+        if guarded is not None:
+            where = self._locate(guarded)
+            self._features.learn_later(guarded, where)
+            binding = binding_from_event(
+                guarded,
+                at=ctx.event.occurred_at,
+                country=where.country,
+                lat=where.lat,
+                lon=where.lon,
+            )
+            if binding is not None:
+                record_binding(ctx, binding, actor="user")
+        if challenge.purpose == EventType.PASSWORD_RESET_REQUEST.value:
+            account = note_verified(out.account, challenge.method, ctx.event.occurred_at)
+            uow.accounts.save(account)
+            out.account = account
 
     @staticmethod
     def _finish(
@@ -108,6 +161,7 @@ class ChallengeEffects:
             subject=f"account:{challenge.account_id}",
             payload={
                 "challenge_id": challenge.id,
+                "method": challenge.method,
                 "guarded_event": challenge.event_id,
                 "hold_id": challenge.hold_id,
             },

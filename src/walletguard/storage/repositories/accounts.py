@@ -8,9 +8,18 @@ from typing import Any
 from sqlalchemy import select
 
 from walletguard.accounts.challenges import Challenge, ChallengeStatus
-from walletguard.accounts.model import AccountSecurity, AccountState, StateChange
+from walletguard.accounts.model import AccountSecurity, AccountState, LockScope, StateChange
 from walletguard.storage import tables as t
+from walletguard.storage.repositories.account_parts import (
+    RecentDecision,
+    SqlBindingRepository,
+    SqlFreezeTokenRepository,
+    SqlTotpRepository,
+    recent_decisions,
+)
 from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+
+__all__ = ["RecentDecision", "SqlAccountRepository", "SqlChallengeRepository"]
 
 
 def _account(row: Any) -> AccountSecurity:
@@ -24,11 +33,38 @@ def _account(row: Any) -> AccountSecurity:
         created_at=row.created_at,
         tier=row.tier,
         language=row.language,
+        lock_scope=LockScope(row.lock_scope) if row.lock_scope else None,
+        resume_state=AccountState(row.resume_state) if row.resume_state else None,
+        login_failures=row.login_failures,
+        login_failed_at=row.login_failed_at,
+        txn_failures=row.txn_failures,
+        txn_failed_at=row.txn_failed_at,
+        cool_off_until=row.cool_off_until,
+        reset_verified_by=row.reset_verified_by,
+        reset_verified_at=row.reset_verified_at,
     )
 
 
 class SqlAccountRepository(SqlRepository):
     cache_name = "accounts"
+
+    def __init__(self, uow: Any) -> None:
+        super().__init__(uow)
+        self._bindings = SqlBindingRepository(uow)
+        self._freeze_tokens = SqlFreezeTokenRepository(uow)
+        self._totp = SqlTotpRepository(uow)
+
+    @property
+    def bindings(self) -> SqlBindingRepository:
+        return self._bindings
+
+    @property
+    def freeze_tokens(self) -> SqlFreezeTokenRepository:
+        return self._freeze_tokens
+
+    @property
+    def totp(self) -> SqlTotpRepository:
+        return self._totp
 
     def get(self, account_id: str) -> AccountSecurity | None:
         def load() -> AccountSecurity | None:
@@ -41,8 +77,10 @@ class SqlAccountRepository(SqlRepository):
         return cached_lookup(self.cached, account_id, load)
 
     def prefetch(self, account_ids: Iterable[str]) -> None:
+        """Load the accounts, and their bindings, in bulk."""
         cached = self.cached
-        wanted = [i for i in dict.fromkeys(account_ids) if i not in cached]
+        ids = list(dict.fromkeys(account_ids))
+        wanted = [i for i in ids if i not in cached]
         for batch in chunks(wanted):
             for account_id in batch:
                 cached[account_id] = None
@@ -50,6 +88,7 @@ class SqlAccountRepository(SqlRepository):
                 select(t.accounts).where(t.accounts.c.account_id.in_(batch))
             ):
                 cached[row.account_id] = _account(row)
+        self._bindings.prefetch(ids)
 
     def save(self, account: AccountSecurity, change: StateChange | None = None) -> None:
         staging = self.uow.staging
@@ -66,6 +105,15 @@ class SqlAccountRepository(SqlRepository):
                 "created_at": account.created_at,
                 "tier": account.tier,
                 "language": account.language,
+                "lock_scope": account.lock_scope.value if account.lock_scope else None,
+                "resume_state": account.resume_state.value if account.resume_state else None,
+                "login_failures": account.login_failures,
+                "login_failed_at": account.login_failed_at,
+                "txn_failures": account.txn_failures,
+                "txn_failed_at": account.txn_failed_at,
+                "cool_off_until": account.cool_off_until,
+                "reset_verified_by": account.reset_verified_by,
+                "reset_verified_at": account.reset_verified_at,
             },
         )
         staging.remember(self.cached, account.account_id, account)
@@ -85,6 +133,7 @@ class SqlAccountRepository(SqlRepository):
 
     def history(self, account_id: str, limit: int = 50) -> list[StateChange]:
         """The account's most recent transitions, newest first."""
+        self.uow.flush()
         c = t.account_state_changes.c
         rows = self.uow.conn.execute(
             select(t.account_state_changes)
@@ -104,6 +153,11 @@ class SqlAccountRepository(SqlRepository):
             )
             for r in rows
         ]
+
+    def recent_decisions(self, account_id: str, limit: int = 20) -> list[RecentDecision]:
+        """The account's latest decisions, newest first."""
+        self.uow.flush()
+        return recent_decisions(self.uow.conn, account_id, limit)
 
 
 class SqlChallengeRepository(SqlRepository):
@@ -130,6 +184,7 @@ class SqlChallengeRepository(SqlRepository):
                 status=ChallengeStatus(row.status),
                 hold_id=row.hold_id,
                 resolved_at=row.resolved_at,
+                purpose=row.purpose,
             )
         return challenge
 
@@ -148,6 +203,7 @@ class SqlChallengeRepository(SqlRepository):
                 "status": challenge.status.value,
                 "hold_id": challenge.hold_id,
                 "resolved_at": challenge.resolved_at,
+                "purpose": challenge.purpose,
             },
         )
         self.uow.staging.remember(self.cached, challenge.id, challenge)

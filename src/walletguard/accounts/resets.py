@@ -1,0 +1,71 @@
+"""Password reset (login or transaction password): verification graded by risk, cool-off.
+
+A reset request asks for a verification that grows with its risk (SMS code, face,
+manual identity review with documents; a critical one is refused). The reset that
+completes it counts as verified when the user proved who they are — by the
+completion's own `auth`, or by the request's passed step-up. A verified reset ends
+any lock-out; unless it was strongly verified (face, biometric, manual review),
+withdrawals and new bindings wait for a cool-off period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from walletguard.accounts.lockouts import clear_after_reset
+from walletguard.accounts.model import AccountSecurity, StateChange
+from walletguard.accounts.settings import STRONG_METHODS, AccountSettings
+from walletguard.kernel.risk import RiskLevel
+
+
+def verification_for(level: RiskLevel, settings: AccountSettings) -> str | None:
+    """The step-up a reset request at `level` must pass; None: refuse the request."""
+    return settings.reset_verification.get(level)
+
+
+def note_verified(account: AccountSecurity, method: str, at: datetime) -> AccountSecurity:
+    """The reset request's step-up passed with `method`."""
+    return replace(account, reset_verified_by=method, reset_verified_at=at)
+
+
+@dataclass(frozen=True, slots=True)
+class ResetResult:
+    account: AccountSecurity
+    change: StateChange | None
+    verified_by: str | None
+    """How the reset was verified; None when it was not."""
+    strong: bool
+    unlocked: bool
+
+
+def complete_reset(
+    account: AccountSecurity,
+    *,
+    auth_method: str | None,
+    auth_success: bool | None,
+    at: datetime,
+    settings: AccountSettings,
+    event_id: str | None,
+) -> ResetResult:
+    """Apply a completed reset. Unverified: nothing changes (the caller refuses it)."""
+    earlier = account.reset_verified_by
+    if earlier is not None and (
+        account.reset_verified_at is None
+        or at - account.reset_verified_at > settings.reset_verification_valid
+    ):
+        earlier = None
+    own = auth_method if auth_success and auth_method not in (None, "none") else None
+    methods = [m for m in (own, earlier) if m is not None]
+    if not methods:
+        return ResetResult(account, None, None, False, False)
+    strong = any(m in STRONG_METHODS for m in methods)
+    verified_by = next((m for m in methods if m in STRONG_METHODS), methods[0])
+    lock = clear_after_reset(account, at=at, event_id=event_id)
+    updated = replace(
+        lock.account,
+        reset_verified_by=None,
+        reset_verified_at=None,
+        cool_off_until=None if strong else at + settings.reset_cool_off,
+    )
+    return ResetResult(updated, lock.change, verified_by, strong, lock.unlocked)

@@ -1,0 +1,352 @@
+"""What people do to an account: an analyst freezes, restricts, unbinds, flags; the user
+freezes from a notification link; unfreezing needs verification and, when a rule or an
+analyst froze the account, another person's approval (maker-checker).
+
+Every function changes state through the caller's unit of work and appends an audit
+record to it; nothing is written when it raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from walletguard.accounts.bindings import Binding, Target
+from walletguard.accounts.freeze_links import mint_freeze_token, verify_freeze_token
+from walletguard.accounts.model import (
+    SEVERITY,
+    AccountSecurity,
+    AccountState,
+    Actor,
+    StateChange,
+    actor_kind,
+)
+from walletguard.accounts.ports import AccountsUnitOfWork
+from walletguard.approvals import service as approvals
+from walletguard.approvals.model import ApprovalRequest, ApprovalStatus
+from walletguard.kernel.errors import Conflict, IllegalTransition, NotFound, Refused
+
+UNFREEZE = "account.unfreeze"
+VERIFICATIONS = ("sms_otp", "email_otp", "totp", "biometric", "face", "manual_kyc")
+"""How a person may have proved they are the account holder before an unfreeze."""
+
+
+def _subject(account_id: str) -> str:
+    return f"account:{account_id}"
+
+
+def _audit(
+    uow: AccountsUnitOfWork,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    account_id: str,
+    payload: dict[str, object],
+) -> None:
+    uow.audit.append(
+        at=at, actor=actor, action=action, subject=_subject(account_id), payload=payload
+    )
+
+
+def _account(uow: AccountsUnitOfWork, account_id: str) -> AccountSecurity:
+    account = uow.accounts.get(account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}: walletguard has never seen an event for it")
+    return account
+
+
+def _save_change(
+    uow: AccountsUnitOfWork, account: AccountSecurity, change: StateChange, **extra: object
+) -> None:
+    uow.accounts.save(account, change)
+    _audit(
+        uow,
+        at=change.at,
+        actor=change.actor,
+        action="account.state_changed",
+        account_id=account.account_id,
+        payload={
+            "from": change.from_state.value,
+            "to": change.to_state.value,
+            "reason": change.reason,
+            **extra,
+        },
+    )
+
+
+def _need_reason(reason: str) -> str:
+    if not reason.strip():
+        raise Refused("say why (--reason)", reason_code="REASON_REQUIRED")
+    return reason.strip()
+
+
+def freeze(
+    uow: AccountsUnitOfWork, account_id: str, *, reason: str, actor: str, at: datetime
+) -> AccountSecurity:
+    """Freeze at once: no money moves, no binding changes. `IllegalTransition` if frozen
+    or closed already."""
+    account = _account(uow, account_id)
+    frozen, change = account.transition(
+        AccountState.FROZEN, reason=_need_reason(reason), actor=actor, at=at
+    )
+    _save_change(uow, frozen, change)
+    return frozen
+
+
+def restrict(
+    uow: AccountsUnitOfWork, account_id: str, *, reason: str, actor: str, at: datetime
+) -> AccountSecurity:
+    """Make the account read-only. Never a way to loosen a frozen account: that is an
+    unfreeze, with its verification and approval."""
+    account = _account(uow, account_id)
+    if SEVERITY[account.state] > SEVERITY[AccountState.RESTRICTED]:
+        raise IllegalTransition(
+            f"account {account_id} is {account.state.value}; restricting would loosen it "
+            "(use unfreeze)"
+        )
+    restricted, change = account.transition(
+        AccountState.RESTRICTED, reason=_need_reason(reason), actor=actor, at=at
+    )
+    _save_change(uow, restricted, change)
+    return restricted
+
+
+def lift_restriction(
+    uow: AccountsUnitOfWork, account_id: str, *, reason: str, actor: str, at: datetime
+) -> AccountSecurity:
+    """Restricted → active."""
+    account = _account(uow, account_id)
+    if account.state is not AccountState.RESTRICTED:
+        raise IllegalTransition(f"account {account_id} is {account.state.value}, not restricted")
+    active, change = account.transition(
+        AccountState.ACTIVE, reason=_need_reason(reason), actor=actor, at=at
+    )
+    _save_change(uow, active, change)
+    return active
+
+
+@dataclass(frozen=True, slots=True)
+class UnfreezeResult:
+    """Either the account was unfrozen, or an approval now waits for another person."""
+
+    account: AccountSecurity
+    approval: ApprovalRequest | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.approval is None
+
+
+def needs_approval(account: AccountSecurity) -> bool:
+    """Whether unfreezing needs maker-checker: yes unless the user froze it themself."""
+    return actor_kind(account.actor) is not Actor.USER
+
+
+def request_unfreeze(
+    uow: AccountsUnitOfWork,
+    account_id: str,
+    *,
+    reason: str,
+    actor: str,
+    verified_by: str | None,
+    at: datetime,
+) -> UnfreezeResult:
+    """Unfreeze after the holder proved who they are (`verified_by`). An account the user
+    froze is unfrozen at once; one a rule or analyst froze gets an approval request that
+    someone other than `actor` must approve (`approve_unfreeze`)."""
+    account = _account(uow, account_id)
+    if account.state is not AccountState.FROZEN:
+        raise IllegalTransition(f"account {account_id} is {account.state.value}, not frozen")
+    if verified_by not in VERIFICATIONS:
+        raise Refused(
+            "unfreezing needs the holder verified first: say how (--verified "
+            f"{'|'.join(VERIFICATIONS)})",
+            reason_code="VERIFICATION_REQUIRED",
+        )
+    reason = _need_reason(reason)
+    if not needs_approval(account):
+        return UnfreezeResult(_unfreeze(uow, account, reason=reason, actor=actor, at=at))
+    assert account.changed_at is not None
+    request = approvals.request_approval(
+        uow.approvals,
+        action=UNFREEZE,
+        subject=_subject(account_id),
+        requested_by=actor,
+        reason=reason,
+        required=1,
+        at=at,
+        payload={
+            "verified_by": verified_by,
+            "frozen_at": account.changed_at.isoformat(),
+            "frozen_by": account.actor,
+        },
+    )
+    _audit(
+        uow,
+        at=at,
+        actor=actor,
+        action="approval.requested",
+        account_id=account_id,
+        payload={"approval_id": request.id, "action": UNFREEZE, "verified_by": verified_by},
+    )
+    return UnfreezeResult(account, request)
+
+
+def approve_unfreeze(
+    uow: AccountsUnitOfWork, approval_id: str, *, approver: str, at: datetime
+) -> UnfreezeResult:
+    """Approve a pending unfreeze (not by who asked for it) and carry it out."""
+    pending = uow.approvals.get(approval_id)
+    if pending is None or pending.action != UNFREEZE:
+        raise NotFound(f"no unfreeze approval {approval_id}")
+    account_id = pending.subject.removeprefix("account:")
+    account = _account(uow, account_id)
+    frozen_at = account.changed_at.isoformat() if account.changed_at else None
+    if account.state is not AccountState.FROZEN or frozen_at != pending.payload.get("frozen_at"):
+        raise Conflict(
+            f"account {account_id} changed since {approval_id} was asked for "
+            f"(it is {account.state.value} now): ask again"
+        )
+    request = approvals.approve(uow.approvals, approval_id, approver=approver, at=at)
+    _audit(
+        uow,
+        at=at,
+        actor=approver,
+        action="approval.approved",
+        account_id=account_id,
+        payload={"approval_id": approval_id, "action": UNFREEZE},
+    )
+    if request.status is not ApprovalStatus.APPROVED:
+        return UnfreezeResult(account, request)
+    reason = f"{request.reason} (asked by {request.requested_by}, approved by {approver})"
+    return UnfreezeResult(
+        _unfreeze(uow, account, reason=reason, actor=approver, at=at, approval_id=approval_id)
+    )
+
+
+def _unfreeze(
+    uow: AccountsUnitOfWork,
+    account: AccountSecurity,
+    *,
+    reason: str,
+    actor: str,
+    at: datetime,
+    approval_id: str | None = None,
+) -> AccountSecurity:
+    active, change = account.transition(AccountState.ACTIVE, reason=reason, actor=actor, at=at)
+    extra: dict[str, object] = {"approval_id": approval_id} if approval_id else {}
+    _save_change(uow, active, change, **extra)
+    return active
+
+
+def mint_freeze_link(
+    key: bytes, account_id: str, *, at: datetime, ttl: timedelta, base_url: str | None = None
+) -> str:
+    """A "not me? freeze now" link (or the bare token when there is no base URL)."""
+    token = mint_freeze_token(key, account_id, at=at, ttl=ttl)
+    return f"{base_url.rstrip('/')}/freeze/{token}" if base_url else token
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    account: AccountSecurity
+    frozen_now: bool
+    """False when the account was already frozen (or closed): nothing more to do."""
+
+
+def redeem_freeze_link(
+    uow: AccountsUnitOfWork, key: bytes, token: str, *, at: datetime
+) -> Redemption:
+    """Freeze the account a link names, at once and without signing in. A token works
+    once, until it expires; a forged, used or expired one is `Refused`."""
+    claim = verify_freeze_token(key, token.rsplit("/", 1)[-1].strip(), at=at)
+    tokens = uow.accounts.freeze_tokens
+    used = tokens.used_at(claim.token_id)
+    if used is not None:
+        raise Refused(
+            f"this freeze link was already used at {used.isoformat()}",
+            reason_code="FREEZE_LINK_USED",
+        )
+    tokens.mark_used(claim.token_id, claim.account_id, at)
+    account = uow.accounts.get(claim.account_id) or AccountSecurity(claim.account_id)
+    payload: dict[str, object] = {"token_id": claim.token_id}
+    if account.state in (AccountState.FROZEN, AccountState.CLOSED):
+        _audit(
+            uow,
+            at=at,
+            actor="user",
+            action="account.freeze_link_redeemed",
+            account_id=claim.account_id,
+            payload={**payload, "state": account.state.value},
+        )
+        return Redemption(account, frozen_now=False)
+    frozen, change = account.transition(
+        AccountState.FROZEN,
+        reason="frozen by the account holder from a notification link",
+        actor="user",
+        at=at,
+    )
+    _save_change(uow, frozen, change, **payload)
+    return Redemption(frozen, frozen_now=True)
+
+
+def _binding(uow: AccountsUnitOfWork, account_id: str, token: str) -> Binding:
+    repo = uow.accounts.bindings
+    for target in (Target.ACCOUNT, Target.DEVICE):
+        found = repo.current(account_id, target, token)
+        if found is not None and found.active:
+            return found
+    raise NotFound(f"{account_id} has no active binding {token}")
+
+
+def unbind(
+    uow: AccountsUnitOfWork,
+    account_id: str,
+    token: str,
+    *,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> Binding:
+    """Remove a binding in one step (the record stays, stamped)."""
+    binding = _binding(uow, account_id, token).unbind(by=actor, at=at, reason=_need_reason(reason))
+    uow.accounts.bindings.save(binding)
+    _audit(
+        uow,
+        at=at,
+        actor=actor,
+        action="binding.unbound",
+        account_id=account_id,
+        payload={"binding_id": binding.id, "token": token, "reason": binding.unbind_reason},
+    )
+    return binding
+
+
+def mark_suspicious(
+    uow: AccountsUnitOfWork,
+    account_id: str,
+    token: str,
+    *,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> Binding:
+    """Flag a binding: withdrawals to it are refused until it is unbound and bound again."""
+    repo = uow.accounts.bindings
+    binding = next(
+        (b for t in Target if (b := repo.current(account_id, t, token)) is not None), None
+    )
+    if binding is None:
+        raise NotFound(f"{account_id} never bound {token}")
+    flagged = binding.flag(by=actor, at=at, reason=_need_reason(reason))
+    repo.save(flagged)
+    _audit(
+        uow,
+        at=at,
+        actor=actor,
+        action="binding.flagged",
+        account_id=account_id,
+        payload={"binding_id": binding.id, "token": token, "reason": flagged.suspicious_reason},
+    )
+    return flagged

@@ -1,0 +1,190 @@
+"""Lock-outs and what each state lets through: pure functions, no storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from walletguard.accounts.lockouts import clear_after_reset, end_if_due, record_attempt
+from walletguard.accounts.model import AccountSecurity, AccountState, LockScope, actor_kind
+from walletguard.accounts.permissions import refusal
+from walletguard.accounts.resets import complete_reset
+from walletguard.accounts.settings import AccountSettings, LockoutStep
+from walletguard.events.model import EventType
+from walletguard.kernel.errors import IllegalTransition
+
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+S = AccountSettings()
+
+
+def fail(account: AccountSecurity, n: int, scope: LockScope = LockScope.LOGIN, gap: float = 10):
+    at = T0
+    result = None
+    for _ in range(n):
+        at += timedelta(seconds=gap)
+        result = record_attempt(account, scope, success=False, at=at, settings=S)
+        account = result.account
+    assert result is not None
+    return result, at
+
+
+def test_five_failures_lock_sign_in_for_fifteen_minutes() -> None:
+    four, _ = fail(AccountSecurity("a"), 4)
+    assert four.account.state is AccountState.ACTIVE
+    assert not four.locked
+    five, at = fail(AccountSecurity("a"), 5)
+    assert five.locked
+    assert five.account.state is AccountState.LOCKED
+    assert five.account.locked_until == at + timedelta(minutes=15)
+    assert five.change is not None
+    assert five.change.actor == "system:lockout"
+
+
+def test_failures_far_apart_do_not_add_up() -> None:
+    result, _ = fail(AccountSecurity("a"), 8, gap=timedelta(hours=25).total_seconds())
+    assert result.account.login_failures == 1
+    assert not result.locked
+
+
+def test_a_success_resets_only_its_own_count() -> None:
+    failed, at = fail(AccountSecurity("a"), 3, LockScope.TXN_PASSWORD)
+    failed_login = record_attempt(
+        failed.account, LockScope.LOGIN, success=False, at=at, settings=S
+    ).account
+    ok = record_attempt(failed_login, LockScope.TXN_PASSWORD, success=True, at=at, settings=S)
+    assert ok.account.txn_failures == 0
+    assert ok.account.login_failures == 1
+
+
+def test_the_clock_ends_a_lock_and_restores_the_earlier_state() -> None:
+    restricted = AccountSecurity("a", state=AccountState.RESTRICTED)
+    locked, at = fail(restricted, 5)
+    assert locked.account.resume_state is AccountState.RESTRICTED
+    assert not end_if_due(locked.account, at + timedelta(minutes=14), "e").unlocked
+    ended = end_if_due(locked.account, at + timedelta(minutes=15), "e")
+    assert ended.account.state is AccountState.RESTRICTED
+    assert ended.account.locked_until is None
+    assert ended.change is not None
+    assert ended.change.actor == "clock"
+
+
+def test_a_frozen_account_keeps_its_state_and_its_lock_out() -> None:
+    frozen = AccountSecurity("a", state=AccountState.FROZEN)
+    locked, at = fail(frozen, 5)
+    assert locked.account.state is AccountState.FROZEN
+    assert locked.change is None
+    assert locked.account.is_locked(at)
+    assert refusal(EventType.LOGIN, locked.account, at) is not None
+
+
+def test_a_verified_reset_unlocks() -> None:
+    locked, at = fail(AccountSecurity("a"), 5)
+    cleared = clear_after_reset(locked.account, at=at, event_id="e")
+    assert cleared.account.state is AccountState.ACTIVE
+    assert cleared.account.login_failures == 0
+    assert cleared.change is not None
+    assert cleared.change.actor == "user"
+
+
+@pytest.mark.parametrize(
+    ("kind", "login_lock", "txn_lock"),
+    [
+        (EventType.LOGIN, True, False),
+        (EventType.TXN_PASSWORD_VERIFY, True, True),
+        (EventType.WITHDRAWAL, True, True),
+        (EventType.ACCOUNT_BIND, True, True),
+        (EventType.TOPUP, False, False),
+        (EventType.PASSWORD_RESET_REQUEST, False, False),
+    ],
+)
+def test_what_a_lock_out_stops(kind: EventType, login_lock: bool, txn_lock: bool) -> None:
+    until = T0 + timedelta(minutes=15)
+    for scope, stopped in ((LockScope.LOGIN, login_lock), (LockScope.TXN_PASSWORD, txn_lock)):
+        account = AccountSecurity(
+            "a", state=AccountState.LOCKED, locked_until=until, lock_scope=scope
+        )
+        found = refusal(kind, account, T0)
+        assert (found is not None and found.code == "ACCOUNT_LOCKED") is stopped, scope
+        assert refusal(kind, account, until) is None or kind is EventType.WITHDRAWAL
+
+
+@pytest.mark.parametrize(
+    ("state", "kind", "code"),
+    [
+        (AccountState.RESTRICTED, EventType.WITHDRAWAL, "ACCOUNT_RESTRICTED"),
+        (AccountState.RESTRICTED, EventType.ACCOUNT_BIND, "ACCOUNT_RESTRICTED"),
+        (AccountState.RESTRICTED, EventType.ACCOUNT_UNBIND, None),
+        (AccountState.RESTRICTED, EventType.TOPUP, None),
+        (AccountState.RESTRICTED, EventType.LOGIN, None),
+        (AccountState.FROZEN, EventType.PAYMENT, "ACCOUNT_FROZEN"),
+        (AccountState.FROZEN, EventType.ACCOUNT_UNBIND, "ACCOUNT_FROZEN"),
+        (AccountState.FROZEN, EventType.TOPUP, "ACCOUNT_FROZEN"),
+        (AccountState.FROZEN, EventType.LOGIN, None),
+        (AccountState.CLOSED, EventType.LOGIN, "ACCOUNT_CLOSED"),
+        (AccountState.CLOSED, EventType.CHARGEBACK, None),
+    ],
+)
+def test_what_each_state_lets_through(state: AccountState, kind: EventType, code: str) -> None:
+    found = refusal(kind, AccountSecurity("a", state=state), T0)
+    assert (found.code if found else None) == code
+
+
+def test_a_weak_reset_starts_a_cool_off_and_a_strong_one_does_not() -> None:
+    weak = complete_reset(
+        AccountSecurity("a"), auth_method="sms_otp", auth_success=True, at=T0, settings=S,
+        event_id="e",
+    )  # fmt: skip
+    assert weak.account.cool_off_until == T0 + timedelta(hours=24)
+    found = refusal(EventType.WITHDRAWAL, weak.account, T0 + timedelta(hours=1))
+    assert found is not None
+    assert found.code == "RESET_COOL_OFF"
+    assert refusal(EventType.PAYMENT, weak.account, T0 + timedelta(hours=1)) is None
+    assert refusal(EventType.WITHDRAWAL, weak.account, T0 + timedelta(hours=24)) is None
+    strong = complete_reset(
+        weak.account, auth_method="face", auth_success=True, at=T0, settings=S, event_id="e"
+    )
+    assert strong.strong
+    assert strong.account.cool_off_until is None
+
+
+def test_a_reset_counts_an_earlier_passed_step_up() -> None:
+    from walletguard.accounts.resets import note_verified
+
+    verified = note_verified(AccountSecurity("a"), "manual_kyc", T0)
+    done = complete_reset(
+        verified, auth_method=None, auth_success=None, at=T0 + timedelta(hours=2), settings=S,
+        event_id="e",
+    )  # fmt: skip
+    assert done.verified_by == "manual_kyc"
+    assert done.strong
+    stale = complete_reset(
+        verified, auth_method=None, auth_success=None, at=T0 + timedelta(days=2), settings=S,
+        event_id="e",
+    )  # fmt: skip
+    assert stale.verified_by is None
+
+
+def test_transitions_follow_the_table() -> None:
+    closed = AccountSecurity("a", state=AccountState.CLOSED)
+    with pytest.raises(IllegalTransition):
+        closed.transition(AccountState.ACTIVE, reason="reopen", actor="x", at=T0)
+    with pytest.raises(IllegalTransition, match="reason"):
+        AccountSecurity("a").transition(AccountState.FROZEN, reason="", actor="x", at=T0)
+    with pytest.raises(IllegalTransition):
+        AccountSecurity("a", state=AccountState.FROZEN).transition(
+            AccountState.LOCKED, reason="r", actor="x", at=T0, locked_until=T0
+        )
+
+
+def test_actor_kinds() -> None:
+    assert actor_kind("rule:emulator") == "rule"
+    assert actor_kind("guard:ACCOUNT_LOCKED") == "rule"
+    assert actor_kind("user") == "user"
+    assert actor_kind("clock") == "clock"
+    assert actor_kind("operator:kim") == "analyst"
+
+
+def test_lockout_steps_must_ascend() -> None:
+    with pytest.raises(ValueError, match="ascending"):
+        AccountSettings(lockout=(LockoutStep(5, timedelta(1)), LockoutStep(3, timedelta(1))))
