@@ -221,3 +221,16 @@ def test_postgres_refuses_nothing_sqlite_accepts(pg_url: str) -> None:
         )
     h.close()
     assert {table.name for table in t.metadata.sorted_tables} <= tables
+
+
+def test_any_schema_valid_identifier_can_be_stored(h: Harness, events: EventFactory) -> None:
+    """PostgreSQL text cannot hold NUL; the event is still decided and stored."""
+    doc = events.login()
+    doc["account_id"] = "nul\x00in-id"
+    decision = h.engine.decide(decode_event(json.dumps(doc).encode()))
+    assert decision.decision in ("allow", "challenge", "review", "block")
+    with h.runtime.database.reading() as conn:
+        stored = conn.execute(
+            select(t.decisions.c.payload).where(t.decisions.c.event_id == doc["event_id"])
+        ).scalar()
+    assert json.loads(stored)["account_id"] == "nul\x00in-id"

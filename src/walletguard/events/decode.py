@@ -8,11 +8,12 @@ problem is reported with its field path, not only the first.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from ipaddress import ip_address
-from typing import Any
+from typing import Any, overload
 
 import jsonschema
 import msgspec
@@ -71,6 +72,30 @@ def _problem_from_msgspec(error: msgspec.ValidationError) -> FieldProblem:
     return FieldProblem(path, message)
 
 
+_ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+@overload
+def _without_nul(document: bytes) -> bytes: ...
+@overload
+def _without_nul(document: Any) -> Any: ...
+def _without_nul(document: Any) -> Any:
+    """The document with every NUL character in a string replaced by U+FFFD.
+
+    PostgreSQL text cannot hold NUL, so the typed fields (identifiers stored in columns)
+    carry U+FFFD instead; the stored payload is JSON, where NUL stays the escape sequence
+    it arrived as."""
+    if isinstance(document, bytes):
+        return _ESCAPED_NUL.sub(rb"\1\\ufffd", document)
+    if isinstance(document, str):
+        return document.replace("\x00", "\ufffd")
+    if isinstance(document, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_without_nul(v) for v in document]
+    return document
+
+
 class EventDecoder:
     """Decodes and normalises wallet events. Reusable and thread-safe."""
 
@@ -87,11 +112,11 @@ class EventDecoder:
         try:
             if isinstance(document, dict):
                 parsed = document
-                wire = msgspec.convert(document, WireEvent)
+                wire = msgspec.convert(_without_nul(document), WireEvent)
             else:
                 raw = document.encode() if isinstance(document, str) else document
                 parsed = self._untyped.decode(raw)
-                wire = self._typed.decode(raw)
+                wire = self._typed.decode(_without_nul(raw) if b"\\u0000" in raw else raw)
         except msgspec.ValidationError as exc:
             problems = schema_problems(parsed) or [_problem_from_msgspec(exc)]
             raise InvalidInput(problems) from None

@@ -217,7 +217,7 @@ def test_every_example_is_accepted(document: dict) -> None:
 def test_every_schema_valid_document_is_accepted(document: dict) -> None:
     VALIDATOR.validate(document)  # the generator's own promise, checked
     event = decode_event(json.dumps(document).encode())
-    assert event.event_id == document["event_id"]
+    assert event.event_id == document["event_id"].replace("\x00", "\ufffd")  # see docs/contract.md
     assert event.occurred_at.tzinfo is UTC
 
 
@@ -360,3 +360,14 @@ def test_same_document_any_key_order_same_hash() -> None:
         '{"account_id":"a", "occurred_at":"2026-03-01T03:12:00Z","type":"login","event_id":"e"}'
     )
     assert a.payload_hash == b.payload_hash
+
+
+def test_nul_in_identifiers_is_replaced_for_storage_but_kept_in_the_payload() -> None:
+    raw = (
+        b'{"event_id":"e\\u0000","type":"login","occurred_at":"2026-03-01T03:12:00Z",'
+        b'"account_id":"a\\\\u0000"}'
+    )
+    event = decode_event(raw)
+    assert event.event_id == "e\ufffd"
+    assert event.account_id == "a\\u0000"  # a literal backslash-u, not a NUL
+    assert b'"event_id":"e\\u0000"' in event.payload
