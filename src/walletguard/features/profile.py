@@ -13,6 +13,7 @@ import hashlib
 
 import msgspec
 
+from walletguard.accounts.settings import STRONG_METHODS
 from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
 from walletguard.kernel.money import to_units
 
@@ -139,7 +140,7 @@ class AccountProfile(msgspec.Struct, gc=False):
         elif kind is EventType.PASSWORD_RESET_COMPLETE:
             self.last_reset_ts = ts
             method = event.auth.method if event.auth is not None else None
-            self.last_reset_strong = method in ("face", "biometric", "totp")
+            self.last_reset_strong = method in STRONG_METHODS
 
     def learn(
         self, event: WalletEvent, country: str | None, lat: float | None, lon: float | None
