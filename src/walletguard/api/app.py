@@ -34,6 +34,8 @@ class ApiSettings:
     """Requests a second allowed per API key."""
     max_batch: int = 256
     key_refresh_seconds: float = 5.0
+    refresh_seconds: float = 1.0
+    """How soon a list change or a promoted ruleset reaches the engine."""
 
 
 def create_app(
@@ -64,6 +66,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.decoder = EventDecoder()
+    runtime.engine.refresh_seconds = settings.refresh_seconds
     app.state.batcher = DecisionBatcher(runtime.engine, max_batch=settings.max_batch)
     app.state.keys = KeyCache(runtime.database, refresh_seconds=settings.key_refresh_seconds)
     app.state.limiter = RateLimiter(settings.rate_per_second, redis)

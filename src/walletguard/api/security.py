@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 
 from walletguard.access.keys import ApiKey, KeyVerifier, parse_key
@@ -58,8 +59,11 @@ class KeyCache:
     def reload(self) -> None:
         self._loaded_at = 0.0
 
-    def authenticate(self, presented: str | None) -> Caller:
-        """The caller a presented key belongs to; 401 if missing, malformed, unknown or revoked."""
+    async def authenticate(self, presented: str | None) -> Caller:
+        """The caller a presented key belongs to; 401 if missing, malformed, unknown or revoked.
+
+        Runs on the event loop; the rare slow parts (reloading keys, a key's first argon2
+        check) run in a worker thread."""
         if not presented:
             raise HTTPException(
                 401,
@@ -67,16 +71,19 @@ class KeyCache:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         parsed = parse_key(presented)
-        key = self._current().get(parsed[0]) if parsed else None
+        stale = time.monotonic() - self._loaded_at > self._refresh
+        keys = await anyio.to_thread.run_sync(self._current) if stale else self._keys
+        key = keys.get(parsed[0]) if parsed else None
         if parsed is not None and key is None and time.monotonic() - self._loaded_at > 1.0:
             self.reload()  # a key created moments ago: look once more (at most once a second)
-            key = self._current().get(parsed[0])
-        if (
-            parsed is None
-            or key is None
-            or not key.active
-            or not self._verifier.verify(key, parsed[1])
-        ):
+            key = (await anyio.to_thread.run_sync(self._current)).get(parsed[0])
+        valid = False
+        if parsed is not None and key is not None and key.active:
+            known = self._verifier.verify_known(key, parsed[1])
+            if known is None:
+                known = await anyio.to_thread.run_sync(self._verifier.verify, key, parsed[1])
+            valid = known
+        if not valid or key is None:
             raise HTTPException(
                 401,
                 "the API key is not valid (unknown, revoked or mistyped)",
@@ -128,12 +135,12 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require(permission: Permission) -> Callable[[Request], Caller]:
+def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
     """A dependency: the caller, if their role grants `permission` (403 saying why if not)."""
 
-    def dependency(request: Request) -> Caller:
+    async def dependency(request: Request) -> Caller:
         state = request.app.state
-        caller: Caller = state.keys.authenticate(_presented_key(request))
+        caller: Caller = await state.keys.authenticate(_presented_key(request))
         if not allows(caller.role, permission):
             raise HTTPException(
                 403,

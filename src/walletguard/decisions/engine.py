@@ -72,7 +72,11 @@ class Engine:
         self._wanted: dict[EventType, tuple[WindowFeature, ...]] = {}
         self.use_ruleset(ruleset)
         self.before_batch: Callable[[Engine, UnitOfWork], None] | None = None
-        """Called at the start of every unit of work (e.g. to pick up a promoted ruleset)."""
+        """Called at the start of a unit of work (e.g. to pick up a promoted ruleset)."""
+        self.refresh_seconds = 0.0
+        """How often lists and `before_batch` are checked: every unit of work (0), or at most
+        once in this many seconds (a busy service)."""
+        self._refreshed_at = float("-inf")
         self.stages = stages(self)
         self.engine_seconds: list[float] = []
         """Time spent deciding each event (excluding durable writes), when `timing` is on."""
@@ -145,7 +149,15 @@ class Engine:
 
     # -- the pipeline ---------------------------------------------------------------------
 
+    def refresh_soon(self) -> None:
+        """Check lists and rulesets at the next unit of work (this process just changed them)."""
+        self._refreshed_at = float("-inf")
+
     def _refresh_lists(self, uow: UnitOfWork) -> None:
+        now = time.monotonic()
+        if now - self._refreshed_at < self.refresh_seconds:
+            return
+        self._refreshed_at = now
         if self.before_batch is not None:
             self.before_batch(self, uow)
         version = uow.lists.version()

@@ -71,6 +71,7 @@ def upload(body: RulesetIn, request: Request, who: CanUploadRules) -> RulesetOut
             subject=f"ruleset:{stored.version}",
             payload={"mode": stored.mode.value},
         )
+    request.app.state.runtime.engine.refresh_soon()
     return _out(stored, len(ruleset.rules))
 
 
@@ -91,4 +92,5 @@ def promote(version: str, request: Request, who: CanPromoteRules) -> RulesetOut:
             subject=f"ruleset:{version}",
             payload={},
         )
+    request.app.state.runtime.engine.refresh_soon()
     return _out(promoted)
