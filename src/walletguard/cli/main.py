@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import rules_cmd
+from walletguard.cli import ledger_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
 
 app = typer.Typer(
@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 app.command("replay")(replay_command)
 app.add_typer(rules_cmd.app, name="rules")
+app.command("reconcile")(ledger_cmd.reconcile_command)
+app.add_typer(ledger_cmd.app, name="ledger")
 
 
 if __name__ == "__main__":

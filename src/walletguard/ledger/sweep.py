@@ -88,7 +88,9 @@ def sweep(
                 payload={"on_expiry": "void", "amount": hold.amount},
             )  # fmt: skip
             report.voided_holds.append(hold.id)
-        elif hold.on_expiry is ExpiryAction.ESCALATE and hold.escalated_at is None:
+        elif hold.on_expiry is ExpiryAction.ESCALATE:
+            if hold.escalated_at is not None:
+                continue  # a person already has it
             account_id = hold.account.removeprefix("wallet:")
             case, _ = raise_alert(
                 uow.cases,

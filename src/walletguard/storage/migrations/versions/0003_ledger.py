@@ -89,6 +89,14 @@ PG_FUNCTIONS = [
       END IF;
       RETURN NULL;
     END $$""",
+    """CREATE FUNCTION wg_postings_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM ledger_transactions WHERE id = NEW.transaction_id) THEN
+        RAISE EXCEPTION 'ledger transaction % is already written: postings cannot be added',
+          NEW.transaction_id USING ERRCODE = 'check_violation';
+      END IF;
+      RETURN NEW;
+    END $$""",
     """CREATE FUNCTION wg_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       RAISE EXCEPTION '% rows are never %', TG_TABLE_NAME, lower(TG_OP) || 'd'
@@ -124,6 +132,8 @@ PG_FUNCTIONS = [
 PG_TRIGGERS = [
     """CREATE CONSTRAINT TRIGGER postings_balance AFTER INSERT ON postings
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION wg_postings_balance()""",
+    """CREATE TRIGGER postings_sealed BEFORE INSERT ON postings
+    FOR EACH ROW EXECUTE FUNCTION wg_postings_sealed()""",
     """CREATE TRIGGER postings_immutable BEFORE UPDATE OR DELETE ON postings
     FOR EACH ROW EXECUTE FUNCTION wg_refuse_change()""",
     """CREATE TRIGGER ledger_transactions_immutable BEFORE UPDATE OR DELETE
@@ -232,6 +242,7 @@ SQLITE_TRIGGER_NAMES = [
 ]
 PG_TRIGGER_NAMES = [
     ("postings_balance", "postings"),
+    ("postings_sealed", "postings"),
     ("postings_immutable", "postings"),
     ("ledger_transactions_immutable", "ledger_transactions"),
     ("holds_resolve_once", "holds"),
@@ -241,6 +252,7 @@ PG_TRIGGER_NAMES = [
 ]
 PG_FUNCTION_NAMES = [
     "wg_postings_balance",
+    "wg_postings_sealed",
     "wg_refuse_change",
     "wg_holds_resolve_once",
     "wg_topups_settle_once",
