@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
 
 from walletguard.events.model import MONEY_OUT, WalletEvent
 from walletguard.kernel.canonical import canonical_json
@@ -37,6 +38,21 @@ class SqlLedgerRepository(SqlRepository):
             c = t.balances.c
             stmt = select(t.balances).where(c.account == account, c.currency == currency)
             if self.uow.lock_rows:
+                # A row that does not exist cannot be locked: create it (zero) first, so two
+                # sessions crediting a new account queue on it instead of both inserting.
+                self.uow.conn.execute(
+                    postgresql.insert(t.balances)
+                    .values(
+                        account=account,
+                        currency=currency,
+                        posted=0,
+                        pending_in=0,
+                        pending_out=0,
+                        held=0,
+                        overdraft_allowed=False,
+                    )
+                    .on_conflict_do_nothing()
+                )
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return (
