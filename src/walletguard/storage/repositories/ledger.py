@@ -37,10 +37,16 @@ class SqlLedgerRepository(SqlRepository):
         def load() -> Balance | None:
             c = t.balances.c
             stmt = select(t.balances).where(c.account == account, c.currency == currency)
-            if self.uow.lock_rows:
-                # A row that does not exist cannot be locked: create it (zero) first, so two
-                # sessions crediting a new account queue on it instead of both inserting.
-                self.uow.conn.execute(
+            conn = self.uow.conn
+            if not self.uow.lock_rows:
+                row = conn.execute(stmt).first()
+                return None if row is None else _balance(row)
+            stmt = stmt.with_for_update()
+            row = conn.execute(stmt).first()
+            if row is None:
+                # A row that does not exist cannot be locked: create it (zero) and lock that,
+                # so two sessions crediting a new account queue instead of both inserting.
+                conn.execute(
                     postgresql.insert(t.balances)
                     .values(
                         account=account,
@@ -53,21 +59,8 @@ class SqlLedgerRepository(SqlRepository):
                     )
                     .on_conflict_do_nothing()
                 )
-                stmt = stmt.with_for_update()
-            row = self.uow.conn.execute(stmt).first()
-            return (
-                None
-                if row is None
-                else Balance(
-                    row.account,
-                    row.currency,
-                    row.posted,
-                    row.pending_in,
-                    row.pending_out,
-                    row.held,
-                    row.overdraft_allowed,
-                )
-            )
+                row = conn.execute(stmt).first()
+            return None if row is None else _balance(row)
 
         found = cached_lookup(self.cached, (account, currency), load)
         return found if found is not None else Balance(account, currency)

@@ -70,12 +70,20 @@ SQLITE_TRIGGERS = [
 
 PG_FUNCTIONS = [
     # Deferred to commit, once per posting: the transaction it belongs to balances.
+    # Once per posting, unless this session already checked the transaction at commit
+    # with this posting in it (postings get increasing ids, so a later one is re-checked).
     """CREATE FUNCTION wg_postings_balance() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
       bad record;
       n integer;
+      top bigint;
     BEGIN
-      SELECT count(*) INTO n FROM postings WHERE transaction_id = NEW.transaction_id;
+      IF current_setting('walletguard.balanced_tx', true) = NEW.transaction_id
+         AND NEW.id <= current_setting('walletguard.balanced_top', true)::bigint THEN
+        RETURN NULL;
+      END IF;
+      SELECT count(*), max(id) INTO n, top FROM postings
+        WHERE transaction_id = NEW.transaction_id;
       IF n < 2 THEN
         RAISE EXCEPTION 'ledger transaction % has fewer than two postings', NEW.transaction_id
           USING ERRCODE = 'check_violation';
@@ -87,6 +95,8 @@ PG_FUNCTIONS = [
         RAISE EXCEPTION 'ledger transaction % does not balance: % % off',
           NEW.transaction_id, bad.total, bad.currency USING ERRCODE = 'check_violation';
       END IF;
+      PERFORM set_config('walletguard.balanced_tx', NEW.transaction_id, true),
+              set_config('walletguard.balanced_top', top::text, true);
       RETURN NULL;
     END $$""",
     """CREATE FUNCTION wg_postings_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -153,78 +163,152 @@ PG_TRIGGERS = [
 # service, but no limits. Every balance row the batch touches is locked first, in one
 # order, so concurrent batches cannot deadlock; the source's row lock also serialises two
 # requests with the same id, so the second sees the first's record.
+PG_TRANSFER_ITEM = """
+CREATE TYPE wg_transfer_item AS (
+  n bigint, id text, kind text, source text, destination text, currency text, amount bigint,
+  at timestamptz, memo text, payload_hash text
+)"""
+
 PG_TRANSFER_FUNCTION = """
 CREATE FUNCTION wg_post_transfers(batch jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-  item jsonb;
+  items wg_transfer_item[];
+  item wg_transfer_item;
   results jsonb[] := '{}';
   found_transfer record;
   source_balance record;
-  amount_units bigint;
-  item_currency text;
-  item_at timestamptz;
+  simple boolean;
 BEGIN
+  -- Decode the batch once (a large jsonb would be decompressed at every use).
+  items := ARRAY(
+    SELECT ROW(r.n, r.id, r.kind, r.source, r.destination, r.currency, r.amount, r.at,
+               coalesce(r.memo, ''), r.payload_hash)::wg_transfer_item
+      FROM ROWS FROM (jsonb_to_recordset(batch) AS (
+             id text, kind text, source text, destination text, currency text,
+             amount bigint, at timestamptz, memo text, payload_hash text))
+           WITH ORDINALITY AS r(id, kind, source, destination, currency, amount, at, memo,
+                                payload_hash, n)
+     ORDER BY r.n);
   INSERT INTO balances (account, currency, posted, pending_in, pending_out, held,
                         overdraft_allowed)
     SELECT account, currency, 0, 0, 0, 0, false FROM (
-      SELECT i->>'source' AS account, i->>'currency' AS currency
-        FROM jsonb_array_elements(batch) i
-      UNION SELECT i->>'destination', i->>'currency' FROM jsonb_array_elements(batch) i
+      SELECT i.source AS account, i.currency FROM unnest(items) i
+      UNION SELECT i.destination, i.currency FROM unnest(items) i
     ) wanted ORDER BY account, currency
     ON CONFLICT DO NOTHING;
+  -- Lock every balance row the batch touches, in one order: batches cannot deadlock.
   PERFORM 1 FROM balances b JOIN (
-      SELECT i->>'source' AS account, i->>'currency' AS currency
-        FROM jsonb_array_elements(batch) i
-      UNION SELECT i->>'destination', i->>'currency' FROM jsonb_array_elements(batch) i
+      SELECT i.source AS account, i.currency FROM unnest(items) i
+      UNION SELECT i.destination, i.currency FROM unnest(items) i
     ) wanted ON b.account = wanted.account AND b.currency = wanted.currency
     ORDER BY b.account, b.currency FOR UPDATE OF b;
-  FOR item IN SELECT value FROM jsonb_array_elements(batch) LOOP
+  -- The common case, set-based: new distinct ids, valid amounts, and every source can pay
+  -- even counting no credit that arrives earlier in the batch. Then every transfer posts
+  -- (the exact, one-by-one result is the same), in four statements for the whole batch.
+  SELECT NOT EXISTS (SELECT 1 FROM transfers t JOIN unnest(items) i ON t.id = i.id)
+     AND (SELECT count(DISTINCT i.id) = count(*) FROM unnest(items) i)
+     AND NOT EXISTS (SELECT 1 FROM unnest(items) i
+                     WHERE i.amount <= 0 OR i.source = i.destination)
+     AND NOT EXISTS (
+       SELECT 1 FROM (
+         SELECT i.source AS account, i.currency,
+                sum(i.amount) OVER (PARTITION BY i.source, i.currency ORDER BY i.n) AS spent
+           FROM unnest(items) i) d
+       JOIN balances b ON b.account = d.account AND b.currency = d.currency
+       WHERE b.account LIKE 'wallet:%' AND NOT b.overdraft_allowed
+         AND b.posted - b.held - b.pending_out < d.spent)
+    INTO simple;
+  IF simple THEN
+    INSERT INTO postings (transaction_id, account, currency, amount, at)
+      SELECT id, account, currency, amount, at FROM (
+        SELECT i.n, 0 AS side, i.id, i.source AS account, i.currency, -i.amount AS amount,
+               i.at FROM unnest(items) i
+        UNION ALL
+        SELECT i.n, 1, i.id, i.destination, i.currency, i.amount, i.at FROM unnest(items) i
+      ) p ORDER BY n, side;
+    INSERT INTO ledger_transactions (id, kind, at, event_id, memo)
+      SELECT i.id, i.kind, i.at, NULL, i.memo FROM unnest(items) i;
+    UPDATE balances b SET posted = b.posted + d.delta FROM (
+      SELECT account, currency, sum(delta) AS delta FROM (
+        SELECT i.source AS account, i.currency, -i.amount AS delta FROM unnest(items) i
+        UNION ALL
+        SELECT i.destination, i.currency, i.amount FROM unnest(items) i) m
+      GROUP BY account, currency) d
+      WHERE b.account = d.account AND b.currency = d.currency;
+    INSERT INTO transfers (id, payload_hash, payload, status, reason_code, message,
+                           transaction_id, at)
+      SELECT i.id, i.payload_hash, wg_transfer_payload(i), 'posted', NULL, '', i.id, i.at
+        FROM unnest(items) i;
+    RETURN (SELECT jsonb_agg(jsonb_build_object('id', i.id, 'status', 'posted',
+                               'reason_code', NULL, 'replayed', false) ORDER BY i.n)
+              FROM unnest(items) i);
+  END IF;
+  -- Otherwise one by one, in order.
+  FOREACH item IN ARRAY items LOOP
     SELECT payload_hash, status, reason_code INTO found_transfer
-      FROM transfers WHERE id = item->>'id';
+      FROM transfers WHERE id = item.id;
     IF FOUND THEN
       results := results || jsonb_build_object(
-        'id', item->>'id',
-        'status', CASE WHEN found_transfer.payload_hash = item->>'payload_hash'
+        'id', item.id,
+        'status', CASE WHEN found_transfer.payload_hash = item.payload_hash
                        THEN found_transfer.status ELSE 'conflict' END,
         'reason_code', found_transfer.reason_code, 'replayed', true);
       CONTINUE;
     END IF;
-    amount_units := (item->>'amount')::bigint;
-    item_currency := item->>'currency';
-    item_at := (item->>'at')::timestamptz;
     SELECT * INTO source_balance FROM balances
-      WHERE account = item->>'source' AND currency = item_currency;
-    IF source_balance.account LIKE 'wallet:%' AND NOT source_balance.overdraft_allowed
-       AND source_balance.posted - source_balance.held - source_balance.pending_out
-           < amount_units THEN
+      WHERE account = item.source AND currency = item.currency;
+    IF item.amount <= 0 OR item.source = item.destination THEN
       INSERT INTO transfers (id, payload_hash, payload, status, reason_code, message,
                              transaction_id, at)
-        VALUES (item->>'id', item->>'payload_hash', item->>'payload', 'failed',
+        VALUES (item.id, item.payload_hash, wg_transfer_payload(item), 'failed',
+                'TRANSFER_INVALID', 'a positive amount between two different accounts',
+                NULL, item.at);
+      results := results || jsonb_build_object('id', item.id, 'status', 'failed',
+        'reason_code', 'TRANSFER_INVALID', 'replayed', false);
+      CONTINUE;
+    END IF;
+    IF source_balance.account LIKE 'wallet:%' AND NOT source_balance.overdraft_allowed
+       AND source_balance.posted - source_balance.held - source_balance.pending_out
+           < item.amount THEN
+      INSERT INTO transfers (id, payload_hash, payload, status, reason_code, message,
+                             transaction_id, at)
+        VALUES (item.id, item.payload_hash, wg_transfer_payload(item), 'failed',
                 'INSUFFICIENT_FUNDS',
-                item->>'source' || ' has insufficient available funds in ' || item_currency,
-                NULL, item_at);
-      results := results || jsonb_build_object('id', item->>'id', 'status', 'failed',
+                item.source || ' has insufficient available funds in ' || item.currency,
+                NULL, item.at);
+      results := results || jsonb_build_object('id', item.id, 'status', 'failed',
         'reason_code', 'INSUFFICIENT_FUNDS', 'replayed', false);
       CONTINUE;
     END IF;
     INSERT INTO postings (transaction_id, account, currency, amount, at) VALUES
-      (item->>'id', item->>'source', item_currency, -amount_units, item_at),
-      (item->>'id', item->>'destination', item_currency, amount_units, item_at);
+      (item.id, item.source, item.currency, -item.amount, item.at),
+      (item.id, item.destination, item.currency, item.amount, item.at);
     INSERT INTO ledger_transactions (id, kind, at, event_id, memo)
-      VALUES (item->>'id', item->>'kind', item_at, NULL, coalesce(item->>'memo', ''));
-    UPDATE balances SET posted = posted - amount_units
-      WHERE account = item->>'source' AND currency = item_currency;
-    UPDATE balances SET posted = posted + amount_units
-      WHERE account = item->>'destination' AND currency = item_currency;
+      VALUES (item.id, item.kind, item.at, NULL, item.memo);
+    UPDATE balances SET posted = posted - item.amount
+      WHERE account = item.source AND currency = item.currency;
+    UPDATE balances SET posted = posted + item.amount
+      WHERE account = item.destination AND currency = item.currency;
     INSERT INTO transfers (id, payload_hash, payload, status, reason_code, message,
                            transaction_id, at)
-      VALUES (item->>'id', item->>'payload_hash', item->>'payload', 'posted', NULL, '',
-              item->>'id', item_at);
-    results := results || jsonb_build_object('id', item->>'id', 'status', 'posted',
+      VALUES (item.id, item.payload_hash, wg_transfer_payload(item), 'posted', NULL, '',
+              item.id, item.at);
+    results := results || jsonb_build_object('id', item.id, 'status', 'posted',
       'reason_code', NULL, 'replayed', false);
   END LOOP;
   RETURN to_jsonb(results);
 END $$
+"""
+
+# The payload a retry must repeat, as `TransferRequest.payload()` writes it (the fast path
+# carries no counterparty or event id).
+PG_TRANSFER_PAYLOAD = """
+CREATE FUNCTION wg_transfer_payload(item wg_transfer_item) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('amount', item.amount, 'counterparty', NULL,
+    'currency', item.currency, 'destination', item.destination, 'event_id', NULL,
+    'kind', item.kind, 'memo', item.memo, 'source', item.source)::text
+$$
 """
 
 SQLITE_TRIGGER_NAMES = [
@@ -335,6 +419,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for statement in PG_FUNCTIONS + PG_TRIGGERS:
             op.execute(statement)
+        op.execute(PG_TRANSFER_ITEM)
+        op.execute(PG_TRANSFER_PAYLOAD)
         op.execute(PG_TRANSFER_FUNCTION)
     else:
         for statement in SQLITE_TRIGGERS:
@@ -344,6 +430,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS wg_post_transfers(jsonb)")
+        op.execute("DROP FUNCTION IF EXISTS wg_transfer_payload(wg_transfer_item)")
+        op.execute("DROP TYPE IF EXISTS wg_transfer_item")
         for name, table in PG_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         for function in PG_FUNCTION_NAMES:
