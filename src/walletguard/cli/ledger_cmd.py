@@ -90,9 +90,9 @@ def _settings(path: Path | None) -> LedgerSettings:
 def reconcile_command(
     channel: Annotated[str, typer.Argument(help="The payment channel, e.g. unionpay.")],
     statement: Annotated[Path, typer.Argument(help="The channel's statement CSV.")],
+    actor: ActorOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
     config: ConfigOption = None,
 ) -> None:
     """Match a channel statement to the ledger's top-ups and act on suspected fakes.
@@ -187,6 +187,7 @@ def balance(
 @app.command("statement")
 def statement(
     account: Annotated[str, typer.Argument(help="Account id (or a ledger account code).")],
+    actor: ActorOption,
     start: Annotated[str | None, typer.Option("--from", help="RFC 3339 start (inclusive).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="RFC 3339 end (exclusive).")] = None,
     kinds: Annotated[
@@ -200,7 +201,6 @@ def statement(
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write CSV here.")] = None,
     pdf_path: Annotated[Path | None, typer.Option("--pdf", help="Write PDF here.")] = None,
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
 ) -> None:
     """An account statement with running balances, stamped with the audit chain's head.
     Prints it, and writes CSV and/or PDF when asked."""
@@ -288,12 +288,12 @@ def holds(
 @hold_app.command("post")
 def hold_post(
     hold_id: Annotated[str, typer.Argument(help="The hold.")],
+    actor: ActorOption,
     amount: Annotated[
         str | None, typer.Option(help="Post only this much (the rest is released).")
     ] = None,
     note: Annotated[str, typer.Option(help="Why.")] = "",
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
 ) -> None:
     """Move held money to its destination (not for withdrawals: approve those)."""
     with failing_cleanly():
@@ -311,9 +311,9 @@ def hold_post(
 @hold_app.command("void")
 def hold_void(
     hold_id: Annotated[str, typer.Argument(help="The hold.")],
+    actor: ActorOption,
     note: Annotated[str, typer.Option(help="Why.")] = "",
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
 ) -> None:
     """Release held money back to the wallet."""
     with failing_cleanly():
@@ -329,8 +329,8 @@ def hold_void(
 @withdrawal_app.command("approve")
 def withdrawal_approve(
     hold_id: Annotated[str, typer.Argument(help="The withdrawal's hold.")],
+    actor: ActorOption,
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
     config: ConfigOption = None,
 ) -> None:
     """Approve releasing a held withdrawal (maker-checker: never by the requester). The
@@ -358,8 +358,8 @@ def withdrawal_approve(
 def withdrawal_reject(
     hold_id: Annotated[str, typer.Argument(help="The withdrawal's hold.")],
     reason: Annotated[str, typer.Option(help="Why (told to the user).")],
+    actor: ActorOption,
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
 ) -> None:
     """Reject a held withdrawal: the money is available again and the user is told why."""
     with failing_cleanly():
@@ -376,11 +376,11 @@ def withdrawal_reject(
 
 @app.command("sweep")
 def sweep_command(
+    actor: ActorOption,
     now: Annotated[
         str | None, typer.Option(help="Sweep as of this RFC 3339 time (default: now).")
     ] = None,
     db: DbOption = None,
-    actor: ActorOption = "operator:unknown",
     config: ConfigOption = None,
 ) -> None:
     """Flag top-ups never confirmed in time; void, escalate or keep expired holds."""

@@ -11,7 +11,8 @@ operations cannot both squeeze under a limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from walletguard.kernel.errors import Refused
@@ -42,12 +43,23 @@ class LimitedOperation:
     at: datetime
 
 
+@lru_cache(maxsize=4096)
+def _period_keys(year: int, month_: int, day_: int) -> tuple[str, str]:
+    return f"D{year:04d}-{month_:02d}-{day_:02d}", f"M{year:04d}-{month_:02d}"
+
+
+def periods(at: datetime) -> tuple[str, str]:
+    """The day and month keys `at` counts in (its UTC calendar day and month)."""
+    at = at.astimezone(UTC) if at.tzinfo is not UTC else at
+    return _period_keys(at.year, at.month, at.day)
+
+
 def day(at: datetime) -> str:
-    return f"D{at.year:04d}-{at.month:02d}-{at.day:02d}"
+    return periods(at)[0]
 
 
 def month(at: datetime) -> str:
-    return f"M{at.year:04d}-{at.month:02d}"
+    return periods(at)[1]
 
 
 def _windows(
@@ -81,17 +93,17 @@ def check_limits(
 ) -> None:
     """Raise `Refused` naming the first limit `op` would break (code `LIMIT_<KIND>_<SCOPE>`,
     e.g. `LIMIT_DAILY_WITHDRAWAL`), with the limit and what is already used."""
+    today, this_month = periods(op.at)
     for scope, label, subject, limits, note in _windows(settings, op):
-        code_scope = label.upper()
         if limits.per_transaction is not None and op.amount > limits.per_transaction:
             raise Refused(
                 f"{_money(op.amount, op.currency)} is above the per-transaction {subject} limit "
                 f"of {_money(limits.per_transaction, op.currency)}{note}",
-                reason_code=f"LIMIT_PER_TRANSACTION_{code_scope}",
+                reason_code=f"LIMIT_PER_TRANSACTION_{label.upper()}",
             )
         for kind, ceiling, period, when in (
-            ("daily", limits.daily, day(op.at), "today"),
-            ("monthly", limits.monthly, month(op.at), "this month"),
+            ("daily", limits.daily, today, "today"),
+            ("monthly", limits.monthly, this_month, "this month"),
         ):
             if ceiling is None:
                 continue
@@ -101,7 +113,7 @@ def check_limits(
                     f"the {kind} {subject} limit of {_money(ceiling, op.currency)}{note} would "
                     f"be exceeded: {_money(used, op.currency)} used {when}, "
                     f"{_money(op.amount, op.currency)} more asked",
-                    reason_code=f"LIMIT_{kind.upper()}_{code_scope}",
+                    reason_code=f"LIMIT_{kind.upper()}_{label.upper()}",
                 )
 
 
@@ -109,11 +121,12 @@ def count_usage(
     repo: LimitUsageRepository, settings: LedgerSettings, op: LimitedOperation, *, sign: int = 1
 ) -> None:
     """Add (`sign` 1) or give back (−1) `op.amount` to every period it counts in."""
+    today, this_month = periods(op.at)
     for scope, _, _, limits, _ in _windows(settings, op):
         if limits.daily is not None:
-            repo.add_limit_usage(op.account, scope, day(op.at), op.currency, sign * op.amount)
+            repo.add_limit_usage(op.account, scope, today, op.currency, sign * op.amount)
         if limits.monthly is not None:
-            repo.add_limit_usage(op.account, scope, month(op.at), op.currency, sign * op.amount)
+            repo.add_limit_usage(op.account, scope, this_month, op.currency, sign * op.amount)
 
 
 def _money(units: int, currency: str) -> str:
