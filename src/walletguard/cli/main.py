@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import account_cmd, keys_cmd, rules_cmd
+from walletguard.cli import account_cmd, keys_cmd, ledger_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.serve_cmd import serve_command
 from walletguard.cli.simulate_cmd import simulate_command
@@ -21,6 +21,8 @@ app.add_typer(rules_cmd.app, name="rules")
 app.command("serve")(serve_command)
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(account_cmd.app, name="account")
+app.command("reconcile")(ledger_cmd.reconcile_command)
+app.add_typer(ledger_cmd.app, name="ledger")
 
 
 if __name__ == "__main__":

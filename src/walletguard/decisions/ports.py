@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from walletguard.accounts.ports import AccountRepository, ChallengeRepository
+from walletguard.approvals.model import ApprovalRepository
 from walletguard.audit.chain import AuditLog
 from walletguard.cases.model import CaseRepository
 from walletguard.decisions.model import Decision, Trace
@@ -70,6 +71,9 @@ class UnitOfWork(Protocol):
 
     @property
     def lists(self) -> ListRepository: ...
+
+    @property
+    def approvals(self) -> ApprovalRepository: ...
 
     def prefetch(self, events: list[WalletEvent]) -> None:
         """Optionally load in bulk what deciding these events will look up one by one."""

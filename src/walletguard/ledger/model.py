@@ -1,10 +1,12 @@
 """Ledger values.
 
-Invariants (checked here, and again by the database):
-- every transaction's postings sum to zero per currency;
+Invariants (checked here, and again by the database — docs/ledger.md says how):
+- every transaction's postings sum to zero per currency, and postings never change;
 - a wallet's available balance (posted − held − pending outflows) never goes below
   zero unless the account may overdraw;
-- a hold is resolved (posted or voided) at most once.
+- a hold is resolved (posted or voided) at most once; a top-up is confirmed or
+  suspected at most once, and a suspected one never becomes spendable;
+- a transfer id names one request forever: its retry gets the first outcome.
 Amounts are integer units of 1/10,000 (see `kernel.money`).
 """
 
@@ -133,6 +135,11 @@ class Hold:
     resolved_at: datetime | None = None
     posted_amount: int = 0
     resolution: str = ""
+    counterparty: str | None = None
+    """Who the money goes to (for per-counterparty limits), e.g. `merchant:shop-1`."""
+    approval_id: str | None = None
+    """The maker-checker request that must be approved before the hold may be posted."""
+    escalated_at: datetime | None = None
 
 
 class TopupStatus(StrEnum):
@@ -157,3 +164,68 @@ class Topup:
     confirmed_at: datetime | None = None
     confirm_event_id: str | None = None
     problem: str = ""
+
+
+TRANSFER_KINDS = frozenset({"transfer", "payment", "withdrawal", "settlement", "adjustment"})
+RESERVED_PREFIXES = ("hold:", "topup:", "recon:")
+"""Transaction ids the ledger derives itself; a caller's transfer id may not start so."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    """One movement between two ledger accounts, named by the caller's id."""
+
+    id: str
+    kind: str
+    source: str
+    destination: str
+    currency: str
+    amount: int
+    counterparty: str | None = None
+    """Who receives, for per-counterparty limits (default: the destination account)."""
+    tier: str = "standard"
+    """The source account's tier, which picks its limits."""
+    event_id: str | None = None
+    memo: str = ""
+
+    def payload(self) -> dict[str, object]:
+        """What a retry must repeat exactly (the time may differ)."""
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "destination": self.destination,
+            "currency": self.currency,
+            "amount": self.amount,
+            "counterparty": self.counterparty,
+            "event_id": self.event_id,
+            "memo": self.memo,
+        }
+
+
+class TransferStatus(StrEnum):
+    POSTED = "posted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    """The remembered outcome of a transfer request (posted or failed)."""
+
+    id: str
+    payload_hash: str
+    payload: dict[str, object]
+    status: TransferStatus
+    at: datetime
+    reason_code: str | None = None
+    message: str = ""
+    transaction_id: str | None = None
+    replayed: bool = False
+    """True when this is a retry's answer: the first outcome, not a new one."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is TransferStatus.POSTED
+
+    def raise_if_failed(self) -> None:
+        if self.status is TransferStatus.FAILED:
+            raise Refused(self.message, reason_code=self.reason_code or "refused")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
-from walletguard.ledger.model import Balance, Hold, Topup, Transaction
+from walletguard.ledger.limits import LimitUsageRepository
+from walletguard.ledger.model import Balance, Hold, HoldStatus, Topup, Transaction, TransferRecord
 
 
-class LedgerRepository(Protocol):
+class LedgerRepository(LimitUsageRepository, Protocol):
+    """Reads and writes in the caller's unit of work. Reads of rows that will change take
+    row locks where the database is shared (PostgreSQL)."""
+
     def balance(self, account: str, currency: str) -> Balance:
         """The balance (zero if the account never moved money in that currency)."""
 
@@ -17,6 +22,10 @@ class LedgerRepository(Protocol):
 
     def add_transaction(self, transaction: Transaction) -> None: ...
 
+    def transfer_record(self, transfer_id: str) -> TransferRecord | None: ...
+
+    def save_transfer_record(self, record: TransferRecord) -> None: ...
+
     def hold(self, hold_id: str) -> Hold | None: ...
 
     def save_hold(self, hold: Hold) -> None: ...
@@ -24,3 +33,25 @@ class LedgerRepository(Protocol):
     def topup(self, channel: str, channel_ref: str) -> Topup | None: ...
 
     def save_topup(self, topup: Topup) -> None: ...
+
+
+class LedgerQueries(Protocol):
+    """Reads for sweeps, reports and reconciliation (not on the engine's hot path)."""
+
+    def pending_topups_requested_before(self, before: datetime) -> list[Topup]: ...
+
+    def expired_pending_holds(self, now: datetime) -> list[Hold]: ...
+
+    def holds(self, *, account: str | None = None, status: HoldStatus | None = None) -> list[Hold]:
+        """Holds, newest first."""
+
+    def topups_between(self, channel: str, start: datetime, end: datetime) -> list[Topup]:
+        """A channel's top-ups requested in [start, end]."""
+
+    def statement_import(self, digest: str) -> dict[str, Any] | None:
+        """The stored report of a statement already imported (by the SHA-256 of its bytes)."""
+
+    def save_statement_import(
+        self, digest: str, *, channel: str, source: str, at: datetime, lines: int,
+        report: dict[str, Any],
+    ) -> None: ...  # fmt: skip

@@ -1,13 +1,23 @@
-"""Ledger operations. Each checks the invariants before it changes anything, so a
-refused operation leaves every balance as it was."""
+"""Ledger operations. Each checks every invariant before it stages anything, so a
+refused operation leaves balances, holds and top-ups exactly as they were.
+
+Balances are read in one order (sorted by account and currency) so that, on a shared
+PostgreSQL database where reads take row locks, two operations never wait on each other
+in a cycle.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from walletguard.approvals.model import ApprovalRepository, ApprovalStatus
+from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.kernel.errors import Conflict, NotFound, Refused
+from walletguard.kernel.money import format_amount, from_units
+from walletguard.ledger.limits import LimitedOperation, check_limits, count_usage
 from walletguard.ledger.model import (
+    RESERVED_PREFIXES,
     Balance,
     Hold,
     HoldStatus,
@@ -16,21 +26,25 @@ from walletguard.ledger.model import (
     Topup,
     TopupStatus,
     Transaction,
+    TransferRecord,
+    TransferRequest,
+    TransferStatus,
     is_wallet,
     wallet_account,
 )
 from walletguard.ledger.ports import LedgerRepository
+from walletguard.ledger.settings import OPERATIONS, LedgerSettings
 
 
 def post_transaction(repo: LedgerRepository, transaction: Transaction) -> None:
     """Apply a balanced transaction. Refused (nothing applied) if it does not balance or
     would take a wallet's available balance below zero."""
     transaction.check_balanced()
-    updated: dict[tuple[str, str], Balance] = {}
+    keys = sorted({(p.account, p.currency) for p in transaction.postings})
+    updated = {key: repo.balance(*key) for key in keys}
     for posting in transaction.postings:
         key = (posting.account, posting.currency)
-        current = updated.get(key) or repo.balance(posting.account, posting.currency)
-        updated[key] = current.with_posting(posting.amount)
+        updated[key] = updated[key].with_posting(posting.amount)
     for balance in updated.values():
         _check_available(balance)
     for balance in updated.values():
@@ -46,41 +60,136 @@ def _check_available(balance: Balance) -> None:
         )
 
 
+def payload_hash(request: TransferRequest) -> str:
+    return sha256_hex(canonical_json(request.payload()))
+
+
 def transfer(
     repo: LedgerRepository,
+    request: TransferRequest,
     *,
-    transaction_id: str,
-    kind: str,
-    source: str,
-    destination: str,
-    currency: str,
-    amount: int,
     at: datetime,
-    event_id: str | None = None,
-) -> Transaction:
-    """Move `amount` from `source` to `destination` as one transaction."""
-    if amount <= 0:
-        raise Refused("an amount to move must be positive", reason_code="AMOUNT_NOT_POSITIVE")
-    transaction = Transaction(
-        id=transaction_id,
-        kind=kind,
-        postings=(Posting(source, currency, -amount), Posting(destination, currency, amount)),
-        at=at,
-        event_id=event_id,
+    limits: LedgerSettings | None = None,
+) -> TransferRecord:
+    """Move `request.amount` from source to destination, at most once per request id.
+
+    Returns the outcome, posted or failed (a failure is remembered too: insufficient
+    funds, a limit). A retry with the same id and payload returns the first outcome
+    (`replayed`); the same id with a different payload raises `Conflict` naming what
+    differs. Limits are checked when `limits` is given and the source is a wallet."""
+    if not request.id or request.id.startswith(RESERVED_PREFIXES):
+        raise Refused(
+            f"transfer id {request.id!r} is empty or uses a reserved prefix {RESERVED_PREFIXES}",
+            reason_code="TRANSFER_ID_INVALID",
+        )
+    # Lock (on PostgreSQL) before looking for the id: two sessions retrying the same
+    # transfer queue on the source's row, and the second finds the first's record.
+    for key in sorted(
+        {(request.source, request.currency), (request.destination, request.currency)}
+    ):
+        repo.balance(*key)
+    hashed = payload_hash(request)
+    existing = repo.transfer_record(request.id)
+    if existing is not None:
+        if existing.payload_hash != hashed:
+            raise Conflict(_difference(request, existing))
+        return replace(existing, replayed=True)
+    operation = None
+    try:
+        if request.amount <= 0:
+            raise Refused("an amount to move must be positive", reason_code="AMOUNT_NOT_POSITIVE")
+        if request.source == request.destination:
+            raise Refused("source and destination are the same account", reason_code="SAME_ACCOUNT")
+        if limits is not None and request.kind in OPERATIONS and is_wallet(request.source):
+            operation = LimitedOperation(
+                account=request.source,
+                operation=request.kind,
+                counterparty=request.counterparty or request.destination,
+                tier=request.tier,
+                currency=request.currency,
+                amount=request.amount,
+                at=at,
+            )
+            check_limits(repo, limits, operation)
+        transaction = Transaction(
+            id=request.id,
+            kind=request.kind,
+            postings=(
+                Posting(request.source, request.currency, -request.amount),
+                Posting(request.destination, request.currency, request.amount),
+            ),
+            at=at,
+            event_id=request.event_id,
+            memo=request.memo,
+        )
+        post_transaction(repo, transaction)
+        if operation is not None and limits is not None:
+            count_usage(repo, limits, operation)
+        record = TransferRecord(
+            request.id, hashed, request.payload(), TransferStatus.POSTED, at,
+            transaction_id=transaction.id,
+        )  # fmt: skip
+    except Refused as exc:
+        record = TransferRecord(
+            request.id, hashed, request.payload(), TransferStatus.FAILED, at,
+            reason_code=exc.reason_code, message=exc.message,
+        )  # fmt: skip
+    repo.save_transfer_record(record)
+    return record
+
+
+def _difference(request: TransferRequest, existing: TransferRecord) -> str:
+    now = request.payload()
+    changed = [
+        f"{name} {existing.payload.get(name)!r} then, {now.get(name)!r} now"
+        for name in sorted(set(now) | set(existing.payload))
+        if now.get(name) != existing.payload.get(name)
+    ]
+    return (
+        f"transfer {request.id} was already requested with a different payload "
+        f"({'; '.join(changed) or 'payload differs'}); use a new id for a new transfer"
     )
-    post_transaction(repo, transaction)
-    return transaction
 
 
-def place_hold(repo: LedgerRepository, hold: Hold) -> Hold:
-    """Set `hold.amount` aside from the wallet's available balance."""
+# -- holds -------------------------------------------------------------------------------
+
+
+def _hold_operation(hold: Hold, tier: str) -> LimitedOperation | None:
+    if hold.purpose not in OPERATIONS or not is_wallet(hold.account):
+        return None
+    return LimitedOperation(
+        account=hold.account,
+        operation=hold.purpose,
+        counterparty=hold.counterparty or hold.destination,
+        tier=tier,
+        currency=hold.currency,
+        amount=hold.amount,
+        at=hold.created_at,
+    )
+
+
+def place_hold(
+    repo: LedgerRepository,
+    hold: Hold,
+    *,
+    limits: LedgerSettings | None = None,
+    tier: str = "standard",
+) -> Hold:
+    """Set `hold.amount` aside from the wallet's available balance. A hold for an outgoing
+    operation counts against its limits when `limits` is given."""
     if hold.amount <= 0:
         raise Refused("a hold must be for a positive amount", reason_code="AMOUNT_NOT_POSITIVE")
+    if hold.status is not HoldStatus.PENDING:
+        raise Refused("a new hold is pending", reason_code="HOLD_NOT_PENDING")
     if repo.hold(hold.id) is not None:
         raise Conflict(f"hold {hold.id} already exists")
     balance = repo.balance(hold.account, hold.currency)
     held = replace(balance, held=balance.held + hold.amount)
     _check_available(held)
+    operation = _hold_operation(hold, tier) if limits is not None else None
+    if operation is not None and limits is not None:
+        check_limits(repo, limits, operation)
+        count_usage(repo, limits, operation)
     repo.save_balance(held)
     repo.save_hold(hold)
     return hold
@@ -95,12 +204,36 @@ def _pending_hold(repo: LedgerRepository, hold_id: str) -> Hold:
     return hold
 
 
+def _give_back(repo: LedgerRepository, hold: Hold, units: int) -> None:
+    """Return limit usage counted when the hold was placed (never below zero)."""
+    if units <= 0 or hold.purpose not in OPERATIONS or not is_wallet(hold.account):
+        return
+    from walletguard.ledger.limits import day, month
+
+    for scope in ("op:" + hold.purpose, "cp:" + (hold.counterparty or hold.destination)):
+        for period in (day(hold.created_at), month(hold.created_at)):
+            repo.add_limit_usage(hold.account, scope, period, hold.currency, -units)
+
+
 def post_hold(
-    repo: LedgerRepository, hold_id: str, *, at: datetime, amount: int | None = None, note: str = ""
+    repo: LedgerRepository,
+    hold_id: str,
+    *,
+    at: datetime,
+    amount: int | None = None,
+    note: str = "",
+    approvals: ApprovalRepository | None = None,
 ) -> Hold:
     """Move held money to its destination, in full or in part (the rest is released).
-    A hold resolves at most once."""
+    A hold resolves at most once; one that needs approval is refused until approved."""
     hold = _pending_hold(repo, hold_id)
+    if hold.approval_id is not None:
+        request = approvals.get(hold.approval_id) if approvals is not None else None
+        if request is None or request.status is not ApprovalStatus.APPROVED:
+            raise Refused(
+                f"hold {hold_id} is released only once approval {hold.approval_id} is approved",
+                reason_code="APPROVAL_REQUIRED",
+            )
     amount = hold.amount if amount is None else amount
     if not 0 < amount <= hold.amount:
         raise Refused(
@@ -109,17 +242,21 @@ def post_hold(
         )
     balance = repo.balance(hold.account, hold.currency)
     repo.save_balance(replace(balance, held=balance.held - hold.amount))
-    transfer(
+    post_transaction(
         repo,
-        transaction_id=f"hold:{hold.id}",
-        kind=hold.purpose,
-        source=hold.account,
-        destination=hold.destination,
-        currency=hold.currency,
-        amount=amount,
-        at=at,
-        event_id=hold.decision_event_id,
+        Transaction(
+            id=f"hold:{hold.id}",
+            kind=hold.purpose,
+            postings=(
+                Posting(hold.account, hold.currency, -amount),
+                Posting(hold.destination, hold.currency, amount),
+            ),
+            at=at,
+            event_id=hold.decision_event_id,
+            memo=note,
+        ),
     )
+    _give_back(repo, hold, hold.amount - amount)
     resolved = replace(
         hold, status=HoldStatus.POSTED, resolved_at=at, posted_amount=amount, resolution=note
     )
@@ -132,9 +269,27 @@ def void_hold(repo: LedgerRepository, hold_id: str, *, at: datetime, note: str =
     hold = _pending_hold(repo, hold_id)
     balance = repo.balance(hold.account, hold.currency)
     repo.save_balance(replace(balance, held=balance.held - hold.amount))
+    _give_back(repo, hold, hold.amount)
     resolved = replace(hold, status=HoldStatus.VOIDED, resolved_at=at, resolution=note)
     repo.save_hold(resolved)
     return resolved
+
+
+def set_overdraft(repo: LedgerRepository, account: str, currency: str, allowed: bool) -> Balance:
+    """Allow (or stop allowing) an account's available balance to go below zero. Stopping
+    is refused while the account is overdrawn."""
+    balance = replace(repo.balance(account, currency), overdraft_allowed=allowed)
+    if not allowed and balance.available < 0:
+        raise Refused(
+            f"{account} is overdrawn by {format_amount(from_units(-balance.available))} "
+            f"{currency}; bring it back to zero first",
+            reason_code="OVERDRAWN",
+        )
+    repo.save_balance(balance)
+    return balance
+
+
+# -- top-ups -----------------------------------------------------------------------------
 
 
 def request_topup(repo: LedgerRepository, topup: Topup) -> Topup:
@@ -160,6 +315,8 @@ def topup_problem(
     amount: int | None,
     merchant_no: str | None,
     signature_valid: bool | None,
+    at: datetime | None = None,
+    confirm_within: timedelta | None = None,
 ) -> str:
     """Why a channel confirmation does not prove the top-up, or "" when it does."""
     if topup is None:
@@ -170,32 +327,35 @@ def topup_problem(
         return "the channel's signature did not verify"
     if amount is None or amount != topup.amount:
         return "the confirmed amount differs from the top-up"
-    if (
-        topup.merchant_no is not None
-        and merchant_no is not None
-        and merchant_no != topup.merchant_no
-    ):
-        return "the merchant number differs from the top-up"
     if (topup.merchant_no is None) != (merchant_no is None):
         return "the merchant number is missing on one side"
+    if merchant_no != topup.merchant_no:
+        return "the merchant number differs from the top-up"
+    if at is not None and confirm_within is not None and at - topup.requested_at > confirm_within:
+        hours = confirm_within.total_seconds() / 3600
+        return f"the confirmation came after the {hours:g} h deadline"
     return ""
 
 
 def confirm_topup(repo: LedgerRepository, topup: Topup, *, at: datetime, event_id: str) -> Topup:
     """Make a proven top-up spendable: channel clearing → wallet."""
+    if topup.status is not TopupStatus.PENDING:
+        raise Conflict(f"top-up {topup.channel}/{topup.channel_ref} is {topup.status.value}")
     account = wallet_account(topup.account_id)
     balance = repo.balance(account, topup.currency)
     repo.save_balance(replace(balance, pending_in=balance.pending_in - topup.amount))
-    transfer(
+    post_transaction(
         repo,
-        transaction_id=f"topup:{topup.channel}:{topup.channel_ref}",
-        kind="topup",
-        source=Platform.channel_clearing(topup.channel),
-        destination=account,
-        currency=topup.currency,
-        amount=topup.amount,
-        at=at,
-        event_id=event_id,
+        Transaction(
+            id=f"topup:{topup.channel}:{topup.channel_ref}",
+            kind="topup",
+            postings=(
+                Posting(Platform.channel_clearing(topup.channel), topup.currency, -topup.amount),
+                Posting(account, topup.currency, topup.amount),
+            ),
+            at=at,
+            event_id=event_id,
+        ),
     )
     confirmed = replace(
         topup, status=TopupStatus.CONFIRMED, confirmed_at=at, confirm_event_id=event_id
@@ -207,7 +367,7 @@ def confirm_topup(repo: LedgerRepository, topup: Topup, *, at: datetime, event_i
 def suspect_topup(
     repo: LedgerRepository, topup: Topup, *, at: datetime, event_id: str | None, problem: str
 ) -> Topup:
-    """Mark a top-up a suspected fake: its pending credit stays pending, never spendable."""
+    """Mark a pending top-up a suspected fake: its credit stays pending, never spendable."""
     if topup.status is TopupStatus.SUSPECTED_FAKE:
         return topup
     if topup.status is TopupStatus.CONFIRMED:

@@ -79,7 +79,7 @@ class Staging:
     def flush(self, conn: Connection) -> None:
         """Write everything staged, parents before children, and forget it."""
         dialect = conn.dialect
-        for table in metadata.sorted_tables:
+        for table in _flush_order():
             upserts = self.upserts.pop(table, None)
             if upserts:
                 _statement(table, dialect, "upsert").run(conn, upserts.values())
@@ -96,6 +96,22 @@ class Staging:
         self.upserts.clear()
         self.ignores.clear()
         self._journal.clear()
+
+
+_order: list[Table] = []
+
+
+def _flush_order() -> list[Table]:
+    """Parents before children, except that a table marked `info["flush_before"] = parent`
+    (its foreign key to the parent is deferred) is written just before that parent: the
+    ledger writes postings before the transaction row whose trigger checks they balance."""
+    if not _order:
+        order = list(metadata.sorted_tables)
+        for table in [t for t in order if t.info.get("flush_before")]:
+            order.remove(table)
+            order.insert(order.index(metadata.tables[table.info["flush_before"]]), table)
+        _order.extend(order)
+    return _order
 
 
 class Savepoint:

@@ -1,24 +1,30 @@
-"""Money: refuse what the ledger cannot do; post, hold, or record pending top-ups."""
+"""Money: refuse what the ledger cannot do (amounts, destinations, limits, funds); post,
+hold, or record pending top-ups; hold withdrawals that need people's approval."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from walletguard.decisions.context import DecisionContext
-from walletguard.decisions.model import Action, Verdict
+from walletguard.decisions.model import Action, Reason, Verdict
 from walletguard.decisions.outcome import Outcome
 from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
 from walletguard.kernel.errors import Conflict, Refused
 from walletguard.kernel.money import AmountError, format_amount, from_units, to_units
-from walletguard.ledger import service
+from walletguard.ledger import service, withdrawals
+from walletguard.ledger.limits import LimitedOperation, check_limits
 from walletguard.ledger.model import (
     ExpiryAction,
     Hold,
     Platform,
     Topup,
+    TopupStatus,
+    TransferRequest,
     hold_id_for,
     wallet_account,
 )
+from walletguard.ledger.settings import LedgerSettings, load_ledger_settings
 
 FAKE_TOPUP = "suspected_fake_topup"
 
@@ -33,7 +39,27 @@ def destination(event: WalletEvent) -> str:
     return Platform.PAYOUT_CLEARING
 
 
+def counterparty_of(event: WalletEvent) -> str | None:
+    """Who receives an outgoing event's money, as limits count it."""
+    if event.type is EventType.WITHDRAWAL and event.binding is not None:
+        return "binding:" + event.binding.token
+    return event.counterparty_key
+
+
+def is_bound_destination(ctx: DecisionContext, token: str) -> bool:
+    """Whether `token` is an account bound to the wallet (from the feature profile today;
+    the one place to switch when bindings get their own repository)."""
+    return token in ctx.profile.bound
+
+
+def _tier(out: Outcome) -> str:
+    return out.account.tier
+
+
 class LedgerEffects:
+    def __init__(self, settings: LedgerSettings | None = None) -> None:
+        self.settings = settings or load_ledger_settings()
+
     def guard(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
         kind = event.type
@@ -78,17 +104,37 @@ class LedgerEffects:
         elif (
             kind is EventType.WITHDRAWAL
             and event.binding is not None
-            and (event.binding.token not in ctx.profile.bound)
+            and not is_bound_destination(ctx, event.binding.token)
         ):
             out.refuse(
                 "WITHDRAWAL_NOT_BOUND", "withdrawals only go to an account bound to the wallet"
             )
-        elif out.verdict is not Verdict.BLOCK and to_units(event.amount) > ctx.balance.available:
-            out.refuse(
-                "INSUFFICIENT_FUNDS",
-                f"{format_amount(event.amount)} is more than the available "
-                f"{format_amount(from_units(ctx.balance.available))}",
-            )
+        elif out.verdict is not Verdict.BLOCK:
+            units = to_units(event.amount)
+            try:
+                check_limits(ctx.uow.ledger, self.settings, self._operation(ctx, out, units))
+            except Refused as exc:
+                out.refuse(exc.reason_code, exc.message)
+                return
+            if units > ctx.balance.available:
+                out.refuse(
+                    "INSUFFICIENT_FUNDS",
+                    f"{format_amount(event.amount)} is more than the available "
+                    f"{format_amount(from_units(ctx.balance.available))}",
+                )
+
+    @staticmethod
+    def _operation(ctx: DecisionContext, out: Outcome, units: int) -> LimitedOperation:
+        event = ctx.event
+        return LimitedOperation(
+            account=wallet_account(event.account_id),
+            operation=event.type.value,
+            counterparty=counterparty_of(event),
+            tier=_tier(out),
+            currency=ctx.currency,
+            amount=units,
+            at=event.occurred_at,
+        )
 
     def apply(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
@@ -110,20 +156,31 @@ class LedgerEffects:
             return
         assert event.amount is not None
         units = to_units(event.amount)
-        uow = ctx.uow
-        source = wallet_account(event.account_id)
+        approvers = (
+            self.settings.approvers_needed(units) if event.type is EventType.WITHDRAWAL else 0
+        )
+        if approvers:
+            self._needs_approval(out, units, approvers)
         if out.verdict is Verdict.ALLOW:
-            service.transfer(
-                uow.ledger,
-                transaction_id="evt:" + event.event_id,
-                kind=event.type.value,
-                source=source,
-                destination=destination(event),
-                currency=ctx.currency,
-                amount=units,
+            record = service.transfer(
+                ctx.uow.ledger,
+                TransferRequest(
+                    id="evt:" + event.event_id,
+                    kind=event.type.value,
+                    source=wallet_account(event.account_id),
+                    destination=destination(event),
+                    currency=ctx.currency,
+                    amount=units,
+                    counterparty=counterparty_of(event),
+                    tier=_tier(out),
+                    event_id=event.event_id,
+                ),
                 at=event.occurred_at,
-                event_id=event.event_id,
+                limits=self.settings,
             )
+            if not record.ok:
+                out.refuse(record.reason_code or "LEDGER_REFUSED", record.message)
+                return
             _audit(
                 ctx,
                 "ledger.posted",
@@ -132,10 +189,13 @@ class LedgerEffects:
             return
         if Action.HOLD_FUNDS.value not in out.actions:
             return
-        expires = event.occurred_at + timedelta(hours=ctx.settings.hold_expiry_hours)
+        hours = ctx.settings.hold_expiry_hours
+        expires = event.occurred_at + (
+            self.settings.approval_hold_expiry if approvers else timedelta(hours=hours)
+        )
         hold = Hold(
             id=hold_id_for(event.event_id),
-            account=source,
+            account=wallet_account(event.account_id),
             currency=ctx.currency,
             amount=units,
             purpose=event.type.value,
@@ -146,13 +206,47 @@ class LedgerEffects:
             if out.verdict is Verdict.CHALLENGE
             else ExpiryAction.ESCALATE,
             decision_event_id=event.event_id,
+            counterparty=counterparty_of(event),
         )
-        service.place_hold(uow.ledger, hold)
+        if approvers:
+            request = withdrawals.open_release_request(
+                ctx.uow.approvals,
+                hold,
+                required=approvers,
+                requested_by=f"account:{event.account_id}",
+                at=event.occurred_at,
+            )
+            hold = replace(hold, approval_id=request.id)
+        service.place_hold(ctx.uow.ledger, hold, limits=self.settings, tier=_tier(out))
         out.hold_id = hold.id
         _audit(
             ctx,
             "ledger.hold_placed",
-            {"hold_id": hold.id, "amount": units, "currency": ctx.currency},
+            {
+                "hold_id": hold.id,
+                "amount": units,
+                "currency": ctx.currency,
+                "approval_id": hold.approval_id,
+            },
+        )
+
+    def _needs_approval(self, out: Outcome, units: int, approvers: int) -> None:
+        """A withdrawal this large waits for people, whatever the risk: hold it for review."""
+        s = self.settings
+        above = s.two_approvers_above if approvers == 2 else s.one_approver_above
+        assert above is not None
+        out.verdict = Verdict.REVIEW
+        out.step_up = None
+        out.actions = [a for a in out.actions if not a.startswith("step_up:")]
+        out.add_action(Action.HOLD_FUNDS.value)
+        who = "two different people" if approvers == 2 else "a person"
+        out.reasons.append(
+            Reason(
+                "APPROVAL_REQUIRED",
+                f"withdrawals above {format_amount(from_units(above))} are released only "
+                f"once {who} other than the requester approve",
+                0,
+            )
         )
 
     def _request_topup(self, ctx: DecisionContext, out: Outcome) -> None:
@@ -182,8 +276,8 @@ class LedgerEffects:
 
     def _confirmation(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
-        problem = ctx.topup_problem
         topup = ctx.topup
+        problem = ctx.topup_problem or self._late(ctx, topup)
         if not problem and topup is not None:
             service.confirm_topup(
                 ctx.uow.ledger, topup, at=event.occurred_at, event_id=event.event_id
@@ -196,6 +290,8 @@ class LedgerEffects:
             return
         out.flags.add(FAKE_TOPUP)
         out.add_action(Action.OPEN_CASE.value)
+        if not ctx.topup_problem:
+            out.refuse("TOPUP_CONFIRMED_LATE", problem)
         if topup is not None and topup.status.value == "pending":
             service.suspect_topup(
                 ctx.uow.ledger,
@@ -209,6 +305,15 @@ class LedgerEffects:
                 "ledger.topup_suspected",
                 {"channel": topup.channel, "ref": topup.channel_ref, "problem": problem},
             )
+
+    def _late(self, ctx: DecisionContext, topup: Topup | None) -> str:
+        """A confirmation arriving after the deadline proves nothing: the top-up is flagged."""
+        if topup is None or topup.status is not TopupStatus.PENDING:
+            return ""
+        within = self.settings.topup_confirm_within
+        if ctx.event.occurred_at - topup.requested_at <= within:
+            return ""
+        return f"the confirmation came after the {within.total_seconds() / 3600:g} h deadline"
 
 
 def _fits(event: WalletEvent) -> bool:

@@ -1,12 +1,17 @@
-"""Balances, transactions and postings, holds, top-ups."""
+"""Balances, transactions and postings, holds, top-ups, transfer records, limit usage:
+what the engine and the ledger services read and write in a unit of work."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
 
 from walletguard.events.model import MONEY_OUT, WalletEvent
+from walletguard.kernel.canonical import canonical_json
+from walletguard.ledger.limits import day, month
 from walletguard.ledger.model import (
     Balance,
     ExpiryAction,
@@ -16,6 +21,8 @@ from walletguard.ledger.model import (
     Topup,
     TopupStatus,
     Transaction,
+    TransferRecord,
+    TransferStatus,
     hold_id_for,
     wallet_account,
 )
@@ -30,22 +37,30 @@ class SqlLedgerRepository(SqlRepository):
         def load() -> Balance | None:
             c = t.balances.c
             stmt = select(t.balances).where(c.account == account, c.currency == currency)
-            if self.uow.lock_rows:
-                stmt = stmt.with_for_update()
-            row = self.uow.conn.execute(stmt).first()
-            return (
-                None
-                if row is None
-                else Balance(
-                    row.account,
-                    row.currency,
-                    row.posted,
-                    row.pending_in,
-                    row.pending_out,
-                    row.held,
-                    row.overdraft_allowed,
+            conn = self.uow.conn
+            if not self.uow.lock_rows:
+                row = conn.execute(stmt).first()
+                return None if row is None else _balance(row)
+            stmt = stmt.with_for_update()
+            row = conn.execute(stmt).first()
+            if row is None:
+                # A row that does not exist cannot be locked: create it (zero) and lock that,
+                # so two sessions crediting a new account queue instead of both inserting.
+                conn.execute(
+                    postgresql.insert(t.balances)
+                    .values(
+                        account=account,
+                        currency=currency,
+                        posted=0,
+                        pending_in=0,
+                        pending_out=0,
+                        held=0,
+                        overdraft_allowed=False,
+                    )
+                    .on_conflict_do_nothing()
                 )
-            )
+                row = conn.execute(stmt).first()
+            return None if row is None else _balance(row)
 
         found = cached_lookup(self.cached, (account, currency), load)
         return found if found is not None else Balance(account, currency)
@@ -58,11 +73,22 @@ class SqlLedgerRepository(SqlRepository):
         topups = self.uow.cache.map("topups")
         holds = self.uow.cache.map("holds")
         wanted_holds = []
+        transfers = self.uow.cache.map("transfers")
+        wanted_transfers = []
+        usage = self.uow.cache.map("limit_usage")
+        wanted_usage: set[str] = set()
+        periods: set[str] = set()
         for event in events:
             if event.type in MONEY_OUT:
                 hold_id = hold_id_for(event.event_id)
                 if hold_id not in holds:
                     wanted_holds.append(hold_id)
+                transfer_id = "evt:" + event.event_id
+                if transfer_id not in transfers:
+                    wanted_transfers.append(transfer_id)
+                wanted_usage.add(wallet_account(event.account_id))
+                periods.add(day(event.occurred_at))
+                periods.add(month(event.occurred_at))
             currency = event.currency or default_currency
             accounts = [wallet_account(event.account_id)]
             if event.counterparty is not None and event.counterparty.type == "account":
@@ -85,14 +111,35 @@ class SqlLedgerRepository(SqlRepository):
             for hold_id in hold_ids:
                 holds[hold_id] = None
             for row in conn.execute(select(t.holds).where(t.holds.c.id.in_(hold_ids))):
-                holds[row.id] = _hold(row)
+                holds[row.id] = hold_from_row(row)
+        for transfer_ids in chunks(wanted_transfers):
+            for transfer_id in transfer_ids:
+                transfers[transfer_id] = None
+            for row in conn.execute(select(t.transfers).where(t.transfers.c.id.in_(transfer_ids))):
+                transfers[row.id] = _transfer(row)
+        # Limit usage: every row of these accounts in these periods; what is absent is 0.
+        loaded = self.uow.cache.map("limit_usage_loaded")
+        wanted_pairs = [(a, p) for a in wanted_usage for p in periods if (a, p) not in loaded]
+        for pairs in chunks(wanted_pairs):
+            usage_accounts = {a for a, _ in pairs}
+            wanted_periods = {p for _, p in pairs}
+            u = t.limit_usage.c
+            rows = conn.execute(
+                select(t.limit_usage).where(
+                    u.account.in_(usage_accounts), u.period.in_(wanted_periods)
+                )
+            )
+            for row in rows:
+                usage[(row.account, row.scope, row.period, row.currency)] = row.used
+            for pair in pairs:
+                loaded[pair] = True
         for keys in chunks(wanted_topups):
             for key in keys:
                 topups[key] = None
             refs = [ref for _, ref in keys]
             for row in conn.execute(select(t.topups).where(t.topups.c.channel_ref.in_(refs))):
                 if (row.channel, row.channel_ref) in topups:
-                    topups[(row.channel, row.channel_ref)] = _topup(row)
+                    topups[(row.channel, row.channel_ref)] = topup_from_row(row)
 
     def save_balance(self, balance: Balance) -> None:
         key = (balance.account, balance.currency)
@@ -166,7 +213,7 @@ class SqlLedgerRepository(SqlRepository):
             if self.uow.lock_rows:
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
-            return None if row is None else _hold(row)
+            return None if row is None else hold_from_row(row)
 
         return cached_lookup(self.uow.cache.map("holds"), hold_id, load)
 
@@ -190,6 +237,9 @@ class SqlLedgerRepository(SqlRepository):
                 "resolved_at": hold.resolved_at,
                 "posted_amount": hold.posted_amount,
                 "resolution": hold.resolution,
+                "counterparty": hold.counterparty,
+                "approval_id": hold.approval_id,
+                "escalated_at": hold.escalated_at,
             },
         )
         self.uow.staging.remember(self.uow.cache.map("holds"), hold.id, hold)
@@ -201,7 +251,7 @@ class SqlLedgerRepository(SqlRepository):
             if self.uow.lock_rows:
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
-            return None if row is None else _topup(row)
+            return None if row is None else topup_from_row(row)
 
         return cached_lookup(self.uow.cache.map("topups"), (channel, channel_ref), load)
 
@@ -227,6 +277,80 @@ class SqlLedgerRepository(SqlRepository):
         )
         self.uow.staging.remember(self.uow.cache.map("topups"), key, topup)
 
+    def transfer_record(self, transfer_id: str) -> TransferRecord | None:
+        def load() -> TransferRecord | None:
+            stmt = select(t.transfers).where(t.transfers.c.id == transfer_id)
+            row = self.uow.conn.execute(stmt).first()
+            return None if row is None else _transfer(row)
+
+        return cached_lookup(self.uow.cache.map("transfers"), transfer_id, load)
+
+    def save_transfer_record(self, record: TransferRecord) -> None:
+        self.uow.staging.insert(
+            t.transfers,
+            {
+                "id": record.id,
+                "payload_hash": record.payload_hash,
+                "payload": canonical_json(record.payload).decode(),
+                "status": record.status.value,
+                "reason_code": record.reason_code,
+                "message": record.message,
+                "transaction_id": record.transaction_id,
+                "at": record.at,
+            },
+        )
+        self.uow.staging.remember(self.uow.cache.map("transfers"), record.id, record)
+
+    def limit_usage(self, account: str, scope: str, period: str, currency: str) -> int:
+        key = (account, scope, period, currency)
+        usage = self.uow.cache.map("limit_usage")
+        found = usage.get(key)
+        if found is not None:
+            return int(found)
+        if self.uow.cache.map("limit_usage_loaded").get((account, period)):
+            return 0
+
+        def load() -> int | None:
+            u = t.limit_usage.c
+            stmt = select(u.used).where(
+                u.account == account, u.scope == scope, u.period == period, u.currency == currency
+            )
+            if self.uow.lock_rows:
+                stmt = stmt.with_for_update()
+            value = self.uow.conn.execute(stmt).scalar()
+            return 0 if value is None else int(value)
+
+        return cached_lookup(usage, key, load) or 0
+
+    def add_limit_usage(
+        self, account: str, scope: str, period: str, currency: str, delta: int
+    ) -> None:
+        used = self.limit_usage(account, scope, period, currency)
+        if delta < 0 and used == 0:
+            return
+        key = (account, scope, period, currency)
+        new = max(0, used + delta)
+        self.uow.staging.upsert(
+            t.limit_usage,
+            key,
+            {"account": account, "scope": scope, "period": period, "currency": currency,
+             "used": new},
+        )  # fmt: skip
+        self.uow.staging.remember(self.uow.cache.map("limit_usage"), key, new)
+
+
+def _transfer(row: Any) -> TransferRecord:
+    return TransferRecord(
+        id=row.id,
+        payload_hash=row.payload_hash,
+        payload=msgspec.json.decode(row.payload),
+        status=TransferStatus(row.status),
+        at=row.at,
+        reason_code=row.reason_code,
+        message=row.message,
+        transaction_id=row.transaction_id,
+    )
+
 
 def _balance(row: Any) -> Balance:
     return Balance(
@@ -235,7 +359,7 @@ def _balance(row: Any) -> Balance:
     )  # fmt: skip
 
 
-def _hold(row: Any) -> Hold:
+def hold_from_row(row: Any) -> Hold:
     return Hold(
         id=row.id,
         account=row.account,
@@ -252,10 +376,13 @@ def _hold(row: Any) -> Hold:
         resolved_at=row.resolved_at,
         posted_amount=row.posted_amount,
         resolution=row.resolution,
+        counterparty=row.counterparty,
+        approval_id=row.approval_id,
+        escalated_at=row.escalated_at,
     )
 
 
-def _topup(row: Any) -> Topup:
+def topup_from_row(row: Any) -> Topup:
     return Topup(
         channel=row.channel,
         channel_ref=row.channel_ref,

@@ -1,13 +1,21 @@
-"""Balances, transactions and postings, holds, top-ups."""
+"""Balances, transactions and postings, holds, top-ups, transfer requests, limit usage and
+imported channel statements.
+
+The CHECK constraints here are the part of the ledger's invariants a single row can
+state; the triggers that need more than one row (postings summing to zero, a hold
+resolving once) are written by hand in the migration `0003_ledger` (see docs/ledger.md).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     Text,
@@ -16,7 +24,16 @@ from sqlalchemy import (
 from walletguard.storage.tables.base import ID, metadata
 from walletguard.storage.types import AutoId, UtcDateTime
 
-__all__ = ["balances", "holds", "ledger_transactions", "postings", "topups"]
+__all__ = [
+    "balances",
+    "holds",
+    "ledger_transactions",
+    "limit_usage",
+    "postings",
+    "statement_imports",
+    "topups",
+    "transfers",
+]
 
 balances = Table(
     "balances",
@@ -28,6 +45,11 @@ balances = Table(
     Column("pending_out", BigInteger, nullable=False),
     Column("held", BigInteger, nullable=False),
     Column("overdraft_allowed", Boolean, nullable=False),
+    CheckConstraint("held >= 0 AND pending_in >= 0 AND pending_out >= 0", name="buckets"),
+    CheckConstraint(
+        "overdraft_allowed OR account NOT LIKE 'wallet:%' OR posted - held - pending_out >= 0",
+        name="available",
+    ),
 )
 
 
@@ -49,7 +71,9 @@ postings = Table(
     Column(
         "transaction_id",
         String(200),
-        ForeignKey("ledger_transactions.id"),
+        # Deferred: postings are written before the transaction row that seals them
+        # (on SQLite the seal's trigger checks they balance; see the migration).
+        ForeignKey("ledger_transactions.id", deferrable=True, initially="DEFERRED"),
         nullable=False,
         index=True,
     ),
@@ -58,6 +82,7 @@ postings = Table(
     Column("amount", BigInteger, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_postings_account_at", "account", "at"),
+    info={"flush_before": "ledger_transactions"},
 )
 
 
@@ -79,6 +104,17 @@ holds = Table(
     Column("resolved_at", UtcDateTime),
     Column("posted_amount", BigInteger, nullable=False),
     Column("resolution", Text, nullable=False),
+    Column("counterparty", String(200)),
+    Column("approval_id", String(64)),
+    Column("escalated_at", UtcDateTime),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("status IN ('pending', 'posted', 'voided')", name="status"),
+    CheckConstraint("on_expiry IN ('void', 'escalate', 'keep')", name="on_expiry"),
+    CheckConstraint(
+        "(status = 'posted' AND posted_amount > 0 AND posted_amount <= amount)"
+        " OR (status <> 'posted' AND posted_amount = 0)",
+        name="posted_amount",
+    ),
 )
 
 
@@ -97,4 +133,49 @@ topups = Table(
     Column("confirmed_at", UtcDateTime),
     Column("confirm_event_id", String(ID)),
     Column("problem", Text, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("status IN ('pending', 'confirmed', 'suspected_fake')", name="status"),
+    Index("ix_topups_status_requested_at", "status", "requested_at"),
 )
+
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("payload_hash", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(64)),
+    Column("message", Text, nullable=False),
+    Column("transaction_id", String(200)),
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('posted', 'failed')", name="status"),
+)
+"""Every transfer request by its caller-given id, the failed ones too (idempotency)."""
+
+
+limit_usage = Table(
+    "limit_usage",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("scope", String(240), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("used", BigInteger, nullable=False),
+    CheckConstraint("used >= 0", name="used"),
+)
+"""How much of a daily / monthly limit an account has used, per operation or counterparty."""
+
+
+statement_imports = Table(
+    "statement_imports",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("report", Text, nullable=False),
+)
+"""Channel statements already reconciled, by the SHA-256 of their bytes."""

@@ -1,0 +1,420 @@
+"""`walletguard reconcile` and `walletguard ledger ...`: balances, statements, holds,
+withdrawal approvals, the sweep and the invariant check."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.events.timeparse import TimestampError, parse_rfc3339
+from walletguard.kernel.errors import FieldProblem, InvalidInput
+from walletguard.kernel.money import AmountError, format_amount, from_units, parse_amount, to_units
+from walletguard.ledger import operator, withdrawals
+from walletguard.ledger.model import HoldStatus, wallet_account
+from walletguard.ledger.reconcile import reconcile
+from walletguard.ledger.settings import LedgerSettings, load_ledger_settings
+from walletguard.ledger.statement_pdf import statement_pdf
+from walletguard.ledger.statements import StatementFilter, statement_csv
+from walletguard.ledger.sweep import sweep
+from walletguard.storage.database import Database, open_database
+from walletguard.storage.ledger_invariants import check_ledger
+from walletguard.storage.ledger_session import issue_statement, ledger_session
+
+app = typer.Typer(
+    help="The wallet ledger: balances, statements, holds, approvals.", no_args_is_help=True
+)
+hold_app = typer.Typer(help="Resolve a hold by hand.", no_args_is_help=True)
+withdrawal_app = typer.Typer(help="Approve or reject held withdrawals.", no_args_is_help=True)
+app.add_typer(hold_app, name="hold")
+app.add_typer(withdrawal_app, name="withdrawal")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger-config",
+        help="Ledger YAML (limits, approvals, reconciliation). Default: "
+        "$WALLETGUARD_LEDGER_CONFIG or the bundled one.",
+    ),
+]
+CurrencyOption = Annotated[str, typer.Option(help="Currency (ISO 4217).")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _account(name: str) -> str:
+    """`alice` means alice's wallet; a name with a colon is a ledger account code."""
+    return name if ":" in name else wallet_account(name)
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except (TimestampError, ValueError):
+        raise InvalidInput([FieldProblem(option, f"{text!r} is not an RFC 3339 time")]) from None
+
+
+def _units(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return to_units(parse_amount(text))
+    except AmountError as exc:
+        raise InvalidInput([FieldProblem("--amount", str(exc))]) from None
+
+
+def _money(units: int | None) -> str:
+    return "" if units is None else format_amount(from_units(units))
+
+
+def _open(db: str | None) -> Database:
+    return open_database(db)
+
+
+def _settings(path: Path | None) -> LedgerSettings:
+    return load_ledger_settings(path)
+
+
+# -- reconcile -------------------------------------------------------------------------------
+
+
+def reconcile_command(
+    channel: Annotated[str, typer.Argument(help="The payment channel, e.g. unionpay.")],
+    statement: Annotated[Path, typer.Argument(help="The channel's statement CSV.")],
+    actor: ActorOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Match a channel statement to the ledger's top-ups and act on suspected fakes.
+
+    Importing the same statement again changes nothing and prints the first report."""
+    with failing_cleanly():
+        try:
+            data = statement.read_bytes()
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] cannot read {statement}: {exc.strerror}")
+            raise typer.Exit(2) from None
+        settings = _settings(config)
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                report = reconcile(
+                    session,
+                    session.queries,
+                    settings,
+                    channel=channel,
+                    data=data,
+                    source=statement.name,
+                    at=_now(),
+                    actor=actor,
+                )
+        finally:
+            database.dispose()
+    if as_json:
+        out.print_json(json.dumps(report))
+        return
+    print_reconciliation(report)
+
+
+def print_reconciliation(report: dict[str, Any]) -> None:
+    again = " (already imported: nothing changed)" if report.get("already_imported") else ""
+    out.print(
+        f"[bold]reconciliation[/] {report['channel']} {report['source']} — "
+        f"{report['lines']} line(s), digest {report['digest'][:16]}…{again}"
+    )
+    counts = report["counts"]
+    out.print("  " + "  ".join(f"{k}: {v}" for k, v in counts.items()))
+    items = [i for i in report["items"] if i["classification"] != "matched"]
+    if not items:
+        out.print("[green]every line matched[/]")
+        return
+    table = Table(title_justify="left")
+    for column in ("class", "reference", "account", "ledger", "statement", "note", "action"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            item["classification"],
+            item["channel_ref"],
+            item["account_id"] or "",
+            item["ledger_amount"] or "",
+            item["statement_amount"] or "",
+            item["note"],
+            item["action"],
+        )
+    out.print(table)
+
+
+# -- ledger ------------------------------------------------------------------------------------
+
+
+@app.command("balance")
+def balance(
+    account: Annotated[str, typer.Argument(help="Account id (or a ledger account code).")],
+    currency: CurrencyOption = "CNY",
+    db: DbOption = None,
+) -> None:
+    """An account's posted, held, pending and available balance."""
+    with failing_cleanly():
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                b = session.ledger.balance(_account(account), currency)
+        finally:
+            database.dispose()
+    table = Table(title=f"{b.account} ({currency})", title_justify="left", show_header=False)
+    for name, value in (
+        ("posted", b.posted),
+        ("held", b.held),
+        ("pending in", b.pending_in),
+        ("pending out", b.pending_out),
+        ("available", b.available),
+    ):
+        table.add_row(name, _money(value))
+    table.add_row("overdraft allowed", "yes" if b.overdraft_allowed else "no")
+    out.print(table)
+
+
+@app.command("statement")
+def statement(
+    account: Annotated[str, typer.Argument(help="Account id (or a ledger account code).")],
+    actor: ActorOption,
+    start: Annotated[str | None, typer.Option("--from", help="RFC 3339 start (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="RFC 3339 end (exclusive).")] = None,
+    kinds: Annotated[
+        list[str] | None, typer.Option("--type", help="Only these types (repeatable).")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only top-ups through this channel.")] = None,
+    counterparty: Annotated[
+        str | None, typer.Option(help="Only lines with this counterparty (account code or id).")
+    ] = None,
+    currency: CurrencyOption = "CNY",
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write CSV here.")] = None,
+    pdf_path: Annotated[Path | None, typer.Option("--pdf", help="Write PDF here.")] = None,
+    db: DbOption = None,
+) -> None:
+    """An account statement with running balances, stamped with the audit chain's head.
+    Prints it, and writes CSV and/or PDF when asked."""
+    with failing_cleanly():
+        filters = StatementFilter(
+            start=_time(start, "--from"),
+            end=_time(end, "--to"),
+            kinds=frozenset(kinds or ()),
+            channel=channel,
+            counterparty=counterparty,
+        )
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                made = issue_statement(
+                    session, _account(account), currency, filters, at=_now(), actor=actor
+                )
+        finally:
+            database.dispose()
+    if csv_path is not None:
+        csv_path.write_text(statement_csv(made))
+        err.print(f"wrote {csv_path}")
+    if pdf_path is not None:
+        pdf_path.write_bytes(statement_pdf(made))
+        err.print(f"wrote {pdf_path}")
+    table = Table(title=f"statement {made.account} ({currency})", title_justify="left")
+    for column in ("at", "type", "counterparty", "amount", "balance"):
+        table.add_column(column, justify="right" if column in ("amount", "balance") else "left")
+    for ln in made.lines:
+        table.add_row(
+            ln.at.isoformat(), ln.kind, ln.counterparty, _money(ln.amount), _money(ln.balance)
+        )
+    out.print(table)
+    stamp = f"seq {made.stamp.seq} hash {made.stamp.hash}" if made.stamp else "empty chain"
+    out.print(
+        f"opening {_money(made.opening)}  closing {_money(made.closing)}  audit head: {stamp}"
+        f"  digest {made.digest}"
+    )
+
+
+@app.command("holds")
+def holds(
+    account: Annotated[str | None, typer.Option(help="Only this account's holds.")] = None,
+    status: Annotated[
+        HoldStatus | None, typer.Option(help="Only holds in this state.")
+    ] = HoldStatus.PENDING,
+    db: DbOption = None,
+) -> None:
+    """Holds, newest first (pending ones unless --status says otherwise)."""
+    with failing_cleanly():
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                found = session.queries.holds(
+                    account=_account(account) if account else None, status=status
+                )
+        finally:
+            database.dispose()
+    table = Table(title_justify="left")
+    for column in (
+        "hold",
+        "account",
+        "amount",
+        "purpose",
+        "status",
+        "expires",
+        "on expiry",
+        "approval",
+    ):
+        table.add_column(column)
+    for h in found:
+        table.add_row(
+            h.id,
+            h.account,
+            f"{_money(h.amount)} {h.currency}",
+            h.purpose,
+            h.status.value,
+            h.expires_at.isoformat() if h.expires_at else "",
+            h.on_expiry.value,
+            h.approval_id or "",
+        )
+    out.print(table)
+
+
+@hold_app.command("post")
+def hold_post(
+    hold_id: Annotated[str, typer.Argument(help="The hold.")],
+    actor: ActorOption,
+    amount: Annotated[
+        str | None, typer.Option(help="Post only this much (the rest is released).")
+    ] = None,
+    note: Annotated[str, typer.Option(help="Why.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Move held money to its destination (not for withdrawals: approve those)."""
+    with failing_cleanly():
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                hold = operator.post_hold_as(
+                    session, hold_id, by=actor, at=_now(), amount=_units(amount), note=note
+                )
+        finally:
+            database.dispose()
+    out.print(f"hold {hold.id} posted: {_money(hold.posted_amount)} of {_money(hold.amount)}")
+
+
+@hold_app.command("void")
+def hold_void(
+    hold_id: Annotated[str, typer.Argument(help="The hold.")],
+    actor: ActorOption,
+    note: Annotated[str, typer.Option(help="Why.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Release held money back to the wallet."""
+    with failing_cleanly():
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                hold = operator.void_hold_as(session, hold_id, by=actor, at=_now(), note=note)
+        finally:
+            database.dispose()
+    out.print(f"hold {hold.id} voided: {_money(hold.amount)} available again")
+
+
+@withdrawal_app.command("approve")
+def withdrawal_approve(
+    hold_id: Annotated[str, typer.Argument(help="The withdrawal's hold.")],
+    actor: ActorOption,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Approve releasing a held withdrawal (maker-checker: never by the requester). The
+    money leaves once enough different people approved."""
+    with failing_cleanly():
+        settings = _settings(config)
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                hold, request = withdrawals.approve_withdrawal(
+                    session, settings, hold_id, approver=actor, at=_now()
+                )
+        finally:
+            database.dispose()
+    if hold.status is HoldStatus.POSTED:
+        out.print(f"withdrawal {hold.id} released: {_money(hold.posted_amount)} {hold.currency}")
+    else:
+        out.print(
+            f"approval recorded ({', '.join(request.approvers)}); "
+            f"{request.missing} more approver(s) needed"
+        )
+
+
+@withdrawal_app.command("reject")
+def withdrawal_reject(
+    hold_id: Annotated[str, typer.Argument(help="The withdrawal's hold.")],
+    reason: Annotated[str, typer.Option(help="Why (told to the user).")],
+    actor: ActorOption,
+    db: DbOption = None,
+) -> None:
+    """Reject a held withdrawal: the money is available again and the user is told why."""
+    with failing_cleanly():
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                hold = withdrawals.reject_withdrawal(
+                    session, hold_id, by=actor, reason=reason, at=_now()
+                )
+        finally:
+            database.dispose()
+    out.print(f"withdrawal {hold.id} rejected; {_money(hold.amount)} {hold.currency} released")
+
+
+@app.command("sweep")
+def sweep_command(
+    actor: ActorOption,
+    now: Annotated[
+        str | None, typer.Option(help="Sweep as of this RFC 3339 time (default: now).")
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Flag top-ups never confirmed in time; void, escalate or keep expired holds."""
+    with failing_cleanly():
+        settings = _settings(config)
+        at = _time(now, "--now") or _now()
+        database = _open(db)
+        try:
+            with ledger_session(database) as session:
+                report = sweep(session, session.queries, settings, now=at, actor=actor)
+        finally:
+            database.dispose()
+    out.print(
+        f"flagged top-ups: {len(report.flagged_topups)}  voided holds: "
+        f"{len(report.voided_holds)}  escalated: {len(report.escalated_holds)}  "
+        f"kept: {len(report.kept_holds)}"
+    )
+    for name in report.flagged_topups:
+        out.print(f"  suspected fake top-up {name}")
+
+
+@app.command("check")
+def check(db: DbOption = None) -> None:
+    """Check every ledger invariant over the whole database; exit 1 if one is broken."""
+    with failing_cleanly():
+        database = _open(db)
+        try:
+            with database.reading() as conn:
+                violations = check_ledger(conn)
+        finally:
+            database.dispose()
+    if not violations:
+        out.print("[green]ok[/]: every ledger invariant holds")
+        return
+    for violation in violations:
+        err.print(f"[bold red]violation[/] {violation}")
+    raise typer.Exit(1)

@@ -1,0 +1,67 @@
+"""Holds resolved by a person (the `walletguard ledger hold` commands), with audit records.
+
+Withdrawal holds are not posted this way: releasing money to a bank account goes through
+`withdrawals.approve_withdrawal`, so it always has a checker other than the maker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from walletguard.audit.chain import AuditLog
+from walletguard.kernel.errors import NotFound, Refused
+from walletguard.ledger import service
+from walletguard.ledger.model import Hold
+from walletguard.ledger.ports import LedgerRepository
+
+
+class HoldPorts(Protocol):
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+def _hold(uow: HoldPorts, hold_id: str) -> Hold:
+    hold = uow.ledger.hold(hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}")
+    return hold
+
+
+def post_hold_as(
+    uow: HoldPorts, hold_id: str, *, by: str, at: datetime, amount: int | None, note: str
+) -> Hold:
+    """Post a hold (in full, or `amount` units of it; the rest is released)."""
+    hold = _hold(uow, hold_id)
+    if hold.purpose == "withdrawal":
+        raise Refused(
+            f"hold {hold_id} is a withdrawal: release it with `walletguard ledger withdrawal "
+            "approve` (maker-checker)",
+            reason_code="WITHDRAWAL_NEEDS_APPROVAL",
+        )
+    posted = service.post_hold(uow.ledger, hold_id, at=at, amount=amount, note=note or f"by {by}")
+    uow.audit.append(
+        at=at,
+        actor=by,
+        action="ledger.hold_posted",
+        subject=f"hold:{hold_id}",
+        payload={"amount": posted.posted_amount, "of": hold.amount, "note": note},
+    )
+    return posted
+
+
+def void_hold_as(uow: HoldPorts, hold_id: str, *, by: str, at: datetime, note: str) -> Hold:
+    """Release a hold's money back to the wallet."""
+    _hold(uow, hold_id)
+    voided = service.void_hold(uow.ledger, hold_id, at=at, note=note or f"by {by}")
+    uow.audit.append(
+        at=at,
+        actor=by,
+        action="ledger.hold_voided",
+        subject=f"hold:{hold_id}",
+        payload={"amount": voided.amount, "note": note},
+    )
+    return voided

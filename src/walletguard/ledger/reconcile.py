@@ -1,0 +1,389 @@
+"""Top-up reconciliation against a channel's settlement statement.
+
+Each statement line is matched to the ledger's top-up with the same channel reference,
+then classified:
+
+- `matched`: same amount (within `amount_tolerance`), currency and merchant number, and
+  settled within `time_drift` of the request;
+- `amount_mismatch`: the reference is known but the amounts differ beyond the tolerance;
+- `detail_mismatch`: the amount agrees but the currency, merchant number or time does not;
+- `statement_only`: the channel settled money the ledger has no top-up for (a missing
+  credit, for operations to book by hand);
+- `ledger_only`: a top-up the ledger has, requested within the statement's period
+  ([first settled_at − drift, last settled_at − drift]), that the statement does not
+  show — a suspected fake top-up.
+
+A suspected fake (and an amount mismatch) is never spendable: a pending top-up is marked
+`suspected_fake`; a confirmed one is marked too and the money still in the wallet is held
+(`hold-recon-…`, kept until a person decides); a case is opened. Importing the same
+statement again (the same bytes, by SHA-256) changes nothing and returns the first report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any, Protocol
+
+from walletguard.audit.chain import AuditLog
+from walletguard.cases.model import Alert, AlertKind, CaseRepository
+from walletguard.cases.service import raise_alert
+from walletguard.events.timeparse import parse_rfc3339
+from walletguard.kernel.canonical import sha256_hex
+from walletguard.kernel.errors import FieldProblem, InvalidInput
+from walletguard.kernel.money import AmountError, format_amount, from_units, parse_amount, to_units
+from walletguard.ledger import service
+from walletguard.ledger.model import (
+    ExpiryAction,
+    Hold,
+    Platform,
+    Topup,
+    TopupStatus,
+    wallet_account,
+)
+from walletguard.ledger.ports import LedgerQueries, LedgerRepository
+from walletguard.ledger.settings import LedgerSettings, StatementFormat
+
+UNITS_PER_MINOR = 100
+
+
+class Classification(StrEnum):
+    MATCHED = "matched"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    DETAIL_MISMATCH = "detail_mismatch"
+    STATEMENT_ONLY = "statement_only"
+    LEDGER_ONLY = "ledger_only"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry:
+    line: int
+    channel_ref: str
+    amount: int
+    currency: str
+    merchant_no: str | None
+    settled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReconItem:
+    classification: Classification
+    channel_ref: str
+    account_id: str | None
+    currency: str
+    ledger_amount: int | None
+    statement_amount: int | None
+    topup_status: str | None
+    note: str
+    line: int | None = None
+    action: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "classification": self.classification.value,
+            "channel_ref": self.channel_ref,
+            "account_id": self.account_id,
+            "currency": self.currency,
+            "ledger_amount": _money(self.ledger_amount),
+            "statement_amount": _money(self.statement_amount),
+            "topup_status": self.topup_status,
+            "note": self.note,
+            "line": self.line,
+            "action": self.action,
+        }
+
+
+def _money(units: int | None) -> str | None:
+    return None if units is None else format_amount(from_units(units))
+
+
+# -- reading a statement --------------------------------------------------------------------
+
+
+def parse_statement(data: bytes, fmt: StatementFormat) -> list[StatementEntry]:
+    """The statement's lines; `InvalidInput` names every line and column that is wrong."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput([FieldProblem("statement", "is not UTF-8 text")]) from None
+    reader = csv.DictReader(io.StringIO(text), delimiter=fmt.delimiter)
+    header = reader.fieldnames or []
+    missing = [col for field, col in fmt.columns.items() if col not in header]
+    if missing:
+        raise InvalidInput(
+            [FieldProblem("header", f"missing column(s) {', '.join(missing)} (has {header})")]
+        )
+    cols = fmt.columns
+    entries: list[StatementEntry] = []
+    problems: list[FieldProblem] = []
+    for number, row in enumerate(reader, start=2):
+        if not any((value or "").strip() for value in row.values()):
+            continue
+        where = f"line {number}"
+        ref = (row.get(cols["channel_ref"]) or "").strip()
+        if not ref:
+            problems.append(FieldProblem(where, f"{cols['channel_ref']} is empty"))
+            continue
+        try:
+            amount = _amount(row.get(cols["amount"]) or "", fmt)
+            settled_at = _time(row.get(cols["settled_at"]) or "", fmt)
+        except ValueError as exc:
+            problems.append(FieldProblem(where, str(exc)))
+            continue
+        currency = (row.get(cols["currency"]) or "").strip().upper()
+        if len(currency) != 3:
+            problems.append(FieldProblem(where, f"currency {currency!r} is not a 3-letter code"))
+            continue
+        merchant = (row.get(cols["merchant_no"]) or "").strip() if "merchant_no" in cols else ""
+        entries.append(StatementEntry(number, ref, amount, currency, merchant or None, settled_at))
+    if problems:
+        raise InvalidInput(problems)
+    return entries
+
+
+def _amount(text: str, fmt: StatementFormat) -> int:
+    text = text.strip()
+    if fmt.amount_unit == "minor":
+        if not text.isdigit():
+            raise ValueError(f"amount {text!r} is not a whole number of minor units")
+        return int(text) * UNITS_PER_MINOR
+    try:
+        return to_units(parse_amount(text))
+    except AmountError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _time(text: str, fmt: StatementFormat) -> datetime:
+    text = text.strip()
+    if fmt.time_format is None:
+        return parse_rfc3339(text)
+    try:
+        moment = datetime.strptime(text, fmt.time_format)
+    except ValueError:
+        raise ValueError(f"time {text!r} does not match {fmt.time_format!r}") from None
+    if moment.tzinfo is None:
+        offset = fmt.timezone or "+00:00"
+        sign = -1 if offset.startswith("-") else 1
+        hours, _, minutes = offset.lstrip("+-").partition(":")
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        moment = moment.replace(tzinfo=timezone(sign * delta))
+    return moment.astimezone(UTC)
+
+
+# -- matching ---------------------------------------------------------------------------------
+
+
+def classify(
+    entry: StatementEntry, topup: Topup | None, settings: LedgerSettings
+) -> tuple[Classification, str]:
+    """How one statement line relates to the ledger's top-up with its reference."""
+    if topup is None:
+        return Classification.STATEMENT_ONLY, "the ledger has no top-up with this reference"
+    if abs(entry.amount - topup.amount) > settings.amount_tolerance:
+        return Classification.AMOUNT_MISMATCH, (
+            f"statement {_money(entry.amount)}, ledger {_money(topup.amount)}"
+        )
+    problems = []
+    if entry.currency != topup.currency:
+        problems.append(f"currency {entry.currency} vs {topup.currency}")
+    if topup.merchant_no is not None and entry.merchant_no not in (None, topup.merchant_no):
+        problems.append(f"merchant {entry.merchant_no} vs {topup.merchant_no}")
+    drift = abs(entry.settled_at - topup.requested_at)
+    if drift > settings.time_drift:
+        problems.append(f"settled {drift} after/before the request")
+    if problems:
+        return Classification.DETAIL_MISMATCH, "; ".join(problems)
+    return Classification.MATCHED, ""
+
+
+class ReconPorts(Protocol):
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+def reconcile(
+    uow: ReconPorts,
+    queries: LedgerQueries,
+    settings: LedgerSettings,
+    *,
+    channel: str,
+    data: bytes,
+    source: str,
+    at: datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """Import a channel statement, classify every line and top-up, act on suspected fakes,
+    and return the report (the stored one, unchanged, if these bytes were imported before)."""
+    digest = sha256_hex(channel.encode() + b"\0" + data)
+    stored = queries.statement_import(digest)
+    if stored is not None:
+        return {**stored, "already_imported": True}
+    entries = parse_statement(data, settings.statement_format(channel))
+    items: list[ReconItem] = []
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.channel_ref in seen:
+            items.append(
+                ReconItem(
+                    Classification.STATEMENT_ONLY,
+                    entry.channel_ref,
+                    None,
+                    entry.currency,
+                    None,
+                    entry.amount,
+                    None,
+                    "the reference appears twice in the statement",
+                    entry.line,
+                )
+            )
+            continue
+        seen.add(entry.channel_ref)
+        topup = uow.ledger.topup(channel, entry.channel_ref)
+        kind, note = classify(entry, topup, settings)
+        item = ReconItem(
+            kind, entry.channel_ref, topup.account_id if topup else None, entry.currency,
+            topup.amount if topup else None, entry.amount,
+            topup.status.value if topup else None, note, entry.line,
+        )  # fmt: skip
+        if topup is not None and kind is not Classification.MATCHED:
+            item = replace(item, action=_act(uow, topup, kind, note, entry, at, actor, digest))
+        items.append(item)
+    start = end = None
+    if entries:
+        start = min(e.settled_at for e in entries) - settings.time_drift
+        end = max(e.settled_at for e in entries) - settings.time_drift
+        for topup in queries.topups_between(channel, start, end):
+            if topup.channel_ref in seen:
+                continue
+            note = "the channel's statement does not show this top-up"
+            item = ReconItem(
+                Classification.LEDGER_ONLY, topup.channel_ref, topup.account_id, topup.currency,
+                topup.amount, None, topup.status.value, note,
+            )  # fmt: skip
+            action = _act(uow, topup, Classification.LEDGER_ONLY, note, None, at, actor, digest)
+            items.append(replace(item, action=action))
+    counts = {c.value: 0 for c in Classification}
+    for item in items:
+        counts[item.classification.value] += 1
+    report: dict[str, Any] = {
+        "channel": channel,
+        "source": source,
+        "digest": digest,
+        "imported_at": at.isoformat(),
+        "lines": len(entries),
+        "period": {
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+        },
+        "counts": counts,
+        "items": [item.as_dict() for item in items],
+    }
+    queries.save_statement_import(
+        digest, channel=channel, source=source, at=at, lines=len(entries), report=report
+    )
+    uow.audit.append(
+        at=at, actor=actor, action="ledger.statement_reconciled", subject=f"channel:{channel}",
+        payload={"digest": digest, "source": source, "counts": counts},
+    )  # fmt: skip
+    return {**report, "already_imported": False}
+
+
+def _act(
+    uow: ReconPorts,
+    topup: Topup,
+    kind: Classification,
+    note: str,
+    entry: StatementEntry | None,
+    at: datetime,
+    actor: str,
+    digest: str,
+) -> str:
+    """Keep a doubtful top-up's money unspendable and open a case; say what was done."""
+    if topup.status is TopupStatus.SUSPECTED_FAKE:
+        return "already suspected"
+    if kind is Classification.DETAIL_MISMATCH and topup.status is TopupStatus.CONFIRMED:
+        _alert(uow, digest, topup, kind, note, at, 0)
+        return "case opened"
+    problem = f"reconciliation: {kind.value} ({note})"
+    if topup.status is TopupStatus.PENDING:
+        service.suspect_topup(uow.ledger, topup, at=at, event_id=None, problem=problem)
+        _alert(uow, digest, topup, kind, note, at, topup.amount)
+        _audit(uow, topup, at, actor, problem, 0)
+        return "marked suspected fake; credit stays pending; case opened"
+    # Confirmed (money already spendable): hold what was not backed by the channel.
+    unbacked = topup.amount
+    if kind is Classification.AMOUNT_MISMATCH and entry is not None:
+        unbacked = max(0, topup.amount - entry.amount)
+    uow.ledger.save_topup(replace(topup, status=TopupStatus.SUSPECTED_FAKE, problem=problem))
+    account = wallet_account(topup.account_id)
+    available = uow.ledger.balance(account, topup.currency).available
+    held = min(unbacked, max(0, available))
+    if held > 0:
+        service.place_hold(
+            uow.ledger,
+            Hold(
+                id=f"hold-recon-{topup.channel}-{topup.channel_ref}",
+                account=account,
+                currency=topup.currency,
+                amount=held,
+                purpose="reconciliation",
+                destination=Platform.SUSPENSE,
+                created_at=at,
+                expires_at=None,
+                on_expiry=ExpiryAction.KEEP,
+                resolution="",
+            ),
+        )
+    _alert(uow, digest, topup, kind, note, at, unbacked)
+    _audit(uow, topup, at, actor, problem, held)
+    short = unbacked - held
+    return (
+        f"marked suspected fake; {_money(held)} held"
+        + (f"; {_money(short)} already spent" if short else "")
+        + "; case opened"
+    )
+
+
+def _alert(
+    uow: ReconPorts,
+    digest: str,
+    topup: Topup,
+    kind: Classification,
+    note: str,
+    at: datetime,
+    amount: int,
+) -> None:
+    raise_alert(
+        uow.cases,
+        Alert(
+            id=f"alert-recon-{digest[:12]}-{topup.channel}-{topup.channel_ref}",
+            account_id=topup.account_id,
+            kind=AlertKind.SUSPECTED_FAKE_TOPUP,
+            event_id=topup.request_event_id,
+            risk_level="high",
+            score=0,
+            amount_units=amount,
+            currency=topup.currency,
+            summary=f"top-up {topup.channel}/{topup.channel_ref}: {kind.value} ({note})",
+            created_at=at,
+        ),
+    )
+
+
+def _audit(
+    uow: ReconPorts, topup: Topup, at: datetime, actor: str, problem: str, held: int
+) -> None:
+    uow.audit.append(
+        at=at, actor=actor, action="ledger.topup_suspected", subject=f"account:{topup.account_id}",
+        payload={"channel": topup.channel, "ref": topup.channel_ref, "problem": problem,
+                 "held": held},
+    )  # fmt: skip

@@ -1,0 +1,79 @@
+"""A unit of work for the ledger's doors (commands, tests, benchmarks): shared mode
+(row locks on PostgreSQL), committed when the block ends, rolled back if it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from walletguard.ledger.statements import AuditStamp, Statement, StatementFilter, build_statement
+from walletguard.storage.database import Database
+from walletguard.storage.repositories.ledger_queries import (
+    SqlLedgerQueries,
+    audit_head,
+    posted_before,
+    statement_postings,
+)
+from walletguard.storage.uow import SqlUnitOfWork
+
+
+class LedgerSession(SqlUnitOfWork):
+    """A `SqlUnitOfWork` that also answers the ledger's report queries."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.queries = SqlLedgerQueries(self)
+
+
+@contextmanager
+def ledger_session(database: Database) -> Iterator[LedgerSession]:
+    session = LedgerSession(database)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def issue_statement(
+    session: LedgerSession,
+    account: str,
+    currency: str,
+    filters: StatementFilter,
+    *,
+    at: datetime,
+    actor: str,
+) -> Statement:
+    """Build an account statement stamped with the audit chain's head, and record its
+    issue (with the statement's digest) in the audit log."""
+    session.flush()  # the head must include records this unit of work already appended
+    conn = session.conn
+    head = audit_head(conn)
+    stamp = None if head is None else AuditStamp(*head)
+    statement = build_statement(
+        account,
+        currency,
+        filters,
+        opening=posted_before(conn, account, currency, filters.start),
+        postings=statement_postings(conn, account, currency, filters.start, filters.end),
+        stamp=stamp,
+        made_at=at,
+    )
+    session.audit.append(
+        at=at,
+        actor=actor,
+        action="ledger.statement_issued",
+        subject=account,
+        payload={
+            "currency": currency,
+            "digest": statement.digest,
+            "lines": len(statement.lines),
+            "stamp_seq": stamp.seq if stamp else 0,
+            "stamp_hash": stamp.hash if stamp else None,
+        },
+    )
+    return statement

@@ -1,0 +1,146 @@
+"""Ledger reads for sweeps, reports, reconciliation and the invariant check: queries that
+run once per command, never per event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, and_, func, select
+
+from walletguard.kernel.canonical import canonical_json
+from walletguard.ledger.model import Hold, HoldStatus, Topup, TopupStatus
+from walletguard.ledger.statements import StatementPosting
+from walletguard.storage import tables as t
+from walletguard.storage.repositories.base import SqlRepository
+from walletguard.storage.repositories.ledger import hold_from_row, topup_from_row
+
+
+class SqlLedgerQueries(SqlRepository):
+    """Implements `ledger.ports.LedgerQueries` (and the statement and audit-head reads)."""
+
+    def pending_topups_requested_before(self, before: datetime) -> list[Topup]:
+        c = t.topups.c
+        stmt = (
+            select(t.topups)
+            .where(c.status == TopupStatus.PENDING.value, c.requested_at < before)
+            .order_by(c.requested_at)
+        )
+        if self.uow.lock_rows:
+            stmt = stmt.with_for_update()
+        return [topup_from_row(row) for row in self.uow.conn.execute(stmt)]
+
+    def expired_pending_holds(self, now: datetime) -> list[Hold]:
+        c = t.holds.c
+        stmt = (
+            select(t.holds)
+            .where(c.status == HoldStatus.PENDING.value, c.expires_at < now)
+            .order_by(c.expires_at)
+        )
+        if self.uow.lock_rows:
+            stmt = stmt.with_for_update()
+        return [hold_from_row(row) for row in self.uow.conn.execute(stmt)]
+
+    def holds(self, *, account: str | None = None, status: HoldStatus | None = None) -> list[Hold]:
+        c = t.holds.c
+        stmt = select(t.holds).order_by(c.created_at.desc(), c.id)
+        if account is not None:
+            stmt = stmt.where(c.account == account)
+        if status is not None:
+            stmt = stmt.where(c.status == status.value)
+        return [hold_from_row(row) for row in self.uow.conn.execute(stmt)]
+
+    def topups_between(self, channel: str, start: datetime, end: datetime) -> list[Topup]:
+        c = t.topups.c
+        stmt = (
+            select(t.topups)
+            .where(c.channel == channel, c.requested_at >= start, c.requested_at <= end)
+            .order_by(c.requested_at)
+        )
+        return [topup_from_row(row) for row in self.uow.conn.execute(stmt)]
+
+    def statement_import(self, digest: str) -> dict[str, Any] | None:
+        row = self.uow.conn.execute(
+            select(t.statement_imports.c.report).where(t.statement_imports.c.digest == digest)
+        ).first()
+        return None if row is None else msgspec.json.decode(row.report)
+
+    def save_statement_import(
+        self, digest: str, *, channel: str, source: str, at: datetime, lines: int,
+        report: dict[str, Any],
+    ) -> None:  # fmt: skip
+        self.uow.staging.insert(
+            t.statement_imports,
+            {
+                "digest": digest,
+                "channel": channel,
+                "source": source,
+                "imported_at": at,
+                "lines": lines,
+                "report": canonical_json(report).decode(),
+            },
+        )
+
+
+def posted_before(conn: Connection, account: str, currency: str, before: datetime | None) -> int:
+    """The account's posted balance from its postings before `before` (0 if None)."""
+    if before is None:
+        return 0
+    p = t.postings.c
+    total = conn.execute(
+        select(func.coalesce(func.sum(p.amount), 0)).where(
+            p.account == account, p.currency == currency, p.at < before
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def statement_postings(
+    conn: Connection, account: str, currency: str, start: datetime | None, end: datetime | None
+) -> list[StatementPosting]:
+    """The account's postings in [start, end), oldest first, each with its transaction and
+    the other accounts of that transaction (its counterparties)."""
+    p = t.postings.c
+    x = t.ledger_transactions.c
+    other = t.postings.alias("other")
+    conditions = [p.account == account, p.currency == currency]
+    if start is not None:
+        conditions.append(p.at >= start)
+    if end is not None:
+        conditions.append(p.at < end)
+    rows = conn.execute(
+        select(p.id, p.transaction_id, p.amount, p.at, x.kind, x.event_id, x.memo, other.c.account)
+        .join(t.ledger_transactions, x.id == p.transaction_id)
+        .join(
+            other,
+            and_(other.c.transaction_id == p.transaction_id, other.c.account != p.account),
+            isouter=True,
+        )
+        .where(*conditions)
+        .order_by(p.at, p.id)
+    )
+    found: dict[int, StatementPosting] = {}
+    for row in rows:
+        line = found.get(row.id)
+        if line is None:
+            line = found[row.id] = StatementPosting(
+                posting_id=row.id,
+                transaction_id=row.transaction_id,
+                at=row.at,
+                kind=row.kind,
+                amount=row.amount,
+                event_id=row.event_id,
+                memo=row.memo,
+                counterparties=(),
+            )
+        if row.account is not None and row.account not in line.counterparties:
+            found[row.id] = line.with_counterparty(row.account)
+    return list(found.values())
+
+
+def audit_head(conn: Connection) -> tuple[int, str] | None:
+    """The newest audit record's sequence number and hash."""
+    a = t.audit_log.c
+    row = conn.execute(select(a.seq, a.hash).order_by(a.seq.desc()).limit(1)).first()
+    return None if row is None else (int(row.seq), str(row.hash))

@@ -1,0 +1,96 @@
+"""The PostgreSQL batch path (`wg_post_transfers`): the same outcomes and records as the
+Python service, with the database's invariants intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.ledger_support import T0, funded, pay, units
+from walletguard.kernel.errors import Conflict, Refused
+from walletguard.ledger.model import TransferRequest, wallet_account
+from walletguard.storage.database import Database, open_database
+from walletguard.storage.ledger_batch import post_transfers
+from walletguard.storage.ledger_invariants import check_ledger
+from walletguard.storage.ledger_session import ledger_session
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def db(pg_url: str) -> Iterator[Database]:
+    database = open_database(pg_url)
+    yield database
+    database.dispose()
+
+
+def req(transfer_id: str, source: str, target: str, amount: str) -> TransferRequest:
+    return TransferRequest(
+        id=transfer_id,
+        kind="transfer",
+        source=wallet_account(source),
+        destination=wallet_account(target),
+        currency="CNY",
+        amount=units(amount),
+    )
+
+
+def post(db: Database, *requests: TransferRequest) -> list[tuple[str, str | None, bool]]:
+    with db.writing() as conn:
+        return [
+            (o.status, o.reason_code, o.replayed)
+            for o in post_transfers(conn, list(requests), at=T0)
+        ]
+
+
+def test_a_batch_that_can_all_pay_posts_in_one_go(db: Database) -> None:
+    funded(db, alice="100.00", bob="10.00")
+    outcomes = post(
+        db,
+        req("b-1", "alice", "bob", "60.00"),
+        req("b-2", "alice", "carol", "40.00"),
+        req("b-3", "bob", "carol", "10.00"),
+    )
+    assert outcomes == [("posted", None, False)] * 3
+    with ledger_session(db) as session:
+        posted = [
+            session.ledger.balance(wallet_account(n), "CNY").posted
+            for n in ("alice", "bob", "carol")
+        ]
+    assert posted == [0, units("60.00"), units("50.00")]
+    with db.reading() as conn:
+        assert check_ledger(conn) == []
+
+
+def test_one_by_one_when_money_arrives_within_the_batch_or_ids_repeat(db: Database) -> None:
+    funded(db, alice="100.00")
+    outcomes = post(
+        db,
+        req("c-1", "alice", "bob", "100.00"),
+        req("c-2", "bob", "carol", "70.00"),  # only payable thanks to c-1
+        req("c-3", "bob", "carol", "70.00"),  # not any more
+        req("c-1", "alice", "bob", "100.00"),  # a retry inside the batch
+    )
+    assert outcomes == [
+        ("posted", None, False),
+        ("posted", None, False),
+        ("failed", "INSUFFICIENT_FUNDS", False),
+        ("posted", None, True),
+    ]
+    assert post(db, req("c-3", "bob", "carol", "70.00")) == [("failed", "INSUFFICIENT_FUNDS", True)]
+    assert post(db, req("c-2", "bob", "carol", "71.00"))[0][0] == "conflict"
+    with db.reading() as conn:
+        assert check_ledger(conn) == []
+
+
+def test_the_python_service_sees_the_batch_records(db: Database) -> None:
+    funded(db, alice="100.00")
+    post(db, req("d-1", "alice", "bob", "30.00"))
+    again = pay(db, "d-1", "alice", "bob", "30.00")
+    assert again.ok
+    assert again.replayed
+    with pytest.raises(Conflict, match="amount"):
+        pay(db, "d-1", "alice", "bob", "31.00")
+    with pytest.raises(Refused, match="reserved"):
+        post(db, req("hold:x", "alice", "bob", "1.00"))

@@ -1,0 +1,167 @@
+"""Reconciling channel statements with the ledger's top-ups, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.ledger_support import T0, fund, pay, units
+from walletguard.kernel.errors import InvalidInput
+from walletguard.ledger import service
+from walletguard.ledger.model import Topup, TopupStatus, wallet_account
+from walletguard.ledger.reconcile import reconcile
+from walletguard.ledger.settings import load_ledger_settings
+from walletguard.storage import tables as t
+from walletguard.storage.database import Database, open_database
+from walletguard.storage.ledger_invariants import check_ledger
+from walletguard.storage.ledger_session import ledger_session
+
+SETTINGS = load_ledger_settings()  # tolerance 0.00, drift 60 minutes
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_database(db_url)
+    yield database
+    database.dispose()
+
+
+def line(ref: str, amount: str, minutes: float = 1, merchant: str = "M-1") -> str:
+    return f"{ref},{amount},CNY,{merchant},{(T0 + timedelta(minutes=minutes)).isoformat()}\n"
+
+
+HEADER = "channel_ref,amount,currency,merchant_no,settled_at\n"
+
+
+def seed(db: Database) -> None:
+    """good (confirmed), pending-good (pending), fake (confirmed, missing from the statement,
+    partly spent), short (confirmed, the statement shows less), ghost (pending, missing)."""
+    with ledger_session(db) as session:
+        fund(session, "alice", "100.00", ref="good")
+        fund(session, "mallory", "500.00", ref="fake", at=T0 + timedelta(minutes=2))
+        fund(session, "bob", "80.00", ref="short", at=T0 + timedelta(minutes=3))
+        for ref, account in (("pending-good", "carol"), ("ghost", "dave")):
+            service.request_topup(
+                session.ledger,
+                Topup("unionpay", ref, account, "CNY", units("50.00"), "M-1", T0, f"ev-{ref}"),
+            )
+    # mallory spends most of the fake money before the statement arrives
+    pay(db, "spend", "mallory", "eve", "380.00")
+
+
+def run(db: Database, text: str) -> dict[str, object]:
+    with ledger_session(db) as session:
+        return reconcile(
+            session,
+            session.queries,
+            SETTINGS,
+            channel="unionpay",
+            data=text.encode(),
+            source="stmt.csv",
+            at=T0 + timedelta(days=1),
+            actor="operator:ann",
+        )
+
+
+def test_each_line_and_topup_is_classified_and_fakes_are_made_unspendable(db: Database) -> None:
+    seed(db)
+    statement = (
+        HEADER
+        + line("good", "100.00")
+        + line("pending-good", "50.00")
+        + line("short", "60.00", minutes=4)
+        + line("unknown", "70.00", minutes=120)
+    )
+    report = run(db, statement)
+    by_ref = {item["channel_ref"]: item for item in report["items"]}  # type: ignore[attr-defined]
+    assert {ref: item["classification"] for ref, item in by_ref.items()} == {
+        "good": "matched",
+        "pending-good": "matched",
+        "short": "amount_mismatch",
+        "unknown": "statement_only",
+        "fake": "ledger_only",
+        "ghost": "ledger_only",
+    }
+    assert report["counts"] == {  # type: ignore[comparison-overlap]
+        "matched": 2,
+        "amount_mismatch": 1,
+        "detail_mismatch": 0,
+        "statement_only": 1,
+        "ledger_only": 2,
+    }
+    assert "120.00 held; 380.00 already spent" in by_ref["fake"]["action"]
+    with ledger_session(db) as session:
+        mallory = session.ledger.balance(wallet_account("mallory"), "CNY")
+        bob = session.ledger.balance(wallet_account("bob"), "CNY")
+        ghost = session.ledger.topup("unionpay", "ghost")
+        fake = session.ledger.topup("unionpay", "fake")
+    assert mallory.available == 0
+    assert bob.held == units("20.00")  # the part the channel did not settle
+    assert ghost is not None
+    assert ghost.status is TopupStatus.SUSPECTED_FAKE
+    assert fake is not None
+    assert fake.status is TopupStatus.SUSPECTED_FAKE
+    with db.reading() as conn:
+        alerts = conn.execute(select(t.alerts.c.account_id, t.alerts.c.kind)).all()
+        assert check_ledger(conn) == []
+    assert sorted(alerts) == [
+        ("bob", "suspected_fake_topup"),
+        ("dave", "suspected_fake_topup"),
+        ("mallory", "suspected_fake_topup"),
+    ]
+
+
+def test_importing_the_same_statement_again_changes_nothing(db: Database) -> None:
+    seed(db)
+    statement = HEADER + line("good", "100.00")
+    first = run(db, statement)
+    with db.reading() as conn:
+        rows_before = {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+            for table in (t.holds, t.alerts, t.audit_log, t.topups, t.statement_imports)
+        }
+    again = run(db, statement)
+    assert again["already_imported"] is True
+    assert {k: v for k, v in again.items() if k != "already_imported"} == {
+        k: v for k, v in first.items() if k != "already_imported"
+    }
+    with db.reading() as conn:
+        rows_after = {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+            for table in (t.holds, t.alerts, t.audit_log, t.topups, t.statement_imports)
+        }
+    assert rows_after == rows_before
+
+
+def test_a_bad_statement_names_its_lines_and_changes_nothing(db: Database) -> None:
+    seed(db)
+    bad = HEADER + "good,10.00.0,CNY,M-1,2026-03-02T02:01:00Z\nx,5.00,CNY,M-1,yesterday\n"
+    with pytest.raises(InvalidInput, match=r"line 2: .*line 3: "):
+        run(db, bad)
+    with pytest.raises(InvalidInput, match="missing column"):
+        run(db, "ref,amount\n")
+    with db.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(t.statement_imports)).scalar() == 0
+
+
+def test_a_channel_with_its_own_columns_and_units(db: Database) -> None:
+    with ledger_session(db) as session:
+        fund(session, "alice", "12.34", channel="example-cents", ref="w-1")
+    statement = (
+        "trade_no;total_fee;fee_type;mch_id;time_end\nw-1;1234;CNY;M-1;2026-03-02 10:01:00\n"
+    )
+    with ledger_session(db) as session:
+        report = reconcile(
+            session,
+            session.queries,
+            SETTINGS,
+            channel="example-cents",
+            data=statement.encode(),
+            source="s.csv",
+            at=T0,
+            actor="operator:ann",
+        )
+    assert report["counts"]["matched"] == 1  # type: ignore[index]
