@@ -45,7 +45,7 @@ ActorOption = Annotated[
         "--as",
         help="Who is acting (for the audit log). Default: $WALLETGUARD_ACTOR or the OS user.",
         envvar="WALLETGUARD_ACTOR",
+        default_factory=lambda: "operator:" + (os.environ.get("USER") or "unknown"),
     ),
 ]
-DEFAULT_ACTOR = "operator:" + (os.environ.get("USER") or "unknown")
-"""Use as the default value of an `ActorOption` parameter."""
+"""Who acts. Declare it without a default value (it has a default factory)."""

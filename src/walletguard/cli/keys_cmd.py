@@ -10,7 +10,7 @@ from rich.table import Table
 
 from walletguard.access.keys import issue_key, revoke_key
 from walletguard.access.roles import GRANTS, Role
-from walletguard.cli.common import DEFAULT_ACTOR, ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
 from walletguard.storage.database import open_database
 from walletguard.storage.uow import SqlUnitOfWork
 
@@ -20,11 +20,11 @@ app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_i
 @app.command("create")
 def create(
     role: Annotated[Role, typer.Option(help="What the key may do.")],
+    actor: ActorOption,
     owner: Annotated[
         str, typer.Option(help="Who or what uses the key (recorded as the actor).")
     ] = "",
     db: DbOption = None,
-    actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
     """Create a key. The key alone goes to standard output, once; it is stored only hashed."""
     with failing_cleanly():
@@ -74,7 +74,7 @@ def list_keys(db: DbOption = None) -> None:
 
 
 @app.command("revoke")
-def revoke(key_id: str, db: DbOption = None, actor: ActorOption = DEFAULT_ACTOR) -> None:
+def revoke(key_id: str, actor: ActorOption, db: DbOption = None) -> None:
     """Revoke a key (the service stops accepting it within seconds)."""
     with failing_cleanly():
         uow = SqlUnitOfWork(open_database(db))
