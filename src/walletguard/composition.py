@@ -6,10 +6,18 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 from __future__ import annotations
 
 import gc
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from walletguard.accounts.freeze_links import mint_freeze_token
+from walletguard.audit.checkpoint import Checkpoint, TrustedKeys, load_public_key, sign_checkpoint
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
 from walletguard.decisions.effects.accounts import AccountEffects
@@ -23,10 +31,17 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
 from walletguard.features.memory import MemoryFeatureStore
+from walletguard.kernel.canonical import sha256_hex
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.keys import KeyStore, keys_dir
+from walletguard.notify.dispatcher import Dispatcher
+from walletguard.notify.model import Channel, Message, OutboxEntry
+from walletguard.notify.settings import NotifySettings
+from walletguard.notify.templates import render
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
+from walletguard.storage.repositories.audit import SqlAuditReader
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
 _ip_intel: IpIntel | None = None
@@ -91,6 +106,11 @@ class Runtime:
     def save_features(self) -> int:
         return self.checkpointer.save(self.features)
 
+    def catch_up_reports(self) -> int:
+        """Apply fraud reports from cases resolved since this runtime started (a long-running
+        engine calls this now and then; replay and the demo read them at start)."""
+        return self.checkpointer.catch_up_reports(self.features)
+
     def close(self) -> None:
         self.database.dispose()
 
@@ -139,3 +159,104 @@ def build_runtime(
     if restore_features:
         restored = checkpointer.load(features, engine.locate)
     return Runtime(database, engine, features, checkpointer, exclusive, restored)
+
+
+# -- case work, audit, evidence, notifications -------------------------------------------
+
+
+@contextmanager
+def unit_of_work(db_url: str | None) -> Iterator[SqlUnitOfWork]:
+    """A unit of work on the database (shared mode: other processes may be writing),
+    committed when the block ends without an error, rolled back otherwise."""
+    database = open_database(db_url)
+    uow = SqlUnitOfWork(database)
+    try:
+        yield uow
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()
+        database.dispose()
+
+
+def key_store(*, create: bool = True) -> KeyStore:
+    """The installation's keys: `$WALLETGUARD_KEYS_DIR`, else `keys/` in the data directory."""
+    return KeyStore(keys_dir(data_dir()), create=create)
+
+
+def trusted_audit_keys(extra: list[Path] | None = None) -> TrustedKeys:
+    """The public keys audit signatures are checked against: the installation's own audit key
+    when it has one, and any PEM files given (e.g. keys rotated out, or an auditor's copy)."""
+    keys = [load_public_key(path.read_bytes()) for path in extra or []]
+    if not extra:
+        with suppress(ConfigurationError):
+            keys.append(key_store(create=False).signing_key("audit").public_key())
+    return TrustedKeys(keys)
+
+
+def create_checkpoint(db_url: str | None, *, at: datetime) -> tuple[Checkpoint, list[Path]]:
+    """Sign the current heads of every audit chain with the installation's `audit` key
+    (created on first use). Returns the checkpoint and the paths of any key just created."""
+    store = key_store()
+    signing_key = store.signing_key("audit")
+    database = open_database(db_url)
+    try:
+        reader = SqlAuditReader(database)
+        checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+    finally:
+        database.dispose()
+    return checkpoint, store.created
+
+
+def audit_reader(db_url: str | None) -> tuple[SqlAuditReader, Database]:
+    database = open_database(db_url)
+    return SqlAuditReader(database), database
+
+
+def freeze_url_for(key: bytes, base: str, account_id: str, dedupe_key: str, *, at: datetime) -> str:
+    """The "not me? freeze now" link for a notification: one single-use token per
+    notification (its id follows from the dedupe key), valid for a week from `at`."""
+    token_id = sha256_hex(dedupe_key.encode())[:16]
+    token = mint_freeze_token(key, account_id, at=at, token_id=token_id)
+    return f"{base}{'&' if '?' in base else '?'}token={token}"
+
+
+def build_dispatcher(
+    database: Database,
+    settings: NotifySettings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    worker: str | None = None,
+) -> Dispatcher:
+    """A dispatcher over the outbox with the configured channels."""
+    from walletguard.notify.channels import AppriseChannel, WebhookChannel  # HTTP, Apprise
+
+    keys = key_store()
+    now = clock or (lambda: datetime.now(UTC))
+    channels: dict[str, Channel] = {}
+    if settings.push_url:
+        active = [(kid, keys.secret(f"webhook-{kid}")) for kid in settings.webhook_keys]
+        channels["push"] = WebhookChannel(settings.push_url, active, clock=now)
+    if settings.email_url:
+        channels["email"] = AppriseChannel("email", settings.email_url)
+    if settings.sms_url:
+        channels["sms"] = AppriseChannel("sms", settings.sms_url)
+    freeze_key = keys.secret("freeze_link")
+
+    def render_entry(entry: OutboxEntry, at: datetime) -> Message:
+        note = entry.notification
+        url = freeze_url_for(
+            freeze_key, settings.freeze_url, note.account_id, note.dedupe_key, at=at
+        )
+        return render(note.template, note.params, language=entry.language, freeze_url=url)
+
+    return Dispatcher(
+        lambda: SqlUnitOfWork(database),
+        channels,
+        render_entry,
+        clock=now,
+        retry=settings.retry,
+        worker=worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
+    )

@@ -52,7 +52,7 @@ class SqlUnitOfWork:
         )
         from walletguard.storage.repositories.approvals import SqlApprovalRepository
         from walletguard.storage.repositories.audit import SqlAuditLog
-        from walletguard.storage.repositories.cases import SqlCaseRepository
+        from walletguard.storage.repositories.cases import SqlAppealRepository, SqlCaseRepository
         from walletguard.storage.repositories.decisions import SqlDecisionRepository, SqlEventLog
         from walletguard.storage.repositories.ledger import SqlLedgerRepository
         from walletguard.storage.repositories.lists import SqlListRepository
@@ -74,6 +74,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self)
         self.lists = SqlListRepository(self)
         self.approvals = SqlApprovalRepository(self)
+        self.appeals = SqlAppealRepository(self)
 
     @property
     def conn(self) -> Connection:
@@ -102,6 +103,9 @@ class SqlUnitOfWork:
         return self.staging.savepoint()
 
     def flush(self) -> None:
+        # Audit records are sealed into their chains last, so chain heads stay locked
+        # only from here to the commit.
+        self.audit.seal_pending()
         self.staging.flush(self.conn)
 
     def commit(self) -> None:
