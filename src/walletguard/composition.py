@@ -18,6 +18,8 @@ from pathlib import Path
 
 from walletguard.accounts.freeze_links import mint_freeze_token
 from walletguard.audit.checkpoint import Checkpoint, TrustedKeys, load_public_key, sign_checkpoint
+from walletguard.cases.actions import ActionResult, record_unbind, unbind_event
+from walletguard.cases.service import get_case
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
 from walletguard.decisions.effects.accounts import AccountEffects
@@ -30,18 +32,21 @@ from walletguard.decisions.engine import Engine
 from walletguard.decisions.policy import load_policy
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
+from walletguard.events.decode import decode_event
+from walletguard.evidence.package import Scope, build_package
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.kernel.canonical import sha256_hex
-from walletguard.kernel.errors import ConfigurationError
+from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, Refused
 from walletguard.keys import KeyStore, keys_dir
 from walletguard.notify.dispatcher import Dispatcher
-from walletguard.notify.model import Channel, Message, OutboxEntry
+from walletguard.notify.model import Channel, Contacts, Message, OutboxEntry
 from walletguard.notify.settings import NotifySettings
 from walletguard.notify.templates import render
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.repositories.audit import SqlAuditReader
+from walletguard.storage.repositories.evidence import collect, resolve_scope
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
 _ip_intel: IpIntel | None = None
@@ -260,3 +265,139 @@ def build_dispatcher(
         retry=settings.retry,
         worker=worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
     )
+
+
+@dataclass(frozen=True)
+class EvidenceExport:
+    data: bytes
+    scope: Scope
+    counts: dict[str, int]
+    records: int
+    key_id: str
+    created_keys: list[Path]
+
+
+def export_evidence(
+    db_url: str | None,
+    *,
+    account_id: str | None,
+    case_id: str | None,
+    actor: str,
+    at: datetime,
+) -> EvidenceExport:
+    """Build the evidence package of an account or a case. The export is itself audited;
+    the package carries a checkpoint signed after its records were read."""
+    store = key_store()
+    signing_key = store.signing_key("audit")
+    database = open_database(db_url)
+    try:
+        scope = resolve_scope(database, account_id=account_id, case_id=case_id)
+        uow = SqlUnitOfWork(database)
+        try:
+            uow.audit.append(
+                at=at,
+                actor=actor,
+                action="evidence.exported",
+                subject=f"{scope.kind}:{scope.id}",
+                payload={"account_id": scope.account_id},
+            )
+            uow.commit()
+        finally:
+            uow.close()
+        sections, records = collect(database, scope)
+        reader = SqlAuditReader(database)
+        checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+        data = build_package(scope, sections, records, checkpoint, signing_key, at=at)
+    finally:
+        database.dispose()
+    return EvidenceExport(
+        data,
+        scope,
+        {name: len(rows) for name, rows in sections.items()},
+        len(records),
+        checkpoint.key_id,
+        store.created,
+    )
+
+
+def unbind_from_case(
+    db_url: str | None,
+    case_id: str,
+    token: str,
+    *,
+    kind: str,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> ActionResult:
+    """Unbind `token` from the case's account the way every unbind happens: the engine
+    decides an `account_unbind` event (its id follows from case and token, so running this
+    again changes nothing twice), then the case notes the outcome."""
+    if not reason.strip():
+        raise Refused("say why (--reason)", reason_code="REASON_REQUIRED")
+    runtime = build_runtime(db_url, exclusive=False)
+    try:
+        uow = SqlUnitOfWork(runtime.database)
+        try:
+            case = get_case(uow, case_id)
+        finally:
+            uow.close()
+        document = unbind_event(case, token, kind, actor=actor, reason=reason, at=at)
+        decision = runtime.engine.decide(decode_event(document))
+        runtime.save_features()
+        uow = SqlUnitOfWork(runtime.database)
+        try:
+            result = record_unbind(
+                uow,
+                case_id,
+                token,
+                verdict=decision.decision,
+                event_id=decision.event_id,
+                reason=reason,
+                actor=actor,
+                at=at,
+            )
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.close()
+    finally:
+        runtime.close()
+    return result
+
+
+def dispatcher_for(
+    db_url: str | None, settings: NotifySettings, *, clock: Callable[[], datetime] | None = None
+) -> tuple[Dispatcher, Database]:
+    """A dispatcher on the database at `db_url` (the caller disposes of the database)."""
+    database = open_database(db_url)
+    return build_dispatcher(database, settings, clock=clock), database
+
+
+def set_contacts(
+    db_url: str | None,
+    account_id: str,
+    *,
+    email: str | None,
+    phone: str | None,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Store where the user gets e-mail and SMS (audited without the addresses)."""
+    if email is not None and "@" not in email:
+        raise InvalidInput([FieldProblem("email", f"{email!r} is not an e-mail address")])
+    if phone is not None and not (phone.startswith("+") and phone[1:].isdigit()):
+        raise InvalidInput(
+            [FieldProblem("phone", f"{phone!r} is not an E.164 number (+country...)")]
+        )
+    with unit_of_work(db_url) as uow:
+        uow.outbox.set_contacts(account_id, Contacts(email, phone), at=at)
+        uow.audit.append(
+            at=at,
+            actor=actor,
+            action="notify.contacts_set",
+            subject=f"account:{account_id}",
+            payload={"email": email is not None, "phone": phone is not None},
+        )

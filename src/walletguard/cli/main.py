@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import rules_cmd
+from walletguard.cli import audit_cmd, cases_cmd, evidence_cmd, notify_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
 
 app = typer.Typer(
@@ -15,6 +15,10 @@ app = typer.Typer(
 )
 app.command("replay")(replay_command)
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(evidence_cmd.app, name="evidence")
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(notify_cmd.app, name="notify")
 
 
 if __name__ == "__main__":

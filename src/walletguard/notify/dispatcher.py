@@ -125,7 +125,7 @@ class Dispatcher:
             stored = self._in_uow(lambda uow, u=updated: self._record(uow, u))  # type: ignore[misc]
             if not stored:
                 summary.lost_claims += 1
-            elif updated.status is DeliveryStatus.SENT:
+            elif updated.status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED):
                 summary.sent += 1
             elif updated.status is DeliveryStatus.FAILED:
                 summary.failed += 1
@@ -197,9 +197,10 @@ class Dispatcher:
             if d.status is DeliveryStatus.FAILED
         ]
         if not errors:
+            sent = any(d.status is DeliveryStatus.SENT for d in deliveries.values())
             return replace(
                 entry,
-                status=DeliveryStatus.SENT,
+                status=DeliveryStatus.SENT if sent else DeliveryStatus.SKIPPED,
                 attempts=attempts,
                 deliveries=deliveries,
                 sent_at=at,
@@ -239,6 +240,8 @@ class Dispatcher:
         }
         if entry.status is DeliveryStatus.SENT:
             action = "notification.sent"
+        elif entry.status is DeliveryStatus.SKIPPED:
+            action = "notification.skipped"
         elif entry.status is DeliveryStatus.FAILED:
             action = "notification.failed"
             payload["error"] = entry.last_error

@@ -14,8 +14,10 @@ from walletguard.cases.model import Alert, AlertKind, Case, CaseStatus, Label, N
 from walletguard.decisions.model import Trace
 from walletguard.features.store import EventKeys
 from walletguard.kernel.canonical import canonical_json
+from walletguard.ledger.model import Hold, wallet_account
 from walletguard.storage import tables as t
 from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+from walletguard.storage.repositories.ledger import _hold as hold_from_row
 
 _trace_decoder = msgspec.json.Decoder(Trace)
 
@@ -262,6 +264,16 @@ class SqlCaseRepository(SqlRepository):
                 "created_at": at,
             },
         )
+
+    def holds_of(self, account_id: str) -> list[Hold]:
+        """The holds on the account's wallet, newest first (what a reviewer may act on)."""
+        h = t.holds.c
+        rows = self._read().execute(
+            select(t.holds)
+            .where(h.account == wallet_account(account_id))
+            .order_by(h.created_at.desc())
+        )
+        return [hold_from_row(r) for r in rows]
 
     # -- LabelSource ---------------------------------------------------------------------
 
