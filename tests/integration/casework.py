@@ -80,5 +80,6 @@ def held_withdrawal(h: Harness, events: EventFactory, account: str, amount: str)
     events.advance(days=2)
     decision = h.decide(events.withdraw(account, amount, token=f"card-{account}"))
     assert decision.decision == "review", decision
-    assert decision.hold_id is not None and decision.case_id is not None
+    assert decision.hold_id is not None
+    assert decision.case_id is not None
     return decision.case_id

@@ -77,7 +77,7 @@ def http_receiver() -> Iterator[HttpReceiver]:
     receiver = HttpReceiver(0)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             with receiver.lock:

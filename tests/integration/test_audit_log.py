@@ -36,7 +36,9 @@ def append(database: Database, subjects: list[str], actor: str = "test") -> None
     uow = SqlUnitOfWork(database)
     try:
         for i, subject in enumerate(subjects):
-            uow.audit.append(at=AT, actor=actor, action="test.did", subject=subject, payload={"i": i})
+            uow.audit.append(
+                at=AT, actor=actor, action="test.did", subject=subject, payload={"i": i}
+            )
         uow.commit()
     finally:
         uow.close()
@@ -109,7 +111,12 @@ def test_an_edited_record_is_named(database: Database) -> None:
 def test_an_edited_payload_is_named(database: Database) -> None:
     append(database, SUBJECTS)
     chain = one_chain(database)
-    tamper(database, "UPDATE audit_log SET payload = :p WHERE chain = :c AND seq = 2", p='{"i":99}', c=chain)
+    tamper(
+        database,
+        "UPDATE audit_log SET payload = :p WHERE chain = :c AND seq = 2",
+        p='{"i":99}',
+        c=chain,
+    )
     [broken] = verify(database).breaks
     assert (broken.seq, "payload" in broken.problem) == (2, True)
 
@@ -150,8 +157,13 @@ def test_an_inserted_record_is_named(database: Database) -> None:
         database,
         "INSERT INTO audit_log (chain, seq, at, actor, action, subject, payload, payload_hash,"
         " prev_hash, hash) VALUES (:c, 5, :at, 'mallory', 'x', 'account:a0', '{}', :ph, :prev, :h)",
-        c=chain, at=AT, ph=sha256_hex(canonical_json({})), prev="0" * 64,
-        h=record_hash(5, AT, "mallory", "x", "account:a0", sha256_hex(canonical_json({})), "0" * 64),
+        c=chain,
+        at=AT,
+        ph=sha256_hex(canonical_json({})),
+        prev="0" * 64,
+        h=record_hash(
+            5, AT, "mallory", "x", "account:a0", sha256_hex(canonical_json({})), "0" * 64
+        ),
     )
     [broken] = verify(database).breaks
     assert broken.seq == 5
@@ -173,16 +185,28 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(database: Database
         _guard(conn, off=True)
         for r in records:
             actor = "mallory" if r.seq == 1 else r.actor
-            new_hash = digest({"seq": r.seq, "at": r.at.isoformat(), "actor": actor,
-                               "action": r.action, "subject": r.subject,
-                               "payload_hash": r.payload_hash, "prev_hash": prev})
+            new_hash = digest(
+                {
+                    "seq": r.seq,
+                    "at": r.at.isoformat(),
+                    "actor": actor,
+                    "action": r.action,
+                    "subject": r.subject,
+                    "payload_hash": r.payload_hash,
+                    "prev_hash": prev,
+                }
+            )
             conn.execute(
-                text("UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h "
-                     "WHERE chain = :c AND seq = :s"),
+                text(
+                    "UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h "
+                    "WHERE chain = :c AND seq = :s"
+                ),
                 {"a": actor, "p": prev, "h": new_hash, "c": chain, "s": r.seq},
             )
             prev = new_hash
-        conn.execute(text("UPDATE audit_heads SET hash = :h WHERE chain = :c"), {"h": prev, "c": chain})
+        conn.execute(
+            text("UPDATE audit_heads SET hash = :h WHERE chain = :c"), {"h": prev, "c": chain}
+        )
         _guard(conn, off=False)
     report = verify(database, key)
     assert not report.breaks  # the chain itself is consistent again...
@@ -200,7 +224,8 @@ def test_engine_records_verify(db_url: str, events: EventFactory) -> None:
     database = open_database(db_url)
     try:
         report = verify(database)
-        assert report.ok and report.records >= 3
+        assert report.ok
+        assert report.records >= 3
     finally:
         database.dispose()
 
@@ -215,7 +240,9 @@ def test_concurrent_writers_keep_every_chain_whole(pg_url: str) -> None:
     def writer(n: int) -> None:
         try:
             for round_ in range(10):
-                append(database, [f"account:w{n}", f"case:c{round_ % 4}", "account:shared"], f"w{n}")
+                append(
+                    database, [f"account:w{n}", f"case:c{round_ % 4}", "account:shared"], f"w{n}"
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

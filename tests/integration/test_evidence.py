@@ -57,14 +57,23 @@ def test_a_package_holds_the_timeline_and_verifies(exported: bytes) -> None:
     assert report.ok, report.problems
     contents = files(exported)
     events = contents["events.jsonl"].decode()
-    assert '"event_id":"ev-5"' in events and '"BIG_MONEY_OUT"' in events  # reasons and trace
+    assert '"event_id":"ev-5"' in events
+    assert '"BIG_MONEY_OUT"' in events
     assert '"rule":"big_money_out"' in events
     assert "bob" not in contents["holds.jsonl"].decode()
-    for name in ("account_state_changes.jsonl", "postings.jsonl", "holds.jsonl",
-                 "notifications.jsonl", "cases.jsonl", "case_notes.jsonl", "timeline.jsonl"):
+    for name in (
+        "account_state_changes.jsonl",
+        "postings.jsonl",
+        "holds.jsonl",
+        "notifications.jsonl",
+        "cases.jsonl",
+        "case_notes.jsonl",
+        "timeline.jsonl",
+    ):
         assert contents[name], name
     audit = contents["audit_records.jsonl"].decode()
-    assert "ledger.hold_voided" in audit and "evidence.exported" in audit
+    assert "ledger.hold_voided" in audit
+    assert "evidence.exported" in audit
     assert report.audit_records == len(audit.splitlines())
 
 
@@ -93,11 +102,12 @@ def test_adding_or_removing_a_file_is_reported(exported: bytes) -> None:
 def test_a_re_signed_package_is_not_trusted(exported: bytes) -> None:
     """Someone who edits a file, rewrites the manifest and signs it with their own key
     (even shipping that key in the zip) is caught: trust never comes from the package."""
+    import base64
+
+    import msgspec
+
     from walletguard.audit.checkpoint import key_id, public_pem
     from walletguard.kernel.canonical import sha256_hex
-
-    import base64
-    import msgspec
 
     contents = files(exported)
     contents["holds.jsonl"] = b""
@@ -115,7 +125,9 @@ def test_a_re_signed_package_is_not_trusted(exported: bytes) -> None:
     assert not verify_package(exported, TrustedKeys()).ok  # no trusted key: no verdict
 
 
-def test_a_case_package_and_an_unknown_scope(db_url: str, tmp_path: Path, events: EventFactory) -> None:
+def test_a_case_package_and_an_unknown_scope(
+    db_url: str, tmp_path: Path, events: EventFactory
+) -> None:
     h = case_harness(db_url, tmp_path)
     try:
         case_id = held_withdrawal(h, events, "alice", "20000.00")

@@ -72,8 +72,14 @@ def customer(h: Harness, events: EventFactory, account: str, language: str = "en
         uow.commit()
     finally:
         uow.close()
-    set_contacts(h.runtime.database.url, account, email=f"{account}@example.com",
-                 phone="+8613800000000", actor="test", at=events.now)
+    set_contacts(
+        h.runtime.database.url,
+        account,
+        email=f"{account}@example.com",
+        phone="+8613800000000",
+        actor="test",
+        at=events.now,
+    )
 
 
 def subject_of(message: object) -> str:
@@ -104,9 +110,13 @@ def test_every_channel_delivers_once_with_what_happened_and_the_freeze_link(
     zh = body_of(by_to["alice@example.com"])
     en = body_of(by_to["bob@example.com"])
     assert "绑定了新的银行卡" in subject_of(by_to["alice@example.com"])
-    assert "时间：2026年03月02日" in zh and "设备：Mi 13" in zh and "地点：CN" in zh
+    assert "时间：2026年03月02日" in zh
+    assert "设备：Mi 13" in zh
+    assert "地点：CN" in zh
     assert "不是您本人操作" in zh
-    assert "A bank card or account was linked" in en and "Device: Mi 13" in en and "Where: CN" in en
+    assert "A bank card or account was linked" in en
+    assert "Device: Mi 13" in en
+    assert "Where: CN" in en
     assert "Not you? Freeze your wallet now" in en
     assert by_to["bob@example.com"]["X-Walletguard-Dedupe"].endswith(":email")
 
@@ -133,18 +143,22 @@ def test_every_channel_delivers_once_with_what_happened_and_the_freeze_link(
 
     # SMS through the gateway: the short text
     sms = http.to("/sms")
-    assert len(sms) == 2 and {s.json()["to"] for s in sms} == {"+8613800000000"}
+    assert len(sms) == 2
+    assert {s.json()["to"] for s in sms} == {"+8613800000000"}
     assert any("Freeze now" in s.json()["message"] for s in sms)
 
     # nothing goes out twice
     assert d.dispatch_once().claimed == 0
-    assert len(mailbox.messages) == 2 and len(http.to("/push")) == 2
+    assert len(mailbox.messages) == 2
+    assert len(http.to("/push")) == 2
     uow = SqlUnitOfWork(h.runtime.database)
     try:
         [entry, _] = uow.outbox.find(account_id=None, limit=10)
         assert entry.status is DeliveryStatus.SENT
         assert {c: x.status for c, x in entry.deliveries.items()} == {
-            "push": DeliveryStatus.SENT, "email": DeliveryStatus.SENT, "sms": DeliveryStatus.SENT,
+            "push": DeliveryStatus.SENT,
+            "email": DeliveryStatus.SENT,
+            "sms": DeliveryStatus.SENT,
         }
     finally:
         uow.close()
@@ -226,7 +240,9 @@ def test_without_an_address_a_channel_is_skipped(
     h.decide_all(events.funded("nocontact", "10.00"))
     d = dispatcher(h, settings(smtp_port, http), Clock())
     assert d.dispatch_once().sent == 1
-    assert not mailbox.messages and not http.to("/sms") and len(http.to("/push")) == 1
+    assert not mailbox.messages
+    assert not http.to("/sms")
+    assert len(http.to("/push")) == 1
     uow = SqlUnitOfWork(h.runtime.database)
     try:
         [entry] = uow.outbox.find(account_id="nocontact")
