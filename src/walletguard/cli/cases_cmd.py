@@ -55,6 +55,7 @@ def list_cases(
     entries = order_queue(cases, now, settings)
     resolved = [c for c in cases if not c.is_open]
     table = Table(title=f"review queue — {len(entries)} open", title_justify="left")
+    widest = max((len(c.id) for c in cases), default=4)
     for column in (
         "prio",
         "case",
@@ -69,7 +70,11 @@ def list_cases(
         "assignee",
     ):
         table.add_column(
-            column, justify="right" if column in ("prio", "score", "alerts") else "left"
+            column,
+            justify="right" if column in ("prio", "score", "alerts") else "left",
+            # ids are what people copy into the next command: never cut them short
+            no_wrap=column in ("case", "account"),
+            min_width=widest if column == "case" else None,
         )
     for entry in entries[:limit]:
         c = entry.case
