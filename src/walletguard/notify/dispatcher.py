@@ -203,7 +203,7 @@ class Dispatcher:
                 status=DeliveryStatus.SENT if sent else DeliveryStatus.SKIPPED,
                 attempts=attempts,
                 deliveries=deliveries,
-                sent_at=at,
+                sent_at=at if sent else None,
                 last_error=None,
                 next_attempt_at=None,
             )
