@@ -266,3 +266,19 @@ def test_a_new_database_names_its_chains(tmp_path: Path) -> None:
         assert len(SqlAuditReader(database).heads()) == 16
     finally:
         database.dispose()
+
+
+def test_a_replay_and_an_analyst_writing_at_once_keep_the_chain(
+    db_url: str, events: EventFactory
+) -> None:
+    """The replay engine keeps state between batches; the audit chains' heads it reads
+    anew at each write, so records an analyst's command appended meanwhile are followed."""
+    h = Harness(db_url)  # exclusive: the replay's runtime
+    try:
+        h.decide_all(events.funded("alice", "100.00"))
+        append(h.runtime.database, ["account:alice"], actor="analyst")
+        h.decide(events.withdraw("alice", "20.00", token="card-alice"))
+        report = verify(h.runtime.database)
+    finally:
+        h.close()
+    assert report.ok

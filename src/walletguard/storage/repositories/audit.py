@@ -1,8 +1,8 @@
 """The audit log tables: appends sealed into their chains when the unit of work is written.
 
 Appends are collected in memory and sealed at flush: the heads of the chains they go to
-are then read (`FOR UPDATE`, in chain order, on PostgreSQL in shared mode), so a chain's
-head is locked only between the flush and the commit, and two writers never deadlock.
+are then read (`FOR UPDATE`, in chain order, on PostgreSQL), so a chain's head is locked
+only between the flush and the commit, and two writers never deadlock.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ def chain_count(conn: Connection, url: str) -> int:
 
 class SqlAuditLog(SqlRepository):
     """Implements `audit.chain.AuditLog` in a unit of work."""
-
-    cache_name = "audit_heads"
 
     def __init__(self, uow: Any) -> None:
         super().__init__(uow)
@@ -91,19 +89,21 @@ class SqlAuditLog(SqlRepository):
         return sealed
 
     def _heads(self, chains: list[int]) -> dict[int, ChainHead]:
-        cached = self.cached
-        missing = [c for c in chains if c not in cached]
-        if missing:
-            h = t.audit_heads.c
-            stmt = select(t.audit_heads).where(h.chain.in_(missing)).order_by(h.chain)
-            if self.uow.lock_rows:
-                stmt = stmt.with_for_update()
-            for row in self.uow.conn.execute(stmt):
-                cached[row.chain] = ChainHead(row.chain, row.seq, row.hash)
-            for chain in missing:
-                if chain not in cached:
-                    raise LookupError(f"audit chain {chain} has no head row")
-        return cached
+        # Read at every flush, not cached across units of work: one query per flush (per
+        # batch in replay) keeps the chains whole even if another process appended to them
+        # since (an analyst's command during a replay).
+        h = t.audit_heads.c
+        stmt = select(t.audit_heads).where(h.chain.in_(chains)).order_by(h.chain)
+        if not self.uow.database.is_sqlite:  # SQLite: the write transaction holds the lock
+            stmt = stmt.with_for_update()
+        heads = {
+            row.chain: ChainHead(row.chain, row.seq, row.hash)
+            for row in self.uow.conn.execute(stmt)
+        }
+        for chain in chains:
+            if chain not in heads:
+                raise LookupError(f"audit chain {chain} has no head row")
+        return heads
 
 
 def _row(record: AuditRecord, payload_text: str) -> dict[str, Any]:
