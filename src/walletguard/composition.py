@@ -6,14 +6,21 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 from __future__ import annotations
 
 import gc
+import os
+import secrets
+import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from walletguard.accounts.freeze_links import mint_freeze_token
 from walletguard.accounts.settings import AccountSettings
+from walletguard.audit.checkpoint import Checkpoint, TrustedKeys, load_public_key, sign_checkpoint
+from walletguard.cases.actions import ActionResult, record_unbind, unbind_event
+from walletguard.cases.service import get_case
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
 from walletguard.decisions.effects.accounts import AccountEffects
@@ -27,14 +34,23 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
+from walletguard.events.decode import decode_event
+from walletguard.evidence.package import Scope, build_package
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
-from walletguard.kernel.errors import ConfigurationError
+from walletguard.kernel.canonical import sha256_hex
+from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, Refused
 from walletguard.keys import KeyStore, keys_dir
+from walletguard.notify.dispatcher import Dispatcher
+from walletguard.notify.model import Channel, Contacts, Message, OutboxEntry
+from walletguard.notify.settings import NotifySettings
+from walletguard.notify.templates import render
 from walletguard.rules.registry import RulesetMode, in_mode, promote, upload
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
+from walletguard.storage.repositories.audit import SqlAuditReader
+from walletguard.storage.repositories.evidence import collect, resolve_scope
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
 _ip_intel: IpIntel | None = None
@@ -163,6 +179,14 @@ class Runtime:
             return 0
         return self.checkpointer.save(self.features)
 
+    def catch_up_reports(self) -> int:
+        """Apply fraud reports from cases resolved since this runtime started (a long-running
+        engine calls this now and then; replay and the demo read them at start). Only the
+        in-process store: a shared one would count a report once per worker."""
+        if not isinstance(self.features, MemoryFeatureStore):
+            return 0
+        return self.checkpointer.catch_up_reports(self.features)
+
     def close(self) -> None:
         self.database.dispose()
 
@@ -223,6 +247,238 @@ def build_runtime(
     return Runtime(database, engine, store, checkpointer, exclusive, restored, unit_of_work)
 
 
-def key_store() -> KeyStore:
-    """The installation's keys (`$WALLETGUARD_KEYS_DIR`, else `keys/` in the data directory)."""
-    return KeyStore(keys_dir(data_dir()))
+# -- case work, audit, evidence, notifications -------------------------------------------
+
+
+@contextmanager
+def unit_of_work(db_url: str | None) -> Iterator[SqlUnitOfWork]:
+    """A unit of work on the database (shared mode: other processes may be writing),
+    committed when the block ends without an error, rolled back otherwise."""
+    database = open_database(db_url)
+    uow = SqlUnitOfWork(database)
+    try:
+        yield uow
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()
+        database.dispose()
+
+
+def key_store(*, create: bool = True) -> KeyStore:
+    """The installation's keys: `$WALLETGUARD_KEYS_DIR`, else `keys/` in the data directory."""
+    return KeyStore(keys_dir(data_dir()), create=create)
+
+
+def trusted_audit_keys(extra: list[Path] | None = None) -> TrustedKeys:
+    """The public keys audit signatures are checked against: the installation's own audit key
+    when it has one, and any PEM files given (e.g. keys rotated out, or an auditor's copy)."""
+    keys = [load_public_key(path.read_bytes()) for path in extra or []]
+    if not extra:
+        with suppress(ConfigurationError):
+            keys.append(key_store(create=False).signing_key("audit").public_key())
+    return TrustedKeys(keys)
+
+
+def create_checkpoint(db_url: str | None, *, at: datetime) -> tuple[Checkpoint, list[Path]]:
+    """Sign the current heads of every audit chain with the installation's `audit` key
+    (created on first use). Returns the checkpoint and the paths of any key just created."""
+    store = key_store()
+    signing_key = store.signing_key("audit")
+    database = open_database(db_url)
+    try:
+        reader = SqlAuditReader(database)
+        checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+    finally:
+        database.dispose()
+    return checkpoint, store.created
+
+
+def audit_reader(db_url: str | None) -> tuple[SqlAuditReader, Database]:
+    database = open_database(db_url)
+    return SqlAuditReader(database), database
+
+
+def freeze_url_for(key: bytes, base: str, account_id: str, dedupe_key: str, *, at: datetime) -> str:
+    """The "not me? freeze now" link for a notification: one single-use token per
+    notification (its id follows from the dedupe key), valid for a week from `at`."""
+    token_id = sha256_hex(dedupe_key.encode())[:16]
+    token = mint_freeze_token(key, account_id, at=at, token_id=token_id)
+    return f"{base}{'&' if '?' in base else '?'}token={token}"
+
+
+def build_dispatcher(
+    database: Database,
+    settings: NotifySettings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    worker: str | None = None,
+) -> Dispatcher:
+    """A dispatcher over the outbox with the configured channels."""
+    from walletguard.notify.channels import AppriseChannel, WebhookChannel  # HTTP, Apprise
+
+    keys = key_store()
+    now = clock or (lambda: datetime.now(UTC))
+    channels: dict[str, Channel] = {}
+    if settings.push_url:
+        active = [(kid, keys.secret(f"webhook-{kid}")) for kid in settings.webhook_keys]
+        channels["push"] = WebhookChannel(settings.push_url, active, clock=now)
+    if settings.email_url:
+        channels["email"] = AppriseChannel("email", settings.email_url)
+    if settings.sms_url:
+        channels["sms"] = AppriseChannel("sms", settings.sms_url)
+    freeze_key = keys.secret("freeze_link")
+
+    def render_entry(entry: OutboxEntry, at: datetime) -> Message:
+        note = entry.notification
+        url = freeze_url_for(
+            freeze_key, settings.freeze_url, note.account_id, note.dedupe_key, at=at
+        )
+        return render(note.template, note.params, language=entry.language, freeze_url=url)
+
+    return Dispatcher(
+        lambda: SqlUnitOfWork(database),
+        channels,
+        render_entry,
+        clock=now,
+        retry=settings.retry,
+        worker=worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceExport:
+    data: bytes
+    scope: Scope
+    counts: dict[str, int]
+    records: int
+    key_id: str
+    created_keys: list[Path]
+
+
+def export_evidence(
+    db_url: str | None,
+    *,
+    account_id: str | None,
+    case_id: str | None,
+    actor: str,
+    at: datetime,
+) -> EvidenceExport:
+    """Build the evidence package of an account or a case. The export is itself audited;
+    the package carries a checkpoint signed after its records were read."""
+    store = key_store()
+    signing_key = store.signing_key("audit")
+    database = open_database(db_url)
+    try:
+        scope = resolve_scope(database, account_id=account_id, case_id=case_id)
+        uow = SqlUnitOfWork(database)
+        try:
+            uow.audit.append(
+                at=at,
+                actor=actor,
+                action="evidence.exported",
+                subject=f"{scope.kind}:{scope.id}",
+                payload={"account_id": scope.account_id},
+            )
+            uow.commit()
+        finally:
+            uow.close()
+        sections, records = collect(database, scope)
+        reader = SqlAuditReader(database)
+        checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+        data = build_package(scope, sections, records, checkpoint, signing_key, at=at)
+    finally:
+        database.dispose()
+    return EvidenceExport(
+        data,
+        scope,
+        {name: len(rows) for name, rows in sections.items()},
+        len(records),
+        checkpoint.key_id,
+        store.created,
+    )
+
+
+def unbind_from_case(
+    db_url: str | None,
+    case_id: str,
+    token: str,
+    *,
+    kind: str,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> ActionResult:
+    """Unbind `token` from the case's account the way every unbind happens: the engine
+    decides an `account_unbind` event (its id follows from case and token, so running this
+    again changes nothing twice), then the case notes the outcome."""
+    if not reason.strip():
+        raise Refused("say why (--reason)", reason_code="REASON_REQUIRED")
+    runtime = build_runtime(db_url, exclusive=False)
+    try:
+        uow = SqlUnitOfWork(runtime.database)
+        try:
+            case = get_case(uow, case_id)
+        finally:
+            uow.close()
+        document = unbind_event(case, token, kind, actor=actor, reason=reason, at=at)
+        decision = runtime.engine.decide(decode_event(document))
+        runtime.save_features()
+        uow = SqlUnitOfWork(runtime.database)
+        try:
+            result = record_unbind(
+                uow,
+                case_id,
+                token,
+                verdict=decision.decision,
+                event_id=decision.event_id,
+                reason=reason,
+                actor=actor,
+                at=at,
+            )
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.close()
+    finally:
+        runtime.close()
+    return result
+
+
+def dispatcher_for(
+    db_url: str | None, settings: NotifySettings, *, clock: Callable[[], datetime] | None = None
+) -> tuple[Dispatcher, Database]:
+    """A dispatcher on the database at `db_url` (the caller disposes of the database)."""
+    database = open_database(db_url)
+    return build_dispatcher(database, settings, clock=clock), database
+
+
+def set_contacts(
+    db_url: str | None,
+    account_id: str,
+    *,
+    email: str | None,
+    phone: str | None,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Store where the user gets e-mail and SMS (audited without the addresses)."""
+    if email is not None and "@" not in email:
+        raise InvalidInput([FieldProblem("email", f"{email!r} is not an e-mail address")])
+    if phone is not None and not (phone.startswith("+") and phone[1:].isdigit()):
+        raise InvalidInput(
+            [FieldProblem("phone", f"{phone!r} is not an E.164 number (+country...)")]
+        )
+    with unit_of_work(db_url) as uow:
+        uow.outbox.set_contacts(account_id, Contacts(email, phone), at=at)
+        uow.audit.append(
+            at=at,
+            actor=actor,
+            action="notify.contacts_set",
+            subject=f"account:{account_id}",
+            payload={"email": email is not None, "phone": phone is not None},
+        )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import account_cmd, keys_cmd, ledger_cmd, rules_cmd
+from walletguard.cli import (
+    account_cmd,
+    audit_cmd,
+    cases_cmd,
+    evidence_cmd,
+    keys_cmd,
+    ledger_cmd,
+    notify_cmd,
+    rules_cmd,
+)
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.serve_cmd import serve_command
 from walletguard.cli.simulate_cmd import simulate_command
@@ -23,6 +32,10 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(account_cmd.app, name="account")
 app.command("reconcile")(ledger_cmd.reconcile_command)
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(evidence_cmd.app, name="evidence")
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(notify_cmd.app, name="notify")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,19 @@ The in-memory store writes what changed since its last checkpoint, with the
 sequence number of the last event it had seen. On start it loads the checkpoint
 and then re-applies the events stored after that sequence number, so a restart
 continues exactly where the previous run stopped, crash or not.
+
+Fraud reports from resolved cases (`feature_reports`, written by whichever process
+resolved the case) are applied the same way: the checkpoint records the last report it
+includes, and loading applies the ones after it; a running engine picks up new ones
+with `catch_up_reports`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import delete, func, select
+import msgspec
+from sqlalchemy import Connection, delete, func, select
 
 from walletguard.enrich.location import Located
 from walletguard.events.decode import decode_event
@@ -22,11 +28,30 @@ from walletguard.storage.database import Database
 from walletguard.storage.staging import upsert_rows
 
 _SEQ_KEY = "features_seq"
+_REPORTS_KEY = "feature_reports_seq"
 
 
 class FeatureCheckpointer:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.reports_applied = 0
+        """The last `feature_reports` row the store has applied."""
+        self._reports_loaded = False
+
+    def catch_up_reports(self, store: MemoryFeatureStore) -> int:
+        """Apply fraud reports written since the last ones applied; returns how many."""
+        with self.database.reading() as conn:
+            return self._apply_reports(conn, store)
+
+    def _apply_reports(self, conn: Connection, store: MemoryFeatureStore) -> int:
+        r = t.feature_reports.c
+        rows = conn.execute(
+            select(r.id, r.feature_keys).where(r.id > self.reports_applied).order_by(r.id)
+        ).all()
+        for row in rows:
+            store.report_fraud(msgspec.json.decode(row.feature_keys, type=list[str]))
+            self.reports_applied = row.id
+        return len(rows)
 
     def save(self, store: MemoryFeatureStore) -> int:
         """Write every changed entity; returns how many rows were written or deleted."""
@@ -54,7 +79,10 @@ class FeatureCheckpointer:
                     )
                 )
             written += len(gone)
-            upsert_rows(conn, t.settings_kv, [{"key": _SEQ_KEY, "value": str(seq)}])
+            marks = [{"key": _SEQ_KEY, "value": str(seq)}]
+            if self._reports_loaded:
+                marks.append({"key": _REPORTS_KEY, "value": str(self.reports_applied)})
+            upsert_rows(conn, t.settings_kv, marks)
         return written
 
     def load(
@@ -80,4 +108,10 @@ class FeatureCheckpointer:
                 allowed = row.decision == "allow"
                 store.update(event, EventKeys(event), learn=allowed, where=locate(event))
                 replayed += 1
+            reports = conn.execute(
+                select(t.settings_kv.c.value).where(t.settings_kv.c.key == _REPORTS_KEY)
+            ).scalar()
+            self.reports_applied = int(reports) if reports is not None else 0
+            self._reports_loaded = True
+            self._apply_reports(conn, store)
         return entities, replayed

@@ -53,7 +53,7 @@ class SqlUnitOfWork:
         )
         from walletguard.storage.repositories.approvals import SqlApprovalRepository
         from walletguard.storage.repositories.audit import SqlAuditLog
-        from walletguard.storage.repositories.cases import SqlCaseRepository
+        from walletguard.storage.repositories.cases import SqlAppealRepository, SqlCaseRepository
         from walletguard.storage.repositories.decisions import SqlDecisionRepository, SqlEventLog
         from walletguard.storage.repositories.ledger import SqlLedgerRepository
         from walletguard.storage.repositories.lists import SqlListRepository
@@ -78,6 +78,7 @@ class SqlUnitOfWork:
         self.approvals = SqlApprovalRepository(self)
         self.keys = SqlKeyRepository(self)
         self.rulesets = SqlRulesetRepository(self)
+        self.appeals = SqlAppealRepository(self)
 
     @property
     def conn(self) -> Connection:
@@ -106,6 +107,9 @@ class SqlUnitOfWork:
         return self.staging.savepoint()
 
     def flush(self) -> None:
+        # Audit records are sealed into their chains last, so chain heads stay locked
+        # only from here to the commit.
+        self.audit.seal_pending()
         self.staging.flush(self.conn)
 
     def commit(self) -> None:

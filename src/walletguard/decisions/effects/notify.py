@@ -6,7 +6,7 @@ from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.model import Action
 from walletguard.decisions.outcome import Outcome
 from walletguard.kernel.money import format_amount
-from walletguard.notify.model import Notification
+from walletguard.notify.model import ALL_CHANNELS, Notification
 
 
 def template_for(event_type: str, verdict: str, account_state: str) -> str:
@@ -45,5 +45,6 @@ class NotifyEffects:
                     "account_state": out.account.state.value,
                 },
                 created_at=event.occurred_at,
+                channels=ALL_CHANNELS,
             )
         )

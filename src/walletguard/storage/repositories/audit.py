@@ -1,61 +1,124 @@
-"""The audit log table: appends only, chained to the previous record."""
+"""The audit log tables: appends sealed into their chains when the unit of work is written.
+
+Appends are collected in memory and sealed at flush: the heads of the chains they go to
+are then read (`FOR UPDATE`, in chain order, on PostgreSQL), so a chain's head is locked
+only between the flush and the commit, and two writers never deadlock.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from walletguard.audit.chain import AuditRecord, seal
-from walletguard.kernel.canonical import canonical_json
+from walletguard.audit.chain import AuditRecord, ChainHead, chain_for, seal
+from walletguard.audit.checkpoint import Checkpoint, heads_document, heads_from_document
+from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.storage import tables as t
+from walletguard.storage.database import Database
 from walletguard.storage.repositories.base import SqlRepository
 
-_HEAD = "head"
+_chain_counts: dict[str, int] = {}
+
+
+def chain_count(conn: Connection, url: str) -> int:
+    """How many chains the log of this database has (fixed when it was created)."""
+    found = _chain_counts.get(url)
+    if found is None:
+        rows = conn.execute(select(t.audit_heads.c.chain)).scalars().all()
+        found = max(rows) + 1 if rows else 1
+        _chain_counts[url] = found
+    return found
 
 
 class SqlAuditLog(SqlRepository):
-    """Appends in the unit of work's transaction. The chain head is read once (locked on
-    PostgreSQL in shared mode, so concurrent writers line up) and then kept in the cache."""
+    """Implements `audit.chain.AuditLog` in a unit of work."""
 
-    cache_name = "audit"
-
-    def _head(self) -> AuditRecord | None:
-        cached = self.cached
-        if _HEAD in cached:
-            return cached[_HEAD]  # type: ignore[no-any-return]
-        stmt = select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(1)
-        if self.uow.lock_rows:
-            stmt = stmt.with_for_update()
-        row = self.uow.conn.execute(stmt).first()
-        head = None if row is None else record_from_row(row)
-        cached[_HEAD] = head
-        return head
+    def __init__(self, uow: Any) -> None:
+        super().__init__(uow)
+        self._pending: list[tuple[datetime, str, str, str, dict[str, Any]]] = []
 
     def append(
         self, *, at: datetime, actor: str, action: str, subject: str, payload: dict[str, Any]
-    ) -> AuditRecord:
-        record = seal(
-            self._head(), at=at, actor=actor, action=action, subject=subject, payload=payload
-        )
-        self.uow.staging.insert(
-            t.audit_log,
-            {
-                "seq": record.seq,
-                "at": record.at,
-                "actor": record.actor,
-                "action": record.action,
-                "subject": record.subject,
-                "payload": canonical_json(record.payload).decode(),
-                "payload_hash": record.payload_hash,
-                "prev_hash": record.prev_hash,
-                "hash": record.hash,
-            },
-        )
-        self.uow.staging.remember(self.cached, _HEAD, record)
-        return record
+    ) -> None:
+        pending = self._pending
+        pending.append((at, actor, action, subject, payload))
+
+        def undo() -> None:
+            pending.pop()
+
+        self.uow.staging.on_undo(undo)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def seal_pending(self) -> list[AuditRecord]:
+        """Seal what was appended into the chains and stage the rows (called by flush)."""
+        if not self._pending:
+            return []
+        pending, self._pending = self._pending, []
+        conn = self.uow.conn
+        chains = chain_count(conn, self.uow.database.url)
+        routed = [(chain_for(p[3], chains), p) for p in pending]
+        heads = self._heads(sorted({chain for chain, _ in routed}))
+        staging = self.uow.staging
+        sealed = []
+        for chain, (at, actor, action, subject, payload) in routed:
+            text = canonical_json(payload)
+            record = seal(
+                heads[chain],
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                payload=payload,
+                payload_hash=sha256_hex(text),
+            )
+            heads[chain] = ChainHead(chain, record.seq, record.hash)
+            staging.insert(t.audit_log, _row(record, text.decode()))
+            sealed.append(record)
+        for chain in {chain for chain, _ in routed}:
+            head = heads[chain]
+            staging.upsert(
+                t.audit_heads, (chain,), {"chain": chain, "seq": head.seq, "hash": head.hash}
+            )
+        return sealed
+
+    def _heads(self, chains: list[int]) -> dict[int, ChainHead]:
+        # Read at every flush, not cached across units of work: one query per flush (per
+        # batch in replay) keeps the chains whole even if another process appended to them
+        # since (an analyst's command during a replay).
+        h = t.audit_heads.c
+        stmt = select(t.audit_heads).where(h.chain.in_(chains)).order_by(h.chain)
+        if not self.uow.database.is_sqlite:  # SQLite: the write transaction holds the lock
+            stmt = stmt.with_for_update()
+        heads = {
+            row.chain: ChainHead(row.chain, row.seq, row.hash)
+            for row in self.uow.conn.execute(stmt)
+        }
+        for chain in chains:
+            if chain not in heads:
+                raise LookupError(f"audit chain {chain} has no head row")
+        return heads
+
+
+def _row(record: AuditRecord, payload_text: str) -> dict[str, Any]:
+    return {
+        "chain": record.chain,
+        "seq": record.seq,
+        "at": record.at,
+        "actor": record.actor,
+        "action": record.action,
+        "subject": record.subject,
+        "payload": payload_text,
+        "payload_hash": record.payload_hash,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
 
 
 def record_from_row(row: Any) -> AuditRecord:
@@ -69,4 +132,74 @@ def record_from_row(row: Any) -> AuditRecord:
         payload_hash=row.payload_hash,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        chain=row.chain,
     )
+
+
+def checkpoint_from_row(row: Any) -> Checkpoint:
+    return Checkpoint(
+        at=row.at,
+        heads=tuple(heads_from_document(msgspec.json.decode(row.heads))),
+        key_id=row.key_id,
+        signature=row.signature,
+        id=row.id,
+    )
+
+
+class SqlAuditReader:
+    """Reads the stored log outside any unit of work (verification, evidence, checkpoints).
+    Implements `audit.verify.AuditReader`."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def heads(self) -> list[ChainHead]:
+        with self.database.reading() as conn:
+            rows = conn.execute(select(t.audit_heads).order_by(t.audit_heads.c.chain))
+            return [ChainHead(r.chain, r.seq, r.hash) for r in rows]
+
+    def records(self, chain: int) -> Iterator[AuditRecord]:
+        a = t.audit_log.c
+        with self.database.reading() as conn:
+            result = conn.execution_options(yield_per=2000).execute(
+                select(t.audit_log).where(a.chain == chain).order_by(a.seq)
+            )
+            for row in result:
+                yield record_from_row(row)
+
+    def for_subjects(self, subjects: Iterable[str]) -> list[AuditRecord]:
+        """Every record about these subjects, by chain and sequence."""
+        wanted = sorted(set(subjects))
+        a = t.audit_log.c
+        found: list[AuditRecord] = []
+        with self.database.reading() as conn:
+            for i in range(0, len(wanted), 500):
+                rows = conn.execute(select(t.audit_log).where(a.subject.in_(wanted[i : i + 500])))
+                found.extend(record_from_row(r) for r in rows)
+        return sorted(found, key=lambda r: (r.chain, r.seq))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        with self.database.reading() as conn:
+            rows = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.id))
+            return [checkpoint_from_row(r) for r in rows]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        c = t.audit_checkpoints.c
+        with self.database.reading() as conn:
+            row = conn.execute(select(t.audit_checkpoints).order_by(c.id.desc()).limit(1)).first()
+            return None if row is None else checkpoint_from_row(row)
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> Checkpoint:
+        with self.database.writing() as conn:
+            result = conn.execute(
+                t.audit_checkpoints.insert().values(
+                    at=checkpoint.at,
+                    heads=canonical_json(heads_document(checkpoint.heads)).decode(),
+                    key_id=checkpoint.key_id,
+                    signature=checkpoint.signature,
+                )
+            )
+            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return Checkpoint(
+            checkpoint.at, checkpoint.heads, checkpoint.key_id, checkpoint.signature, new_id
+        )

@@ -1,0 +1,479 @@
+"""Actions taken from a case, through the same domain services as everywhere else.
+
+Freezing, voiding a hold and listing happen at once. Unfreezing (lifting a freeze or
+restriction) and releasing a hold of `QueueSettings.large_hold_units` or more need a
+second person: the first call opens a maker-checker request, and the action runs when
+someone else approves it (`approve_action`). An approval to unfreeze counts only for the
+restriction in force when it was asked for. Every action is audited and noted on the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from walletguard.accounts.model import AccountSecurity, AccountState
+from walletguard.accounts.ports import AccountRepository
+from walletguard.approvals.model import ApprovalRepository, ApprovalRequest, ApprovalStatus
+from walletguard.approvals.service import approve, approved_request, request_approval
+from walletguard.audit.chain import AuditLog
+from walletguard.cases.model import Case, CaseWorkRepository, Note, QueueSettings
+from walletguard.cases.service import get_case
+from walletguard.enrich.lists import ListEntry
+from walletguard.kernel.errors import NotFound, Refused
+from walletguard.kernel.money import format_amount, from_units
+from walletguard.ledger import service as ledger
+from walletguard.ledger.model import Hold, wallet_account
+from walletguard.ledger.ports import LedgerRepository
+
+UNFREEZE = "account.unfreeze"
+RELEASE_HOLD = "hold.release"
+
+
+class ListWriter(Protocol):
+    def add(self, entry: ListEntry, *, at: datetime) -> int: ...
+
+
+class ActionUnitOfWork(Protocol):
+    @property
+    def cases(self) -> CaseWorkRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def approvals(self) -> ApprovalRepository: ...
+
+    @property
+    def lists(self) -> ListWriter: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    done: bool
+    message: str
+    approval: ApprovalRequest | None = None
+
+
+def _note(
+    uow: ActionUnitOfWork,
+    case: Case,
+    *,
+    actor: str,
+    at: datetime,
+    action: str,
+    text: str,
+    payload: dict[str, Any],
+) -> None:
+    uow.cases.add_note(Note(case.id, at, actor, text, "action"))
+    uow.audit.append(
+        at=at,
+        actor=actor,
+        action=action,
+        subject=f"case:{case.id}",
+        payload={"account_id": case.account_id, **payload},
+    )
+
+
+def _account(uow: ActionUnitOfWork, case: Case) -> AccountSecurity:
+    account = uow.accounts.get(case.account_id)
+    if account is None:
+        raise NotFound(f"account {case.account_id} has no security state yet")
+    return account
+
+
+def _transition(
+    uow: ActionUnitOfWork,
+    case: Case,
+    to: AccountState,
+    *,
+    reason: str,
+    actor: str,
+    at: datetime,
+    extra: dict[str, Any],
+) -> AccountSecurity:
+    account = _account(uow, case)
+    changed, change = account.transition(to, reason=reason, actor=actor, at=at)
+    uow.accounts.save(changed, change)
+    uow.audit.append(
+        at=at,
+        actor=actor,
+        action="account.state_changed",
+        subject=f"account:{case.account_id}",
+        payload={
+            "from": account.state.value,
+            "to": to.value,
+            "reason": reason,
+            "case_id": case.id,
+            **extra,
+        },
+    )
+    return changed
+
+
+def freeze(
+    uow: ActionUnitOfWork, case_id: str, *, reason: str, actor: str, at: datetime
+) -> ActionResult:
+    """Freeze the case's account now."""
+    case = get_case(uow, case_id)
+    _require_reason(reason)
+    account = _transition(
+        uow, case, AccountState.FROZEN, reason=reason, actor=actor, at=at, extra={}
+    )
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        text=f"froze the account: {reason}",
+        payload={"action": "freeze", "reason": reason},
+    )
+    return ActionResult(True, f"account {account.account_id} is frozen")
+
+
+def unfreeze(
+    uow: ActionUnitOfWork, case_id: str, *, reason: str, actor: str, at: datetime
+) -> ActionResult:
+    """Lift the freeze (or restriction) on the case's account once a second person approved;
+    the first call asks for that approval."""
+    case = get_case(uow, case_id)
+    _require_reason(reason)
+    account = _account(uow, case)
+    if account.state not in (AccountState.FROZEN, AccountState.RESTRICTED):
+        raise Refused(
+            f"account {account.account_id} is {account.state.value}: nothing to unfreeze",
+            reason_code="NOT_FROZEN",
+        )
+    approval = _valid_unfreeze_approval(uow, account)
+    if approval is None:
+        return _ask(uow, case, UNFREEZE, f"account:{account.account_id}", reason, actor, at)
+    return _do_unfreeze(uow, case, approval, actor=actor, at=at)
+
+
+def _valid_unfreeze_approval(
+    uow: ActionUnitOfWork, account: AccountSecurity
+) -> ApprovalRequest | None:
+    approval = approved_request(uow.approvals, UNFREEZE, f"account:{account.account_id}")
+    if approval is None:
+        return None
+    if account.changed_at is not None and approval.created_at < account.changed_at:
+        return None  # approved for an earlier restriction
+    return approval
+
+
+def _do_unfreeze(
+    uow: ActionUnitOfWork, case: Case, approval: ApprovalRequest, *, actor: str, at: datetime
+) -> ActionResult:
+    reason = f"{approval.reason} (approved by {', '.join(approval.approvers)})"
+    account = _transition(
+        uow,
+        case,
+        AccountState.ACTIVE,
+        reason=reason,
+        actor=actor,
+        at=at,
+        extra={
+            "approval_id": approval.id,
+            "requested_by": approval.requested_by,
+            "approvers": list(approval.approvers),
+        },
+    )
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        text=f"unfroze the account: {reason}",
+        payload={"action": "unfreeze", "approval_id": approval.id},
+    )
+    return ActionResult(True, f"account {account.account_id} is active again", approval)
+
+
+def _case_hold(uow: ActionUnitOfWork, case: Case, hold_id: str) -> Hold:
+    hold = uow.ledger.hold(hold_id)
+    if hold is None:
+        raise NotFound(f"no hold {hold_id}")
+    if hold.account != wallet_account(case.account_id):
+        raise Refused(
+            f"hold {hold_id} is not on account {case.account_id} of case {case.id}",
+            reason_code="HOLD_NOT_IN_CASE",
+        )
+    return hold
+
+
+def release_hold(
+    uow: ActionUnitOfWork,
+    case_id: str,
+    hold_id: str,
+    *,
+    reason: str,
+    actor: str,
+    at: datetime,
+    settings: QueueSettings | None = None,
+) -> ActionResult:
+    """Let held money go where it was going. A large hold asks for a second person first."""
+    settings = settings or QueueSettings()
+    case = get_case(uow, case_id)
+    _require_reason(reason)
+    hold = _case_hold(uow, case, hold_id)
+    if hold.amount >= settings.large_hold_units:
+        approval = approved_request(uow.approvals, RELEASE_HOLD, f"hold:{hold_id}")
+        if approval is None:
+            ledger_check = hold.status.value
+            if ledger_check != "pending":
+                raise Refused(f"hold {hold_id} was already {ledger_check}", reason_code="HOLD_DONE")
+            return _ask(uow, case, RELEASE_HOLD, f"hold:{hold_id}", reason, actor, at)
+        return _do_release(uow, case, hold, actor=actor, at=at, approval=approval)
+    return _do_release(uow, case, hold, actor=actor, at=at, approval=None, reason=reason)
+
+
+def _do_release(
+    uow: ActionUnitOfWork,
+    case: Case,
+    hold: Hold,
+    *,
+    actor: str,
+    at: datetime,
+    approval: ApprovalRequest | None,
+    reason: str = "",
+) -> ActionResult:
+    why = approval.reason if approval is not None else reason
+    posted = ledger.post_hold(uow.ledger, hold.id, at=at, note=f"released from {case.id}: {why}")
+    amount = format_amount(from_units(posted.posted_amount))
+    extra: dict[str, Any] = {
+        "hold_id": hold.id,
+        "amount": posted.posted_amount,
+        "currency": hold.currency,
+        "reason": why,
+    }
+    if approval is not None:
+        extra.update(approval_id=approval.id, approvers=list(approval.approvers))
+    uow.audit.append(
+        at=at,
+        actor=actor,
+        action="ledger.hold_released",
+        subject=f"account:{case.account_id}",
+        payload={"case_id": case.id, **extra},
+    )
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        text=f"released hold {hold.id} ({amount} {hold.currency}): {why}",
+        payload={"action": "release_hold", **extra},
+    )
+    return ActionResult(True, f"hold {hold.id} released: {amount} {hold.currency}", approval)
+
+
+def void_hold(
+    uow: ActionUnitOfWork, case_id: str, hold_id: str, *, reason: str, actor: str, at: datetime
+) -> ActionResult:
+    """Cancel the held movement: the money goes back to the wallet's available balance."""
+    case = get_case(uow, case_id)
+    _require_reason(reason)
+    hold = _case_hold(uow, case, hold_id)
+    voided = ledger.void_hold(uow.ledger, hold.id, at=at, note=f"voided from {case.id}: {reason}")
+    amount = format_amount(from_units(voided.amount))
+    extra = {
+        "hold_id": hold.id,
+        "amount": voided.amount,
+        "currency": hold.currency,
+        "reason": reason,
+    }
+    uow.audit.append(
+        at=at,
+        actor=actor,
+        action="ledger.hold_voided",
+        subject=f"account:{case.account_id}",
+        payload={"case_id": case.id, **extra},
+    )
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        text=f"voided hold {hold.id} ({amount} {hold.currency}): {reason}",
+        payload={"action": "void_hold", **extra},
+    )
+    return ActionResult(True, f"hold {hold.id} voided: {amount} {hold.currency} back to the wallet")
+
+
+def add_to_list(
+    uow: ActionUnitOfWork, case_id: str, entry: ListEntry, *, actor: str, at: datetime
+) -> ActionResult:
+    """Put a value from the case on a block, allow or watch list."""
+    case = get_case(uow, case_id)
+    _require_reason(entry.reason)
+    entry_id = uow.lists.add(entry, at=at)
+    extra = {
+        "list": entry.kind.value,
+        "entity": entry.entity.value,
+        "value": entry.value,
+        "entry_id": entry_id,
+        "reason": entry.reason,
+    }
+    uow.audit.append(
+        at=at,
+        actor=actor,
+        action="list.added",
+        subject=f"list:{entry.kind.value}:{entry.entity.value}",
+        payload={"case_id": case.id, **extra},
+    )
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        text=f"listed {entry.entity.value} {entry.value} ({entry.kind.value}): {entry.reason}",
+        payload={"action": "add_to_list", **extra},
+    )
+    return ActionResult(
+        True, f"{entry.entity.value} {entry.value} is on the {entry.kind.value} list"
+    )
+
+
+def record_unbind(
+    uow: ActionUnitOfWork,
+    case_id: str,
+    token: str,
+    *,
+    verdict: str,
+    event_id: str,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> ActionResult:
+    """Note on the case an unbind that the engine decided (as an `account_unbind` event)."""
+    case = get_case(uow, case_id)
+    done = verdict != "block"
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        text=f"unbind {token}: {verdict} (event {event_id}): {reason}",
+        payload={
+            "action": "unbind",
+            "token": token,
+            "event_id": event_id,
+            "verdict": verdict,
+            "reason": reason,
+        },
+    )
+    message = f"{token} unbound" if done else f"unbinding {token} was refused ({verdict})"
+    return ActionResult(done, message)
+
+
+def unbind_event(
+    case: Case, token: str, kind: str, *, actor: str, reason: str, at: datetime
+) -> dict[str, Any]:
+    """The `account_unbind` event a case action sends through the engine (idempotent id)."""
+    return {
+        "event_id": f"{case.id}:unbind:{token}",
+        "type": "account_unbind",
+        "occurred_at": at.isoformat(),
+        "account_id": case.account_id,
+        "channel": "agent",
+        "binding": {"kind": kind, "token": token},
+        "metadata": {"case_id": case.id, "actor": actor, "reason": reason},
+    }
+
+
+def _ask(
+    uow: ActionUnitOfWork,
+    case: Case,
+    action: str,
+    subject: str,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> ActionResult:
+    for waiting in uow.approvals.for_subject(subject):
+        if waiting.action == action and waiting.status is ApprovalStatus.PENDING:
+            return ActionResult(
+                False, f"{action} of {subject} is waiting for approval {waiting.id}", waiting
+            )
+    request = request_approval(
+        uow.approvals,
+        action=action,
+        subject=subject,
+        requested_by=actor,
+        reason=reason,
+        required=1,
+        at=at,
+        payload={"case_id": case.id},
+    )
+    _note(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="approval.requested",
+        text=f"asked for approval {request.id} to {action} {subject}: {reason}",
+        payload={"approval_id": request.id, "approval_action": action, "target": subject},
+    )
+    return ActionResult(
+        False,
+        f"{action} of {subject} needs a second person: approval {request.id} requested",
+        request,
+    )
+
+
+def approve_action(
+    uow: ActionUnitOfWork,
+    approval_id: str,
+    *,
+    approver: str,
+    at: datetime,
+    settings: QueueSettings | None = None,
+) -> ActionResult:
+    """Approve a case action someone else asked for; once approved, it runs at once."""
+    request = approve(uow.approvals, approval_id, approver=approver, at=at)
+    case_id = request.payload.get("case_id")
+    if not isinstance(case_id, str):
+        raise Refused(
+            f"approval {approval_id} is not for a case action", reason_code="NOT_A_CASE_ACTION"
+        )
+    case = get_case(uow, case_id)
+    uow.audit.append(
+        at=at,
+        actor=approver,
+        action="approval.approved",
+        subject=f"case:{case.id}",
+        payload={
+            "approval_id": request.id,
+            "approval_action": request.action,
+            "target": request.subject,
+            "status": request.status.value,
+        },
+    )
+    if request.status is not ApprovalStatus.APPROVED:
+        return ActionResult(False, f"approval {request.id} needs {request.missing} more", request)
+    if request.action == UNFREEZE:
+        return _do_unfreeze(uow, case, request, actor=approver, at=at)
+    if request.action == RELEASE_HOLD:
+        hold = _case_hold(uow, case, request.subject.removeprefix("hold:"))
+        return _do_release(uow, case, hold, actor=approver, at=at, approval=request)
+    raise Refused(
+        f"approval {approval_id} is for {request.action}, not a case action",
+        reason_code="NOT_A_CASE_ACTION",
+    )
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise Refused("say why (--reason)", reason_code="REASON_REQUIRED")

@@ -1,0 +1,85 @@
+"""Helpers for case, audit, evidence and notification tests: a small ruleset whose
+decisions are easy to predict, and a harness that also does case work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.support import EventFactory, Harness
+from walletguard.storage.uow import SqlUnitOfWork
+
+RULES = """
+name: casework
+description: Predictable rules for case tests.
+rules:
+  - id: big_money_out
+    code: BIG_MONEY_OUT
+    on: [withdrawal, transfer]
+    when: event.amount >= 10000
+    score: 650
+    reason: "A large amount: {event.amount}"
+  - id: payee_reported
+    code: PAYEE_REPORTED
+    on: transfer
+    when: counterparty.fraud_reports >= 1
+    score: 650
+    reason: "The payee was named in fraud"
+  - id: device_reported
+    code: DEVICE_REPORTED
+    on: [login, transfer, withdrawal]
+    when: device.fraud_reports >= 1
+    score: 300
+    reason: "The device was named in fraud"
+  - id: blocked
+    code: ON_BLOCK_LIST
+    on: [login, transfer, withdrawal]
+    when: lists.blocked
+    score: 900
+    reason: "On a block list"
+  - id: huge_money_out
+    code: HUGE_MONEY_OUT
+    on: [withdrawal, transfer]
+    when: event.amount >= 100000
+    score: 300
+    reason: "A huge amount: {event.amount}"
+"""
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def ruleset_file(directory: Path) -> Path:
+    path = directory / "casework-rules.yaml"
+    path.write_text(RULES)
+    return path
+
+
+def case_harness(db_url: str, directory: Path) -> Harness:
+    return Harness(db_url, ruleset_path=ruleset_file(directory), exclusive=False)
+
+
+@contextmanager
+def work(h: Harness) -> Iterator[SqlUnitOfWork]:
+    """A shared-mode unit of work on the harness's database, committed at the end."""
+    uow = SqlUnitOfWork(h.runtime.database)
+    try:
+        yield uow
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()
+
+
+def held_withdrawal(h: Harness, events: EventFactory, account: str, amount: str) -> str:
+    """Fund `account` and have a large withdrawal held for review; returns the case id."""
+    h.decide_all(events.funded(account, "300000.00"))
+    events.advance(days=2)
+    decision = h.decide(events.withdraw(account, amount, token=f"card-{account}"))
+    assert decision.decision == "review", decision
+    assert decision.hold_id is not None
+    assert decision.case_id is not None
+    return decision.case_id
