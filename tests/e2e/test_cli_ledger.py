@@ -70,7 +70,7 @@ def test_an_operator_reconciles_and_issues_a_statement(tmp_path: Path) -> None:
     )
     assert made.returncode == 0, made.stderr
     text = csv_path.read_text()
-    assert "# audit chain head: seq=" in text
+    assert "# audit chain head: chain=" in text
     assert text.strip().splitlines()[-1].split(",")[6] == "780.00"
     assert pdf_path.read_bytes().startswith(b"%PDF")
 

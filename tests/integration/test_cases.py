@@ -32,6 +32,12 @@ def h(db_url: str, tmp_path: Path) -> Harness:
     harness.close()
 
 
+@pytest.fixture
+def events() -> EventFactory:
+    """Plain event ids (ev-1, ev-2, ...): these stories refer to holds by their event's id."""
+    return EventFactory()
+
+
 def audit_actions(h: Harness) -> list[str]:
     reader = SqlAuditReader(h.runtime.database)
     return [r.action for head in reader.heads() for r in reader.records(head.chain)]

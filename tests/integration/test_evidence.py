@@ -35,6 +35,12 @@ def exported(db_url: str, tmp_path: Path, events: EventFactory) -> bytes:
     return export_evidence(db_url, account_id="alice", case_id=None, actor="ann", at=AT).data
 
 
+@pytest.fixture
+def events() -> EventFactory:
+    """Plain event ids (ev-1, ev-2, ...): these stories refer to holds by their event's id."""
+    return EventFactory()
+
+
 def files(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

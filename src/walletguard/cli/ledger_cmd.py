@@ -234,7 +234,11 @@ def statement(
             ln.at.isoformat(), ln.kind, ln.counterparty, _money(ln.amount), _money(ln.balance)
         )
     out.print(table)
-    stamp = f"seq {made.stamp.seq} hash {made.stamp.hash}" if made.stamp else "empty chain"
+    stamp = (
+        f"chain {made.stamp.chain} seq {made.stamp.seq} hash {made.stamp.hash}"
+        if made.stamp
+        else "no audit stamp"
+    )
     out.print(
         f"opening {_money(made.opening)}  closing {_money(made.closing)}  audit head: {stamp}"
         f"  digest {made.digest}"

@@ -46,7 +46,8 @@ def statement_pdf(statement: Statement) -> bytes:
         ),
         Paragraph(
             (
-                f"Audit chain head when made: record {stamp.seq}, hash {stamp.hash}."
+                f"Audit chain head when made: chain {stamp.chain}, record {stamp.seq}, "
+                f"hash {stamp.hash}."
                 if stamp
                 else "Audit chain empty when made."
             )

@@ -78,8 +78,10 @@ class StatementLine:
 
 @dataclass(frozen=True, slots=True)
 class AuditStamp:
-    """The audit chain's head when the statement was made: record `seq` had `hash`."""
+    """The head of the audit chain holding the account's records when the statement was
+    made: in chain `chain`, record `seq` had `hash`."""
 
+    chain: int
     seq: int
     hash: str
 
@@ -115,7 +117,9 @@ class Statement:
                     ]
                     for ln in self.lines
                 ],
-                "stamp": None if self.stamp is None else [self.stamp.seq, self.stamp.hash],
+                "stamp": None
+                if self.stamp is None
+                else [self.stamp.chain, self.stamp.seq, self.stamp.hash],
             }
         )
 
@@ -168,7 +172,7 @@ def statement_csv(statement: Statement) -> str:
         f"# filters: type={','.join(sorted(f.kinds)) or 'any'} channel={f.channel or 'any'} "
         f"counterparty={f.counterparty or 'any'}",
         f"# opening balance: {money(statement.opening)}; closing: {money(statement.closing)}",
-        f"# audit chain head: seq={stamp.seq} hash={stamp.hash}"
+        f"# audit chain head: chain={stamp.chain} seq={stamp.seq} hash={stamp.hash}"
         if stamp
         else "# audit chain head: (empty chain)",
         f"# statement digest: {statement.digest}",

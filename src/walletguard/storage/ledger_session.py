@@ -52,8 +52,7 @@ def issue_statement(
     issue (with the statement's digest) in the audit log."""
     session.flush()  # the head must include records this unit of work already appended
     conn = session.conn
-    head = audit_head(conn)
-    stamp = None if head is None else AuditStamp(*head)
+    stamp = AuditStamp(*audit_head(conn, account))
     statement = build_statement(
         account,
         currency,

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, and_, func, select
 
+from walletguard.audit.chain import GENESIS, chain_for
 from walletguard.kernel.canonical import canonical_json
 from walletguard.ledger.model import Hold, HoldStatus, Topup, TopupStatus
 from walletguard.ledger.statements import StatementPosting
@@ -139,8 +140,13 @@ def statement_postings(
     return list(found.values())
 
 
-def audit_head(conn: Connection) -> tuple[int, str] | None:
-    """The newest audit record's sequence number and hash."""
-    a = t.audit_log.c
-    row = conn.execute(select(a.seq, a.hash).order_by(a.seq.desc()).limit(1)).first()
-    return None if row is None else (int(row.seq), str(row.hash))
+def audit_head(conn: Connection, subject: str) -> tuple[int, int, str]:
+    """Where the audit chain holding `subject`'s records ends: (chain, seq, hash); an empty
+    chain ends at seq 0 with the genesis hash."""
+    chains = conn.execute(select(func.count()).select_from(t.audit_heads)).scalar() or 1
+    chain = chain_for(subject, int(chains))
+    h = t.audit_heads.c
+    row = conn.execute(select(h.seq, h.hash).where(h.chain == chain)).first()
+    if row is None or not row.seq:
+        return chain, 0, GENESIS
+    return chain, int(row.seq), str(row.hash)
