@@ -19,8 +19,6 @@ from pathlib import Path
 from walletguard.accounts.freeze_links import mint_freeze_token
 from walletguard.accounts.settings import AccountSettings
 from walletguard.audit.checkpoint import Checkpoint, TrustedKeys, load_public_key, sign_checkpoint
-from walletguard.cases.actions import ActionResult, record_unbind, unbind_event
-from walletguard.cases.service import get_case
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
 from walletguard.decisions.effects.accounts import AccountEffects
@@ -34,12 +32,11 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
-from walletguard.events.decode import decode_event
 from walletguard.evidence.package import Scope, build_package
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
 from walletguard.kernel.canonical import sha256_hex
-from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, Refused
+from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
 from walletguard.keys import KeyStore, keys_dir
 from walletguard.notify.dispatcher import Dispatcher
 from walletguard.notify.model import Channel, Contacts, Message, OutboxEntry
@@ -399,54 +396,6 @@ def export_evidence(
         checkpoint.key_id,
         store.created,
     )
-
-
-def unbind_from_case(
-    db_url: str | None,
-    case_id: str,
-    token: str,
-    *,
-    kind: str,
-    reason: str,
-    actor: str,
-    at: datetime,
-) -> ActionResult:
-    """Unbind `token` from the case's account the way every unbind happens: the engine
-    decides an `account_unbind` event (its id follows from case and token, so running this
-    again changes nothing twice), then the case notes the outcome."""
-    if not reason.strip():
-        raise Refused("say why (--reason)", reason_code="REASON_REQUIRED")
-    runtime = build_runtime(db_url, exclusive=False)
-    try:
-        uow = SqlUnitOfWork(runtime.database)
-        try:
-            case = get_case(uow, case_id)
-        finally:
-            uow.close()
-        document = unbind_event(case, token, kind, actor=actor, reason=reason, at=at)
-        decision = runtime.engine.decide(decode_event(document))
-        runtime.save_features()
-        uow = SqlUnitOfWork(runtime.database)
-        try:
-            result = record_unbind(
-                uow,
-                case_id,
-                token,
-                verdict=decision.decision,
-                event_id=decision.event_id,
-                reason=reason,
-                actor=actor,
-                at=at,
-            )
-            uow.commit()
-        except BaseException:
-            uow.rollback()
-            raise
-        finally:
-            uow.close()
-    finally:
-        runtime.close()
-    return result
 
 
 def dispatcher_for(

@@ -18,9 +18,9 @@ from walletguard.cases.appeals import AppealResult, open_appeal, resolve_appeal
 from walletguard.cases.model import CaseOutcome, CaseStatus
 from walletguard.cases.queue import order_queue
 from walletguard.cases.stats import rule_precision
-from walletguard.composition import build_runtime, unbind_from_case
+from walletguard.composition import build_runtime
 from walletguard.enrich.lists import ListEntity, ListEntry, ListKind
-from walletguard.kernel.errors import Conflict, IllegalTransition, InvalidInput, Refused
+from walletguard.kernel.errors import Conflict, IllegalTransition, InvalidInput, NotFound, Refused
 from walletguard.storage import tables as t
 from walletguard.storage.repositories.audit import SqlAuditReader
 
@@ -314,26 +314,19 @@ def test_every_case_change_is_in_a_verifiable_chain(h: Harness, events: EventFac
     assert f"case:{case_id}" in subjects
 
 
-def test_unbinding_from_a_case_goes_through_the_engine(
-    h: Harness, events: EventFactory, db_url: str, tmp_path: Path
-) -> None:
+def test_unbinding_from_a_case_works_on_a_frozen_account(h: Harness, events: EventFactory) -> None:
     case_id = held_withdrawal(h, events, "alice", "20000.00")
-    h.runtime.save_features()
-    result = unbind_from_case(
-        db_url,
-        case_id,
-        "card-alice",
-        kind="bank_card",
-        reason="card reported stolen",
-        actor="ann",
-        at=events.now,
-    )
+    with work(h) as uow:
+        actions.freeze(uow, case_id, reason="fraud", actor="ann", at=events.now)
+    with work(h) as uow:
+        result = actions.unbind(
+            uow, case_id, "card-alice", reason="card reported stolen", actor="ann", at=events.now
+        )
     assert result.done
     with work(h) as uow:
-        assert uow.decisions.get(f"{case_id}:unbind:card-alice") is not None
-        assert any("unbind card-alice" in n.text for n in uow.cases.notes_of(case_id))
-    later = build_runtime(db_url, ruleset_path=tmp_path / "casework-rules.yaml", exclusive=False)
-    try:
-        assert "card-alice" not in later.features.profiles["alice"].bound
-    finally:
-        later.close()
+        assert not uow.accounts.bindings.is_bound("alice", "card-alice")
+        assert any(
+            "unbind" in n.text and "card-alice" in n.text for n in uow.cases.notes_of(case_id)
+        )
+        with pytest.raises(NotFound, match="no active binding"):
+            actions.unbind(uow, case_id, "card-alice", reason="again", actor="ann", at=events.now)

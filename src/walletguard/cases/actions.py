@@ -345,52 +345,31 @@ def add_to_list(
     )
 
 
-def record_unbind(
+def unbind(
     uow: ActionUnitOfWork,
     case_id: str,
     token: str,
     *,
-    verdict: str,
-    event_id: str,
     reason: str,
     actor: str,
     at: datetime,
 ) -> ActionResult:
-    """Note on the case an unbind that the engine decided (as an `account_unbind` event)."""
+    """Remove a binding of the case's account with the account-security service (an analyst
+    may, even while the account is frozen), noted on the case."""
+    from walletguard.accounts import service as accounts
+
     case = get_case(uow, case_id)
-    done = verdict != "block"
+    binding = accounts.unbind(uow, case.account_id, token, reason=reason, actor=actor, at=at)  # type: ignore[arg-type]
     _note(
         uow,
         case,
         actor=actor,
         at=at,
         action="case.action",
-        text=f"unbind {token}: {verdict} (event {event_id}): {reason}",
-        payload={
-            "action": "unbind",
-            "token": token,
-            "event_id": event_id,
-            "verdict": verdict,
-            "reason": reason,
-        },
+        text=f"unbind {binding.kind} {token}: {reason}",
+        payload={"action": "unbind", "token": token, "kind": binding.kind, "reason": reason},
     )
-    message = f"{token} unbound" if done else f"unbinding {token} was refused ({verdict})"
-    return ActionResult(done, message)
-
-
-def unbind_event(
-    case: Case, token: str, kind: str, *, actor: str, reason: str, at: datetime
-) -> dict[str, Any]:
-    """The `account_unbind` event a case action sends through the engine (idempotent id)."""
-    return {
-        "event_id": f"{case.id}:unbind:{token}",
-        "type": "account_unbind",
-        "occurred_at": at.isoformat(),
-        "account_id": case.account_id,
-        "channel": "agent",
-        "binding": {"kind": kind, "token": token},
-        "metadata": {"case_id": case.id, "actor": actor, "reason": reason},
-    }
+    return ActionResult(True, f"{binding.kind} {token} unbound from {case.account_id}")
 
 
 def _ask(

@@ -11,7 +11,7 @@ import typer
 from walletguard.cases import actions
 from walletguard.cases.actions import ActionResult
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
-from walletguard.composition import unbind_from_case, unit_of_work
+from walletguard.composition import unit_of_work
 from walletguard.enrich.lists import ListEntity, ListEntry, ListKind, normalise_list_value
 
 CaseArg = Annotated[str, typer.Argument(help="The case id.")]
@@ -84,18 +84,13 @@ def unbind(
     case_id: CaseArg,
     token: Annotated[str, typer.Argument(help="The bound account's token.")],
     reason: ReasonOption,
-    kind: Annotated[
-        str, typer.Option(help="What is bound: bank_card, credit_card, ...")
-    ] = "bank_card",
     db: DbOption = None,
     *,
     actor: ActorOption,
 ) -> None:
-    """Unbind a card or account: decided by the engine as an `account_unbind` event."""
-    with failing_cleanly():
-        result = unbind_from_case(
-            db, case_id, token, kind=kind, reason=reason, actor=actor, at=_now()
-        )
+    """Unbind a card, account or device of the case's account (works on a frozen account)."""
+    with failing_cleanly(), unit_of_work(db) as uow:
+        result = actions.unbind(uow, case_id, token, reason=reason, actor=actor, at=_now())
     _show(result)
 
 

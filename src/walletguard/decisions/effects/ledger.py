@@ -47,9 +47,9 @@ def counterparty_of(event: WalletEvent) -> str | None:
 
 
 def is_bound_destination(ctx: DecisionContext, token: str) -> bool:
-    """Whether `token` is an account bound to the wallet (from the feature profile today;
-    the one place to switch when bindings get their own repository)."""
-    return token in ctx.profile.bound
+    """Whether `token` is an account bound to the wallet right now (the bindings record,
+    kept by account security: bound, not since unbound)."""
+    return ctx.uow.accounts.bindings.is_bound(ctx.event.account_id, token)
 
 
 def _tier(out: Outcome) -> str:
