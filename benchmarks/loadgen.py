@@ -81,7 +81,7 @@ async def run(
 ) -> Results:
     parts = urlsplit(url)
     results = Results()
-    queue: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(maxsize=connections * 2)
     results.started = time.perf_counter()
     deadline = results.started + duration
 
@@ -99,8 +99,6 @@ async def run(
                 await queue.put((request, scheduled))
             else:
                 await queue.put((request, 0.0))
-                if queue.qsize() > connections * 2:
-                    await asyncio.sleep(0)
         for _ in range(connections):
             await queue.put(None)
 

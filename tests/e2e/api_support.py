@@ -18,6 +18,7 @@ from walletguard.access.keys import issue_key
 from walletguard.access.roles import Role
 from walletguard.api.app import ApiSettings, create_app
 from walletguard.composition import build_runtime
+from walletguard.features.store import FeatureStore
 from walletguard.storage.uow import SqlUnitOfWork
 
 
@@ -53,9 +54,16 @@ class LiveService:
 
 @contextmanager
 def live_service(
-    db_url: str, *, redis: Any = None, settings: ApiSettings | None = None
+    db_url: str,
+    *,
+    redis: Any = None,
+    settings: ApiSettings | None = None,
+    features: FeatureStore | None = None,
+    keys: bool = True,
 ) -> Iterator[LiveService]:
-    runtime = build_runtime(db_url, exclusive=False, follow_stored_rulesets=True)
+    """A real server (uvicorn in a thread) over `db_url`; `features`: a shared store (Redis)
+    as several workers use; `keys`: create one API key per role."""
+    runtime = build_runtime(db_url, exclusive=False, follow_stored_rulesets=True, features=features)
     app = create_app(runtime, settings, redis)
     port = free_port()
     server = uvicorn.Server(
@@ -69,7 +77,8 @@ def live_service(
             raise RuntimeError("the test service did not start")
         time.sleep(0.02)
     service = LiveService(f"http://127.0.0.1:{port}", app)
-    service.keys = {role: service.new_key(role) for role in Role}
+    if keys:
+        service.keys = {role: service.new_key(role) for role in Role}
     try:
         yield service
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class ApiSettings:
     key_refresh_seconds: float = 5.0
     refresh_seconds: float = 1.0
     """How soon a list change or a promoted ruleset reaches the engine."""
+    checkpoint_seconds: float = 60.0
+    """How often in-process feature state is checkpointed to the database."""
 
 
 def create_app(
@@ -55,8 +58,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checkpoints = _CheckpointTimer(runtime, settings.checkpoint_seconds)
         yield
         app.state.batcher.close()
+        checkpoints.stop()
+        runtime.save_features()  # in-process features survive a restart (no-op for Redis)
 
     app = FastAPI(
         title="walletguard",
@@ -78,6 +84,24 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _document_problems(app)
     return app
+
+
+class _CheckpointTimer:
+    """Checkpoints in-process features every `seconds` (a restart replays the rest)."""
+
+    def __init__(self, runtime: Runtime, seconds: float) -> None:
+        self._stop = threading.Event()
+        self._runtime = runtime
+        self._thread = threading.Thread(target=self._run, args=(seconds,), daemon=True)
+        self._thread.start()
+
+    def _run(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            self._runtime.save_features()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def _document_problems(app: FastAPI) -> None:

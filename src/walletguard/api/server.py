@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from walletguard.api.app import ApiSettings, create_app
 from walletguard.composition import build_runtime
+from walletguard.features.store import FeatureStore
 
 ENV_DB = "WALLETGUARD_DB"
 ENV_REDIS = "WALLETGUARD_REDIS"
@@ -17,18 +18,24 @@ ENV_RATE = "WALLETGUARD_RATE_PER_SECOND"
 
 
 def app_from_env() -> FastAPI:
-    """The app for one worker: database from $WALLETGUARD_DB (default: embedded), Redis from
-    $WALLETGUARD_REDIS (optional)."""
+    """The app for one worker: database from $WALLETGUARD_DB (default: embedded); with
+    $WALLETGUARD_REDIS, feature state and rate limits shared in Redis (so several workers
+    decide on the same state), else features in this process (one worker)."""
     redis_url = os.environ.get(ENV_REDIS) or None
     redis: Any = None
+    features: FeatureStore | None = None
     if redis_url:
         import redis as redis_lib
 
+        from walletguard.features.redis_store import RedisFeatureStore
+
         redis = redis_lib.Redis.from_url(redis_url)
+        features = RedisFeatureStore(redis_url)
     runtime = build_runtime(
         os.environ.get(ENV_DB) or None,
         exclusive=False,
         follow_stored_rulesets=True,
+        features=features,
     )
     settings = ApiSettings(
         rate_per_second=int(os.environ.get(ENV_RATE, ApiSettings.rate_per_second))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Annotated
 
 import typer
@@ -17,7 +18,9 @@ def serve_command(
     db: DbOption = None,
     redis: Annotated[
         str | None,
-        typer.Option(help="Redis URL: shared rate limits (and feature state).", envvar=ENV_REDIS),
+        typer.Option(
+            help="Redis URL: feature state and rate limits shared by workers.", envvar=ENV_REDIS
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -25,8 +28,9 @@ def serve_command(
 ) -> None:
     """Run the HTTP API (OpenAPI document at /docs and /openapi.json).
 
-    With no options: the embedded database, features in this process, one worker. With a
-    PostgreSQL URL (and Redis) it can run several workers.
+    With no options: the embedded database, features in this process (checkpointed to the
+    database every minute and at shutdown), one worker. With a PostgreSQL URL and a Redis
+    URL it runs several workers deciding on the same state.
     """
     import uvicorn
 
@@ -36,10 +40,18 @@ def serve_command(
             raise ConfigurationError(
                 "several workers need a shared database: pass --db postgresql://..."
             )
+        if workers > 1 and not redis:
+            raise ConfigurationError(
+                "several workers need shared feature state: pass --redis redis://..."
+            )
         open_database(url).dispose()  # migrate once, before workers start
     os.environ[ENV_DB] = url
     if redis:
         os.environ[ENV_REDIS] = redis
+    if workers > 1:  # metrics from every worker, summed when scraped
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="walletguard-metrics-")
+        )
     err.print(
         f"walletguard serving on http://{host}:{port}  (database {url.split('@')[-1]}, "
         f"{workers} worker{'s' if workers > 1 else ''}) — API keys: `walletguard keys create`"

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import BigInteger, Connection, Integer, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -38,6 +38,7 @@ class Staging:
     def __init__(self) -> None:
         self.inserts: dict[Table, list[dict[str, Any]]] = {}
         self.upserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self.increments: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self.ignores: dict[Table, list[dict[str, Any]]] = {}
         self._journal: list[tuple[int, Any, Any, Any]] = []
 
@@ -48,6 +49,21 @@ class Staging:
             rows = self.inserts[table] = []
         rows.append(row)
         self._journal.append((_POP, rows, None, None))
+
+    def increment(
+        self, table: Table, key: tuple[Any, ...], fixed: dict[str, Any], deltas: dict[str, int]
+    ) -> None:
+        """Stage additions to a row's counters (inserted with `fixed` + `deltas` if it does not
+        exist). Increments to one row add up; no read of the row is needed to write them."""
+        rows = self.increments.get(table)
+        if rows is None:
+            rows = self.increments[table] = {}
+        previous = rows.get(key)
+        merged = dict(fixed if previous is None else previous)
+        for column, delta in deltas.items():
+            merged[column] = merged.get(column, 0) + delta
+        self._journal.append((_SET, rows, key, _MISSING if previous is None else previous))
+        rows[key] = merged
 
     def insert_ignoring_duplicates(self, table: Table, row: dict[str, Any]) -> None:
         """Stage a row that is skipped if its unique key already exists."""
@@ -83,6 +99,11 @@ class Staging:
             upserts = self.upserts.pop(table, None)
             if upserts:
                 _statement(table, dialect, "upsert").run(conn, upserts.values())
+            increments = self.increments.pop(table, None)
+            if increments:
+                # In key order, so concurrent writers take these row locks in the same order.
+                ordered = [increments[k] for k in sorted(increments)]
+                _statement(table, dialect, "increment").run(conn, ordered)
             rows = self.inserts.pop(table, None)
             if rows:
                 _statement(table, dialect, "insert").run(conn, rows)
@@ -94,6 +115,7 @@ class Staging:
     def discard(self) -> None:
         self.inserts.clear()
         self.upserts.clear()
+        self.increments.clear()
         self.ignores.clear()
         self._journal.clear()
 
@@ -150,13 +172,23 @@ class _Prepared:
         stmt: Any = insert(table)
         if kind != "insert":
             stmt = (sqlite.insert if dialect.name == "sqlite" else postgresql.insert)(table)
+            keys = [c.name for c in table.primary_key.columns]
             if kind == "upsert":
-                keys = [c.name for c in table.primary_key.columns]
                 stmt = stmt.on_conflict_do_update(
                     index_elements=keys,
                     set_={
                         c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys
                     },
+                )
+            elif kind == "increment":
+                counters = [
+                    c.name
+                    for c in table.columns
+                    if c.name not in keys and isinstance(c.type, Integer | BigInteger)
+                ]
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={name: table.c[name] + stmt.excluded[name] for name in counters},
                 )
             else:
                 stmt = stmt.on_conflict_do_nothing()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from walletguard.api.deps import unit_of_work
 from walletguard.api.problems import problem, problem_for
@@ -20,6 +22,7 @@ from walletguard.kernel.errors import NotFound
 from walletguard.storage import tables as t
 
 router = APIRouter(prefix="/v1", tags=["events"])
+log = logging.getLogger("walletguard.api")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No valid API key"},
@@ -46,6 +49,7 @@ def _event_body_doc() -> dict[str, Any]:
         409: {"model": Problem},
         413: {"model": Problem},
         422: {"model": Problem},
+        503: {"model": Problem, "description": "Not stored (e.g. the database is away); retry"},
     },
 )
 async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
@@ -53,7 +57,19 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
     state = request.app.state
     body = await request.body()
     event = state.decoder.decode(body)  # InvalidInput → 422 with every field path
-    result = await asyncio.wrap_future(state.batcher.submit(event))
+    try:
+        result = await asyncio.wrap_future(state.batcher.submit(event))
+    except DBAPIError as exc:
+        log.warning("a batch of decisions could not be stored: %s", exc.orig)
+        # The batch could not be stored (e.g. the database went away): nothing of this event
+        # was kept, so sending it again is safe and gets one decision.
+        return problem(
+            503,
+            "Unavailable",
+            "the decision could not be stored; retry the event",
+            headers={"Retry-After": "1"},
+            code="unavailable",
+        )
     if isinstance(result, Failure):
         status = 409 if result.code == "conflict" else 422
         return problem(

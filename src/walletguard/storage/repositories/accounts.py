@@ -81,12 +81,14 @@ class SqlAccountRepository(SqlRepository):
         cached = self.cached
         ids = list(dict.fromkeys(account_ids))
         wanted = [i for i in ids if i not in cached]
-        for batch in chunks(wanted):
+        for batch in chunks(sorted(wanted)):
             for account_id in batch:
                 cached[account_id] = None
-            for row in self.uow.conn.execute(
-                select(t.accounts).where(t.accounts.c.account_id.in_(batch))
-            ):
+            stmt = select(t.accounts).where(t.accounts.c.account_id.in_(batch))
+            if self.uow.lock_rows:
+                # Same order in every writer (sorted ids): concurrent batches queue, never deadlock.
+                stmt = stmt.order_by(t.accounts.c.account_id).with_for_update()
+            for row in self.uow.conn.execute(stmt):
                 cached[row.account_id] = _account(row)
         self._bindings.prefetch(ids)
 

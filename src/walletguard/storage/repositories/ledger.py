@@ -24,6 +24,7 @@ from walletguard.ledger.model import (
     TransferRecord,
     TransferStatus,
     hold_id_for,
+    is_wallet,
     wallet_account,
 )
 from walletguard.storage import tables as t
@@ -38,7 +39,7 @@ class SqlLedgerRepository(SqlRepository):
             c = t.balances.c
             stmt = select(t.balances).where(c.account == account, c.currency == currency)
             conn = self.uow.conn
-            if not self.uow.lock_rows:
+            if not self.uow.lock_rows or not is_wallet(account):
                 row = conn.execute(stmt).first()
                 return None if row is None else _balance(row)
             stmt = stmt.with_for_update()
@@ -101,11 +102,18 @@ class SqlLedgerRepository(SqlRepository):
                 if key not in topups:
                     wanted_topups.add(key)
         conn = self.uow.conn
-        for batch in chunks(wanted_balances):
+        lock = self.uow.lock_rows
+        if lock:
+            self._create_missing(wanted_balances)
+        for batch in chunks(sorted(wanted_balances)):
             for account in batch:
                 for currency in wanted_balances[account]:
                     balances[(account, currency)] = None
-            for row in conn.execute(select(t.balances).where(t.balances.c.account.in_(batch))):
+            stmt = select(t.balances).where(t.balances.c.account.in_(batch))
+            if lock:
+                # Every writer locks balances in the same order: batches queue, never deadlock.
+                stmt = stmt.order_by(t.balances.c.account, t.balances.c.currency).with_for_update()
+            for row in conn.execute(stmt):
                 balances[(row.account, row.currency)] = _balance(row)
         for hold_ids in chunks(wanted_holds):
             for hold_id in hold_ids:
@@ -141,8 +149,38 @@ class SqlLedgerRepository(SqlRepository):
                 if (row.channel, row.channel_ref) in topups:
                     topups[(row.channel, row.channel_ref)] = topup_from_row(row)
 
+    def _create_missing(self, wanted: dict[str, set[str]]) -> None:
+        """Zero balance rows for new accounts, so they can be locked like the others (a row
+        that does not exist cannot be locked, and two writers would both insert it)."""
+        rows = [
+            {"account": account, "currency": currency, "posted": 0, "pending_in": 0,
+             "pending_out": 0, "held": 0, "overdraft_allowed": False}
+            for account in sorted(wanted) for currency in sorted(wanted[account])
+        ]  # fmt: skip
+        for batch in chunks(rows):
+            self.uow.conn.execute(postgresql.insert(t.balances).on_conflict_do_nothing(), batch)
+
     def save_balance(self, balance: Balance) -> None:
         key = (balance.account, balance.currency)
+        if not is_wallet(balance.account):
+            # The platform's own accounts (clearing, settlement) are touched by nearly every
+            # event and are never checked against a limit: write what changed as increments,
+            # so concurrent writers neither lock them early nor overwrite each other.
+            before = self.balance(balance.account, balance.currency)
+            self.uow.staging.increment(
+                t.balances,
+                key,
+                {"account": balance.account, "currency": balance.currency,
+                 "overdraft_allowed": balance.overdraft_allowed},
+                {
+                    "posted": balance.posted - before.posted,
+                    "pending_in": balance.pending_in - before.pending_in,
+                    "pending_out": balance.pending_out - before.pending_out,
+                    "held": balance.held - before.held,
+                },
+            )  # fmt: skip
+            self.uow.staging.remember(self.cached, key, balance)
+            return
         self.uow.staging.upsert(
             t.balances,
             key,
