@@ -14,7 +14,7 @@ import msgspec
 
 from walletguard.enrich.location import Located
 from walletguard.events.model import WalletEvent
-from walletguard.features.names import BUCKET_SECONDS, Entity, WindowFeature
+from walletguard.features.names import BUCKET_SECONDS, REPORTED_ROLE, Entity, WindowFeature
 from walletguard.features.profile import AccountProfile
 from walletguard.features.store import EventKeys, FeatureSnapshot
 from walletguard.features.subjects import Subject
@@ -208,6 +208,11 @@ class MemoryFeatureStore:
             return keys.account
         if role == "receiver":
             return keys.receiver
+        if role.startswith(REPORTED_ROLE):
+            reported = keys.reported
+            if reported is None:
+                return None
+            return reported.for_entity(Entity(role[len(REPORTED_ROLE) :]), receiver_subject=False)
         return getattr(keys, role)  # type: ignore[no-any-return]
 
     # -- memory and durability ----------------------------------------------

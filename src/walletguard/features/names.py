@@ -56,6 +56,9 @@ BUCKET_SECONDS: dict[str, int] = {
 }
 """Bucket width per window: a window is exact to one bucket (1/10 to 1/30 of its length)."""
 
+REPORTED_ROLE = "reported:"
+"""Key-role prefix of subjects counted under the reported event's keys."""
+
 _NAME = re.compile(
     r"^(?P<subject>[a-z][a-z0-9_]*?)_(?P<measure>count|amount_sum|[a-z]+_distinct)"
     r"_by_(?P<entity>account|device|ip24|ip|token|counterparty)_(?P<window>\d+[mhd])$"
@@ -93,7 +96,13 @@ class WindowFeature:
             "window_seconds": WINDOWS[self.window],
             "is_distinct": distinct,
             "distinct_of": self.measure.removesuffix("_distinct") if distinct else "",
-            "key_role": "receiver" if self.subject.receiver else self.entity.value,
+            "key_role": (
+                "receiver"
+                if self.subject.receiver
+                else REPORTED_ROLE + self.entity.value
+                if self.subject.via_reference
+                else self.entity.value
+            ),
             "value_type": "money" if self.measure == Measure.AMOUNT_SUM else "int",
         }
         kind = "d:" + derived["distinct_of"] if distinct else "cs"  # type: ignore[operator]
