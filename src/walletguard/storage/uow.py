@@ -54,8 +54,10 @@ class SqlUnitOfWork:
         from walletguard.storage.repositories.audit import SqlAuditLog
         from walletguard.storage.repositories.cases import SqlCaseRepository
         from walletguard.storage.repositories.decisions import SqlDecisionRepository, SqlEventLog
+        from walletguard.storage.repositories.graph import SqlRingRepository
         from walletguard.storage.repositories.ledger import SqlLedgerRepository
         from walletguard.storage.repositories.lists import SqlListRepository
+        from walletguard.storage.repositories.models import SqlModelRepository
         from walletguard.storage.repositories.outbox import SqlOutbox
 
         self.database = database
@@ -74,6 +76,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self)
         self.lists = SqlListRepository(self)
         self.approvals = SqlApprovalRepository(self)
+        self.models = SqlModelRepository(self)
+        self.rings = SqlRingRepository(self)
 
     @property
     def conn(self) -> Connection:
