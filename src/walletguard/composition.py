@@ -9,6 +9,7 @@ import gc
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.decisions.effects import Stage
@@ -23,8 +24,11 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
 from walletguard.features.memory import MemoryFeatureStore
+from walletguard.graph.live import LiveGraph, RingRefresher
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
+from walletguard.scoring.anomaly import PopulationStats
+from walletguard.scoring.serving import ModelRefresher
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
@@ -87,6 +91,7 @@ class Runtime:
     checkpointer: FeatureCheckpointer
     exclusive: bool
     restored: tuple[int, int] = field(default=(0, 0))
+    graph: LiveGraph | None = None
 
     def save_features(self) -> int:
         return self.checkpointer.save(self.features)
@@ -103,13 +108,19 @@ def build_runtime(
     exclusive: bool = True,
     settings: EngineSettings | None = None,
     restore_features: bool = True,
+    models: bool = True,
+    graph: bool = True,
+    synchronous: str = "FULL",
 ) -> Runtime:
     """Open the database and build an engine with in-process features.
 
     `exclusive`: this process is the database's only writer (replay, demo), so state
-    read from it may be cached across units of work.
+    read from it may be cached across units of work. `models`: score with the registry's
+    champion and shadows (reloaded when the registry changes). `graph`: keep the live
+    money-flow / shared-attribute graph (rebuilt from recent stored events on start).
+    `synchronous`: SQLite's durability (`OFF` only for throw-away scratch databases).
     """
-    database = open_database(db_url)
+    database = open_database(db_url, synchronous=synchronous)
     catalogue = RuleCatalogue()
     try:
         ruleset = load_rules(ruleset_path, catalogue)
@@ -125,6 +136,12 @@ def build_runtime(
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(database, cache, default_currency=currency)
 
+    live_graph = LiveGraph() if graph else None
+    refreshers: list[Any] = []
+    if models:
+        refreshers.append(ModelRefresher(catalogue))
+    if live_graph is not None:
+        refreshers.append(RingRefresher())
     engine = Engine(
         unit_of_work=unit_of_work,
         features=features,
@@ -133,9 +150,43 @@ def build_runtime(
         policy=policy,
         stages=effect_stages,
         settings=settings,
+        graph=live_graph,
+        population=PopulationStats(),
+        refreshers=refreshers,
     )
     checkpointer = FeatureCheckpointer(database)
     restored = (0, 0)
     if restore_features:
         restored = checkpointer.load(features, engine.locate)
-    return Runtime(database, engine, features, checkpointer, exclusive, restored)
+        if live_graph is not None:
+            rebuild_graph(database, live_graph)
+    return Runtime(database, engine, features, checkpointer, exclusive, restored, live_graph)
+
+
+GRAPH_REBUILD_DAYS = 30
+
+
+def rebuild_graph(database: Database, graph: LiveGraph, days: int = GRAPH_REBUILD_DAYS) -> int:
+    """Teach a fresh live graph the stored events of the last `days` (event time) and the
+    fraud they were reported for. Returns how many events it read."""
+    from datetime import timedelta
+
+    from walletguard.events.model import LABELS
+    from walletguard.graph.live import counterparty_node
+    from walletguard.storage.history import decided_events, latest_event_time
+
+    latest = latest_event_time(database)
+    if latest is None:
+        return 0
+    seen: dict[str, Any] = {}
+    count = 0
+    for event, decision in decided_events(database, since=latest - timedelta(days=days)):
+        graph.observe(event, moved=decision == "allow")
+        if event.type in LABELS and event.ref_event_id in seen:
+            payee = counterparty_node(seen[event.ref_event_id])
+            if payee is not None:
+                graph.mark_fraud([payee])
+        elif event.counterparty is not None or event.binding is not None:
+            seen[event.event_id] = event
+        count += 1
+    return count
