@@ -6,6 +6,8 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -92,6 +94,12 @@ class Runtime:
     exclusive: bool
     restored: tuple[int, int] = field(default=(0, 0))
     graph: LiveGraph | None = None
+    cache: StateCache | None = None
+
+    def transaction(self) -> AbstractContextManager[SqlUnitOfWork]:
+        """A unit of work sharing the engine's caches (exclusive mode), so changes made
+        beside the engine (registering a model) and the engine's own stay consistent."""
+        return unit_of_work(self.database, self.cache)
 
     def save_features(self) -> int:
         return self.checkpointer.save(self.features)
@@ -160,7 +168,7 @@ def build_runtime(
         restored = checkpointer.load(features, engine.locate)
         if live_graph is not None:
             rebuild_graph(database, live_graph)
-    return Runtime(database, engine, features, checkpointer, exclusive, restored, live_graph)
+    return Runtime(database, engine, features, checkpointer, exclusive, restored, live_graph, cache)
 
 
 GRAPH_REBUILD_DAYS = 30
@@ -190,3 +198,17 @@ def rebuild_graph(database: Database, graph: LiveGraph, days: int = GRAPH_REBUIL
             seen[event.event_id] = event
         count += 1
     return count
+
+
+@contextmanager
+def unit_of_work(database: Database, cache: StateCache | None = None) -> Iterator[SqlUnitOfWork]:
+    """A unit of work for a command: committed if the block succeeds, else rolled back."""
+    uow = SqlUnitOfWork(database, cache)
+    try:
+        yield uow
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import rules_cmd
+from walletguard.cli import bench_cmd, models_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
+from walletguard.cli.train_cmd import train_command
 
 app = typer.Typer(
     name="walletguard",
@@ -15,6 +16,9 @@ app = typer.Typer(
 )
 app.command("replay")(replay_command)
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(bench_cmd.app, name="bench")
+app.command("train")(train_command)
+app.add_typer(models_cmd.app, name="models")
 
 
 if __name__ == "__main__":

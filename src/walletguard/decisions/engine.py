@@ -276,9 +276,7 @@ class Engine:
             guards=out.guards,
         )
         if scored is not None:
-            trace.model_score = (
-                round(scored.probability, 6) if scored.probability is not None else None
-            )
+            trace.model_score = scored.probability
             trace.model_points = scored.points
             trace.shadow_scores = scored.shadow or None
         uow.decisions.add(event, decision, trace)

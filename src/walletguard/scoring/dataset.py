@@ -53,3 +53,40 @@ class VectorRecorder:
         data.event_ids.append(event.event_id)
         data.times.append(event.ts)
         data.accounts.append(event.account_id)
+
+
+def record_history(
+    engine: Any,
+    events: Iterable[Any],
+    recorder: VectorRecorder,
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> TrainingSet:
+    """Decide `events` (in order) with `engine` — a scratch engine, on a scratch
+    database — recording the model vector of each event `recorder` wants. The engine
+    keeps the recorder's features for those events while it runs."""
+    from walletguard.events.model import EventType
+
+    engine.want_features(
+        recorder.vectorizer.window_features(), [EventType(t) for t in recorder.types]
+    )
+    engine.observers.append(recorder)
+    try:
+        batch: list[Any] = []
+        for event in events:
+            batch.append(event)
+            if len(batch) >= batch_size:
+                for _ in engine.decide_batch(batch):
+                    pass
+                if progress is not None:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            for _ in engine.decide_batch(batch):
+                pass
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        engine.observers.remove(recorder)
+    return recorder.data

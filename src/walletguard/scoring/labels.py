@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from walletguard.kernel.errors import ConfigurationError
+
 
 class LabelSource(StrEnum):
     CHARGEBACK = "chargeback"
@@ -58,3 +60,44 @@ class LabelBook:
             for label in labels:
                 counts[label.source.value] = counts.get(label.source.value, 0) + 1
         return counts
+
+
+def read_labels_file(
+    lines: Iterable[bytes], event_times: dict[str, float], delay_seconds: float
+) -> list[Label]:
+    """Labels from a labels file (the simulator's `labels.jsonl`): one JSON document a
+    line naming a malicious `event_id`; known at its `known_at` (RFC 3339) if given,
+    else at the event's own time plus `delay_seconds`. Lines for events not in
+    `event_times` are skipped; a line that is not a JSON object with an `event_id`
+    raises `InvalidLabels` naming the line."""
+    import msgspec
+
+    from walletguard.events.timeparse import TimestampError, parse_rfc3339
+
+    found = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = msgspec.json.decode(line)
+        except msgspec.DecodeError:
+            raise InvalidLabels(f"labels line {number}: not JSON") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("event_id"), str):
+            raise InvalidLabels(f'labels line {number}: needs an "event_id"')
+        event_id = doc["event_id"]
+        occurred = event_times.get(event_id)
+        if occurred is None:
+            continue
+        known = occurred + delay_seconds
+        if isinstance(doc.get("known_at"), str):
+            try:
+                known = parse_rfc3339(doc["known_at"]).timestamp()
+            except TimestampError as exc:
+                raise InvalidLabels(f"labels line {number}: known_at: {exc}") from None
+        fraud = doc.get("fraud", True) is not False
+        found.append(Label(event_id, fraud, known, LabelSource.FILE))
+    return found
+
+
+class InvalidLabels(ConfigurationError):
+    """A labels file that cannot be read; names the line."""

@@ -80,3 +80,21 @@ def latest_event_time(database: Database) -> datetime | None:
     with database.reading() as conn:
         value: datetime | None = conn.execute(select(func.max(t.decisions.c.occurred_at))).scalar()
     return value
+
+
+def model_scores(database: Database, event_ids: list[str]) -> dict[str, float]:
+    """The champion's probability stored in the trace of each of these decided events."""
+    import msgspec
+
+    c = t.decisions.c
+    found: dict[str, float] = {}
+    with database.reading() as conn:
+        for i in range(0, len(event_ids), 500):
+            rows = conn.execute(
+                select(c.event_id, c.trace).where(c.event_id.in_(event_ids[i : i + 500]))
+            )
+            for row in rows:
+                score = msgspec.json.decode(row.trace).get("model_score")
+                if score is not None:
+                    found[row.event_id] = float(score)
+    return found
