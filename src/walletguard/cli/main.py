@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from walletguard.cli import bench_cmd, models_cmd, rules_cmd
+from walletguard.cli import bench_cmd, graph_cmd, models_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.train_cmd import train_command
 
@@ -19,6 +19,7 @@ app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(bench_cmd.app, name="bench")
 app.command("train")(train_command)
 app.add_typer(models_cmd.app, name="models")
+app.add_typer(graph_cmd.app, name="graph")
 
 
 if __name__ == "__main__":

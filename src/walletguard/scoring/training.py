@@ -124,7 +124,7 @@ def train_model(
     params = {**DEFAULT_PARAMS, **plan.params}
     names = [_lgb_name(n) for n in data.features]
     first = lgb.train(
-        {**params, "metric": "average_precision"},
+        {**params, "metric": "binary_logloss"},
         lgb.Dataset(x[:split], y_train, feature_name=names, free_raw_data=False),
         num_boost_round=MAX_TREES,
         valid_sets=[lgb.Dataset(x[split:], y_valid, feature_name=names)],

@@ -1,5 +1,9 @@
 """A model's inputs: catalogue names, read through the same getters the rules use.
 
+An input may also be an expression in the rule language over catalogue names
+(`reported_count_by_counterparty_7d / payment_count_by_counterparty_7d`), compiled once
+like a rule condition; a division by zero is a missing value.
+
 Training and serving build the vector the same way, from a `DecisionContext`, so
 the features a model was trained on are by construction the ones it is served.
 Values become floats only here, as model inputs: money stays exact everywhere else.
@@ -13,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.rules.compiler import Compiled, compile_value
 from walletguard.rules.types import Catalogue, NameSpec, ValueType
 
 NAN = math.nan
@@ -37,8 +42,9 @@ class Vectorizer:
 
     def __init__(self, names: Sequence[str], catalogue: Catalogue) -> None:
         specs: list[NameSpec] = []
+        windows: dict[str, Any] = {}
         for name in names:
-            spec = catalogue.resolve(name)
+            spec = catalogue.resolve(name) or _expression(name, catalogue)
             if spec is None:
                 raise ConfigurationError(f"model feature {name!r}: {catalogue.why_unknown(name)}")
             if spec.type not in _USABLE:
@@ -47,6 +53,10 @@ class Vectorizer:
                     "amounts and yes/no values"
                 )
             specs.append(spec)
+            for used in getattr(spec.getter, "names", [spec]):
+                if used.window_feature is not None:
+                    windows[used.window_feature.name] = used.window_feature
+        self._windows = list(windows.values())
         if len(set(names)) != len(names):
             raise ConfigurationError("a model lists the same feature twice")
         self.names = tuple(names)
@@ -71,4 +81,22 @@ class Vectorizer:
 
     def window_features(self) -> list[Any]:
         """The windowed features the store must keep for these inputs."""
-        return [s.window_feature for s in self.specs if s.window_feature is not None]
+        return list(self._windows)
+
+
+class _ExpressionGetter:
+    """A compiled expression, remembering the names it reads (for their windows)."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.fn = compiled.fn
+        self.names = compiled.names
+
+    def __call__(self, ctx: Any) -> Any:
+        return self.fn(ctx)
+
+
+def _expression(text: str, catalogue: Catalogue) -> NameSpec | None:
+    if not any(op in text for op in " +-*/("):
+        return None
+    compiled, kind = compile_value(text, catalogue, where=f"model feature {text!r}")
+    return NameSpec(text, kind, _ExpressionGetter(compiled), text)
