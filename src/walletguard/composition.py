@@ -6,7 +6,7 @@ Every door (command line, HTTP, demo, back-test) builds what it needs here.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,12 +25,16 @@ from walletguard.decisions.engine import Engine
 from walletguard.decisions.policy import load_policy
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
+from walletguard.events.model import WalletEvent
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.graph.live import LiveGraph, RingRefresher
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from walletguard.scoring.anomaly import PopulationStats
+from walletguard.scoring.dataset import TrainingSet
 from walletguard.scoring.serving import ModelRefresher
+from walletguard.scoring.training import TrainedModel, TrainingPlan
+from walletguard.scoring.vectors import Vectorizer
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
@@ -212,3 +216,56 @@ def unit_of_work(database: Database, cache: StateCache | None = None) -> Iterato
         raise
     finally:
         uow.close()
+
+
+def train_on_history(
+    database: Database,
+    vectorizer: Vectorizer,
+    event_types: Sequence[str],
+    plan: TrainingPlan,
+    *,
+    events: Iterable[WalletEvent] | None = None,
+    labels_file: Path | None = None,
+    labels_delay_seconds: float = 7 * 86400.0,
+    ruleset_path: Path | None = None,
+    policy_path: Path | None = None,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[TrainedModel, TrainingSet]:
+    """`walletguard train`: replay history (the database's stored events, or `events`)
+    through a scratch engine on a scratch database, recording each event's vector, then
+    train on the labels known: chargebacks and fraud reports in the history, case
+    outcomes in `database`, and `labels_file`."""
+    import tempfile
+
+    from walletguard.scoring.dataset import VectorRecorder, record_history
+    from walletguard.scoring.labels import LabelBook, read_labels_file
+    from walletguard.scoring.training import train_model
+    from walletguard.storage.history import decided_events, stored_labels
+
+    history = events if events is not None else (e for e, _ in decided_events(database))
+    with tempfile.TemporaryDirectory(prefix="wg-train-") as scratch:
+        runtime = build_runtime(
+            f"sqlite:///{Path(scratch) / 'train.db'}",
+            ruleset_path=ruleset_path,
+            policy_path=policy_path,
+            restore_features=False,
+            models=False,
+            synchronous="OFF",
+        )
+        try:
+            recorder = VectorRecorder(vectorizer, event_types)
+            data = record_history(runtime.engine, history, recorder, progress=progress)
+            found = stored_labels(runtime.database)
+        finally:
+            runtime.close()
+    if events is None:
+        found += stored_labels(database)
+    if labels_file is not None:
+        times = dict(zip(data.event_ids, data.times, strict=True))
+        try:
+            with labels_file.open("rb") as lines:
+                found += read_labels_file(lines, times, labels_delay_seconds)
+        except OSError as exc:
+            raise ConfigurationError(f"{labels_file}: cannot read: {exc.strerror}") from None
+    return train_model(data, LabelBook(found), plan, created_by=actor), data

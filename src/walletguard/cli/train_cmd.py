@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,19 +12,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
 from walletguard.cli.models_cmd import metrics_table
-from walletguard.composition import build_runtime, tune_gc_for_throughput, unit_of_work
+from walletguard.composition import train_on_history, unit_of_work
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.events.decode import EventDecoder
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.scoring import registry
-from walletguard.scoring.dataset import VectorRecorder, record_history
 from walletguard.scoring.defaults import DEFAULT_EVENT_TYPES, DEFAULT_FEATURES, read_feature_list
-from walletguard.scoring.labels import LabelBook, read_labels_file
-from walletguard.scoring.training import DAY, TrainingPlan, train_model
+from walletguard.scoring.training import DAY, TrainingPlan
 from walletguard.scoring.vectors import Vectorizer
 from walletguard.storage.database import open_database
-from walletguard.storage.history import decided_events, stored_labels
 
 
 def _time(text: str | None, option: str) -> float | None:
@@ -96,47 +92,28 @@ def train_command(
         )
         database = open_database(db)
         try:
-            history = _history(database, events)
-            with tempfile.TemporaryDirectory(prefix="wg-train-") as scratch:
-                runtime = build_runtime(
-                    f"sqlite:///{Path(scratch) / 'train.db'}",
+            progress = Progress(
+                TextColumn("[bold]replaying history"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=True,
+            )
+            with progress:
+                task = progress.add_task("events", total=None)
+                trained, data = train_on_history(
+                    database,
+                    vectorizer,
+                    kinds,
+                    plan,
+                    events=_history(database, events) if events is not None else None,
+                    labels_file=labels,
+                    labels_delay_seconds=labels_delay_days * DAY,
                     ruleset_path=ruleset,
                     policy_path=policy,
-                    restore_features=False,
-                    models=False,
-                    synchronous="OFF",
+                    actor=actor,
+                    progress=lambda n: progress.advance(task, n),
                 )
-                tune_gc_for_throughput()
-                recorder = VectorRecorder(vectorizer, kinds)
-                progress = Progress(
-                    TextColumn("[bold]replaying history"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    console=err,
-                    transient=True,
-                )
-                try:
-                    with progress:
-                        task = progress.add_task("events", total=None)
-                        data = record_history(
-                            runtime.engine,
-                            history,
-                            recorder,
-                            progress=lambda n: progress.advance(task, n),
-                        )
-                    found = stored_labels(runtime.database)
-                finally:
-                    runtime.close()
-            if events is None:
-                found += stored_labels(database)
-            if labels is not None:
-                times = dict(zip(data.event_ids, data.times, strict=True))
-                try:
-                    with labels.open("rb") as lines:
-                        found += read_labels_file(lines, times, labels_delay_days * DAY)
-                except OSError as exc:
-                    raise ConfigurationError(f"{labels}: cannot read: {exc.strerror}") from None
-            trained = train_model(data, LabelBook(found), plan, created_by=actor)
             now = datetime.now(UTC)
             with unit_of_work(database) as uow:
                 new = registry.register(uow, trained.record, actor=actor, at=now)
@@ -154,9 +131,7 @@ def train_command(
     )
 
 
-def _history(database: Any, events: Path | None) -> Iterator[Any]:
-    if events is None:
-        return (event for event, _ in decided_events(database))
+def _history(database: Any, events: Path) -> Iterator[Any]:
     decoder = EventDecoder()
     try:
         handle = events.open("rb")
