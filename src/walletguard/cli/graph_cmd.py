@@ -42,10 +42,9 @@ def scan(
                 err.print("no events stored: nothing to scan")
                 return
             start = latest - timedelta(days=days)
-            events = (
-                (event, decision == "allow")
-                for event, decision in decided_events(database, since=start)
-            )
+            # attempts count, refused ones too: a ring's blocked transfers still show
+            # who works with whom
+            events = ((event, True) for event, _ in decided_events(database, since=start))
             rings = detect_rings(events)
             with unit_of_work(database) as uow:
                 opened = open_ring_cases(

@@ -11,7 +11,9 @@ judged on four patterns:
   withdraws to a bank account;
 - `shared_devices`: many new wallets behind few devices.
 
-A community showing at least two patterns is a ring. Its members are the wallets that
+`walletguard graph scan` counts every attempt, refused ones included: a ring's blocked
+transfers still show who works with whom. A community showing at least two patterns
+is a ring. Its members are the wallets that
 pass money on, share a device with another member, or sit on a cycle; wallets that only
 sent money in (victims, most often) are kept as flows, not members.
 """
