@@ -42,6 +42,7 @@ WINDOWS: dict[str, int] = {
     "6h": 6 * 3600,
     "24h": 86400,
     "7d": 7 * 86400,
+    "14d": 14 * 86400,
     "30d": 30 * 86400,
 }
 """Supported window lengths in seconds."""
@@ -52,6 +53,7 @@ BUCKET_SECONDS: dict[str, int] = {
     "6h": 1800,
     "24h": 3600,
     "7d": 6 * 3600,
+    "14d": 12 * 3600,
     "30d": 86400,
 }
 """Bucket width per window: a window is exact to one bucket (1/10 to 1/30 of its length)."""
