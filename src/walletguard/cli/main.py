@@ -6,6 +6,7 @@ import typer
 
 from walletguard.cli import bench_cmd, graph_cmd, models_cmd, rules_cmd
 from walletguard.cli.replay_cmd import replay_command
+from walletguard.cli.simulate_cmd import simulate_command
 from walletguard.cli.train_cmd import train_command
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("replay")(replay_command)
+app.command("simulate")(simulate_command)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(bench_cmd.app, name="bench")
 app.command("train")(train_command)
