@@ -5,17 +5,20 @@ of events, wallets are joined by the transfers between them and by shared device
 cards and phone numbers; each connected community (large ones split by Louvain) is
 judged on four patterns:
 
-- `pass_through`: most members send out nearly all they receive (out/in ≥ 0.7);
+- `pass_through`: most members send on, within 48 hours, at least 70 % of what other
+  wallets sent them (top-ups do not count: a customer who tops up and pays is not a mule);
 - `cycle`: money comes back round (a directed cycle of transfers, up to 6 wallets);
-- `fan_in_fan_out`: a member collects from several wallets, then pays several out or
-  withdraws to a bank account;
+- `fan_in_fan_out`: a member collects from several wallets, then sends to several
+  wallets or withdraws to a bank account (paying merchants does not count);
 - `shared_devices`: many new wallets behind few devices.
 
 `walletguard graph scan` counts every attempt, refused ones included: a ring's blocked
-transfers still show who works with whom. A community showing at least two patterns
-is a ring. Its members are the wallets that
-pass money on, share a device with another member, or sit on a cycle; wallets that only
-sent money in (victims, most often) are kept as flows, not members.
+transfers still show who works with whom. A community showing at least two patterns is a ring.
+Its members are its core — wallets sharing a device, card or phone with another wallet
+of the community, collecting and paying out, or on a cycle through those — and the
+wallets that pass money on and are new or were paid by the core. Established customers
+who only sent money in, or spent what a friend sent (victims, most often), are kept as
+flows, not members.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from walletguard.kernel.canonical import digest
 from walletguard.kernel.money import AmountError, format_amount, from_units, to_units
 
 PASS_THROUGH_RATIO = 0.7
+PASS_THROUGH_SECONDS = 48 * 3600
 MIN_PASS_THROUGH_UNITS = 100 * 10_000
 """A wallet passing on less than 100 (major units) in the window is not judged."""
 MAX_COMMUNITY = 60
@@ -89,6 +93,9 @@ class FlowGraph:
         self.senders: dict[str, set[str]] = defaultdict(set)
         self.payees: dict[str, set[str]] = defaultdict(set)
         self.out_after_in: dict[str, set[str]] = defaultdict(set)
+        self.wallet_in: dict[str, int] = defaultdict(int)
+        self.first_wallet_in: dict[str, float] = {}
+        self.outs: dict[str, list[tuple[float, int]]] = defaultdict(list)
         self.attributes: dict[str, set[str]] = defaultdict(set)
         self.registered: dict[str, float] = {}
         self.first_seen: dict[str, float] = {}
@@ -125,12 +132,15 @@ class FlowGraph:
             self.money_out[account] += units
             self.payees[account].add(target)
             self.last_out[account] = ts
-            if account in self.first_in:
+            self.outs[account].append((ts, units))
+            if account in self.first_wallet_in and not target.startswith("c:merchant:"):
                 self.out_after_in[account].add(target)
             if target.startswith("a:"):
                 self.money_in[target] += units
+                self.wallet_in[target] += units
                 self.senders[target].add(account)
                 self.first_in.setdefault(target, ts)
+                self.first_wallet_in.setdefault(target, ts)
         elif event.type is EventType.TOPUP_CONFIRMATION:
             self.money_in[account] += units
             self.first_in.setdefault(account, ts)
@@ -165,13 +175,14 @@ class FlowGraph:
         return found
 
     def _passes_on(self, node: str) -> bool:
-        money_in = self.money_in.get(node, 0)
-        money_out = self.money_out.get(node, 0)
-        return (
-            money_in >= MIN_PASS_THROUGH_UNITS
-            and money_out >= PASS_THROUGH_RATIO * money_in
-            and node in self.out_after_in
+        received = self.wallet_in.get(node, 0)
+        if received < MIN_PASS_THROUGH_UNITS:
+            return False
+        start = self.first_wallet_in[node]
+        sent = sum(
+            u for ts, u in self.outs.get(node, ()) if start <= ts <= start + PASS_THROUGH_SECONDS
         )
+        return sent >= PASS_THROUGH_RATIO * received
 
     def _shared(self, community: set[str]) -> dict[str, list[str]]:
         shared = {}
@@ -191,12 +202,6 @@ class FlowGraph:
         for (a, b), (units, _) in self.money.items():
             if a in community and b in community:
                 directed.add_edge(a, b, units=units)
-        on_cycle: set[str] = set()
-        for cycle in nx.simple_cycles(directed, length_bound=6):
-            on_cycle.update(cycle)
-            if len(on_cycle) >= len(community):
-                break
-        passers = {n for n in community if self._passes_on(n)}
         shared = self._shared(community)
         sharing = {a for accounts in shared.values() for a in accounts}
         collectors = {
@@ -208,7 +213,19 @@ class FlowGraph:
                 or any(p.startswith("t:") for p in self.out_after_in.get(n, ()))
             )
         }
-        members = passers | sharing | on_cycle | collectors
+        # a cycle counts when it runs through the ring's core, not between friends
+        anchors = sharing | collectors
+        on_cycle: set[str] = set()
+        for cycle in nx.simple_cycles(directed, length_bound=6):
+            if anchors.intersection(cycle):
+                on_cycle.update(cycle)
+            if len(on_cycle) >= len(community):
+                break
+        passers = {n for n in community if self._passes_on(n)}
+        core = sharing | on_cycle | collectors
+        layered = {p for p in passers if self._is_new(p) or self.senders.get(p, set()) & core}
+        members = core | layered
+        passers &= members
         if len(members) < MIN_MEMBERS:
             return None
         patterns = []
