@@ -193,8 +193,10 @@ class FlowGraph:
         return shared
 
     def _is_new(self, node: str) -> bool:
-        born = self.registered.get(node, self.first_seen.get(node, 0.0))
-        return self.end - born <= NEW_ACCOUNT_DAYS * 86400
+        """Opened (a `register` event in the window) at most `NEW_ACCOUNT_DAYS` ago; a
+        wallet first seen in the window without its opening is an older one."""
+        born = self.registered.get(node)
+        return born is not None and self.end - born <= NEW_ACCOUNT_DAYS * 86400
 
     def judge(self, community: set[str]) -> Ring | None:
         """The ring in this community, if it shows enough patterns."""
