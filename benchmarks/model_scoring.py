@@ -17,8 +17,8 @@ import time
 import lightgbm as lgb
 import numpy as np
 
-from walletguard.scoring.trees import compile_trees
 from walletguard.scoring.training import DEFAULT_PARAMS
+from walletguard.scoring.trees import compile_trees
 
 
 def per_call_us(fn, rows, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]

@@ -49,16 +49,40 @@ def main() -> None:
         stale.unlink()
     started = time.perf_counter()
     run(
-        "simulate", "--out", str(out / "sim"), "--seed", str(args.seed),
-        "--users", str(args.users), "--days", str(args.days),
-        "--rate", f"mule_ring={args.rate}", "--no-progress",
+        "simulate",
+        "--out",
+        str(out / "sim"),
+        "--seed",
+        str(args.seed),
+        "--users",
+        str(args.users),
+        "--days",
+        str(args.days),
+        "--rate",
+        f"mule_ring={args.rate}",
+        "--no-progress",
     )
-    run("replay", str(out / "sim" / "events.jsonl"), "--out", str(out / "decisions.jsonl"),
-        "--db", f"sqlite:///{db}")
+    run(
+        "replay",
+        str(out / "sim" / "events.jsonl"),
+        "--out",
+        str(out / "decisions.jsonl"),
+        "--db",
+        f"sqlite:///{db}",
+    )
     scanned = time.perf_counter()
     rings = json.loads(
-        run("graph", "scan", "--db", f"sqlite:///{db}", "--days", str(args.days + 1),
-            "--json", "--as", "bench:rings")
+        run(
+            "graph",
+            "scan",
+            "--db",
+            f"sqlite:///{db}",
+            "--days",
+            str(args.days + 1),
+            "--json",
+            "--as",
+            "bench:rings",
+        )
     )
     scan_seconds = time.perf_counter() - scanned
     campaigns = [
@@ -67,15 +91,16 @@ def main() -> None:
     mule_campaigns = [c for c in campaigns if c["typology"] == "mule_ring"]
     mules = {m for c in mule_campaigns for m in c["roles"].get("mule", [])}
     malicious = {
-        a for c in campaigns for role, accounts in c["roles"].items()
-        if role in ("mule", "attacker") for a in accounts
+        a
+        for c in campaigns
+        for role, accounts in c["roles"].items()
+        if role in ("mule", "attacker")
+        for a in accounts
     }
     victims = {a for c in campaigns for a in c["roles"].get("victim", [])}
     flagged = {m for r in rings for m in r["members"]}
     found = mules & flagged
-    campaigns_found = sum(
-        1 for c in mule_campaigns if set(c["roles"].get("mule", [])) & flagged
-    )
+    campaigns_found = sum(1 for c in mule_campaigns if set(c["roles"].get("mule", [])) & flagged)
     others = flagged - mules
     result = {
         "users": args.users,

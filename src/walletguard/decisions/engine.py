@@ -90,6 +90,7 @@ class Engine:
         self.observers: list[Callable[[DecisionContext], None]] = []
         """Called with each event's context after its rules ran (training recorders)."""
         self._wanted: dict[EventType, tuple[WindowFeature, ...]] = {}
+        self._extra_wanted: dict[EventType, dict[str, WindowFeature]] = {}
         self.use_ruleset(ruleset)
         self.stages = stages(self)
         self.engine_seconds: list[float] = []
@@ -109,21 +110,23 @@ class Engine:
     def want_features(self, features: Iterable[WindowFeature], types: Iterable[EventType]) -> None:
         """Keep and read these windowed features for events of `types` too (recorders)."""
         features = list(features)
-        self.features.maintain(features)
         for t in types:
-            merged = {f.name: f for f in (*self._wanted.get(t, ()), *features)}
-            self._wanted[t] = tuple(merged.values())
+            self._extra_wanted.setdefault(t, {}).update((f.name, f) for f in features)
+        self._plan_features()
 
     def _plan_features(self) -> None:
         ruleset, models = self.ruleset, self.models
         self.features.maintain(ruleset.window_features())
         if models is not None:
             self.features.maintain(models.window_features())
+        for extra in self._extra_wanted.values():
+            self.features.maintain(extra.values())
         wanted = {}
         for t in EventType:
             found = {f.name: f for f in ruleset.window_features(t)}
             if models is not None:
                 found.update((f.name, f) for f in models.window_features_for(t.value))
+            found.update(self._extra_wanted.get(t, {}))
             wanted[t] = tuple(found.values())
         self._wanted = wanted
 

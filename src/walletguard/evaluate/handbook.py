@@ -81,11 +81,43 @@ HANDBOOK_FEATURES: tuple[str, ...] = (
     "reported_count_by_counterparty_7d",
     "reported_count_by_counterparty_30d",
     "counterparty.fraud_reports",
+    "reported_count_by_counterparty_7d / payment_count_by_counterparty_7d",
+    "reported_count_by_counterparty_30d / payment_count_by_counterparty_30d",
+    "reported_count_by_counterparty_24h / payment_count_by_counterparty_24h",
+    "payment_amount_sum_by_account_24h / payment_count_by_account_24h",
+    "payment_amount_sum_by_account_7d / payment_count_by_account_7d",
+    "payment_amount_sum_by_account_30d / payment_count_by_account_30d",
+    "event.amount / profile.payment_mean",
+    "profile.payment_max",
+    "reported_count_by_account_30d",
+    "reported_account_distinct_by_counterparty_30d",
+    "payment_account_distinct_by_counterparty_7d",
+    "payment_count_by_counterparty_1h",
+    "payment_count_by_account_1h",
+    "payment_count_by_account_6h",
+    "payment_amount_sum_by_account_6h",
+    "reported_count_by_counterparty_7d /"
+    " (payment_count_by_counterparty_14d - payment_count_by_counterparty_7d)",
+    "reported_count_by_counterparty_24h /"
+    " (payment_count_by_counterparty_14d - payment_count_by_counterparty_7d)",
+    "(payment_amount_sum_by_account_7d / payment_count_by_account_7d) / profile.payment_mean",
+    "(payment_amount_sum_by_account_24h / payment_count_by_account_24h) / profile.payment_mean",
+    "event.amount / profile.payment_max",
+    "event.amount / (payment_amount_sum_by_account_7d / payment_count_by_account_7d)",
+    "event.amount / (payment_amount_sum_by_account_30d / payment_count_by_account_30d)",
+    "reported_count_by_account_7d",
+    "payment_count_by_counterparty_14d",
+    "reported_count_by_counterparty_24h /"
+    " (payment_count_by_counterparty_8d - payment_count_by_counterparty_7d)",
+    "payment_count_by_counterparty_8d - payment_count_by_counterparty_7d",
 )
-"""Catalogue names the bench's model reads: the handbook's own features (amount,
-night, weekend, customer windows of 1/7/30 days, terminal activity and label-fed
-terminal risk) plus what the engine knows anyway (the account's usual amount, the
-anomaly score, a first payment to this terminal)."""
+"""What the bench's model reads: the handbook's own features (amount, night, weekend,
+the customer's count and mean amount over 1/7/30 days, the terminal's activity and its
+fraud ratio counted with the label delay — here chargebacks per terminal over the
+payments of the same, a week older, period) plus what the engine knows anyway (the
+account's usual and largest amount and their ratios to this one, the anomaly score, a
+first payment to this terminal, the account's own chargebacks). Chosen on the training
+week's validation slice; the test week was only scored at the end."""
 
 
 @dataclass(frozen=True, slots=True)

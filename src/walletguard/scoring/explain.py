@@ -8,6 +8,7 @@ shared among them in proportion to their contribution.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -118,7 +119,12 @@ def sentence(name: str, value: Any, event: Any, description: str = "") -> str:
 
 
 def reason_code(name: str) -> str:
-    return "MODEL_" + name.replace(".", "_").upper()
+    """A stable machine code for a model input: `MODEL_PROFILE_AMOUNT_VS_MEAN`, or for an
+    expression its words (`MODEL_EVENT_AMOUNT_PER_PROFILE_PAYMENT_MAX`)."""
+    words = name
+    for op, word in (("/", " per "), ("*", " times "), ("+", " plus "), ("-", " minus ")):
+        words = words.replace(op, word)
+    return "MODEL_" + re.sub(r"[^A-Z0-9]+", "_", words.upper()).strip("_")
 
 
 def explain(

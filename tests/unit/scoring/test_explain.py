@@ -45,3 +45,13 @@ def test_the_strongest_contributions_become_reasons_sharing_the_points() -> None
     assert sum(r.score for r in reasons) == 420
     assert reasons[0].message.startswith("withdrawal 8.3× the account's usual amount")
     assert "42%" in reasons[0].message
+
+
+def test_expression_inputs_get_stable_codes_and_plain_sentences() -> None:
+    from walletguard.scoring.explain import reason_code
+
+    name = "event.amount / (payment_amount_sum_by_account_7d / payment_count_by_account_7d)"
+    assert reason_code(name) == (
+        "MODEL_EVENT_AMOUNT_PER_PAYMENT_AMOUNT_SUM_BY_ACCOUNT_7D_PER_PAYMENT_COUNT_BY_ACCOUNT_7D"
+    )
+    assert sentence(name, 4.25, EVENT, name) == f"{name}: 4.2"
