@@ -5,12 +5,15 @@
 Generates ordinary wallet activity with `tests.support.EventFactory` (funded accounts
 paying, transferring, signing in and withdrawing), then:
 
-1. replays it on a fresh database — rules, live graph, no model;
-2. trains the default model on it (`walletguard train`, labels: a synthetic rule, large
-   transfers, good enough to have a model of the usual size), promotes it, and replays
-   the same events again on a fresh database holding that champion.
+1. trains the default model on it (`walletguard train`; labels: a synthetic rule, large
+   transfers — enough for a model of the usual size) and puts it in shadow;
+2. replays the events on a fresh database without models, then on one holding the
+   shadow model, in this process, timing the engine per event (durable writes aside).
 
-Prints the replay summaries (events/s) of both runs.
+A shadow model is scored on every transfer, payment and withdrawal and changes no
+decision, so the difference is the cost of scoring (features read, vector built, trees
+walked). A champion costs the same plus the explanation (`pred_contrib`) on the events
+it adds points to (docs/benchmarks.md gives that cost separately).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,11 +40,6 @@ def walletguard(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         env={"COLUMNS": "200", **__import__("os").environ},
     )
-
-
-def events_per_second(summary: str) -> float:
-    match = re.search(r"events/s\s*│\s*([\d,]+)", summary)
-    return float(match[1].replace(",", "")) if match else 0.0
 
 
 def main() -> None:
@@ -79,15 +77,7 @@ def main() -> None:
         events = work / "events.jsonl"
         events.write_text("".join(json.dumps(d) + "\n" for d in docs))
         (work / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labels))
-        plain = walletguard(
-            "replay",
-            str(events),
-            "--out",
-            str(work / "a.jsonl"),
-            "--db",
-            f"sqlite:///{work / 'a.db'}",
-        )
-        db = f"sqlite:///{work / 'b.db'}"
+        registry = f"sqlite:///{work / 'registry.db'}"
         trained = walletguard(
             "train",
             "--events",
@@ -95,7 +85,7 @@ def main() -> None:
             "--labels",
             str(work / "labels.jsonl"),
             "--db",
-            db,
+            registry,
             "--maturity-days",
             "0",
             "--labels-delay-days",
@@ -104,16 +94,49 @@ def main() -> None:
             "bench",
         )
         version = trained.stderr.split("models promote ")[1].split()[0]
-        walletguard("models", "promote", version, "--db", db, "--as", "bench")
-        with_model = walletguard("replay", str(events), "--out", str(work / "b.jsonl"), "--db", db)
-        scored = sum(
-            1
-            for line in (work / "b.jsonl").read_text().splitlines()
-            if json.loads(line).get("model_version")
+        walletguard("models", "shadow", version, "--db", registry, "--as", "bench")
+        lines = events.read_bytes().splitlines()
+        plain = timed_replay(f"sqlite:///{work / 'plain.db'}", lines, models=False)
+        shutil.copy(work / "registry.db", work / "shadow.db")
+        shadow = timed_replay(f"sqlite:///{work / 'shadow.db'}", lines, models=True)
+    print(f"events: {len(docs):,}; money-out events scored by the shadow model {version}")
+    for name, (rate, money_us, other_us) in (("no model", plain), ("shadow model", shadow)):
+        print(
+            f"{name:13s}: replay {rate:,.0f} events/s; engine median per money-out event "
+            f"{money_us:.1f} µs, per other event {other_us:.1f} µs"
         )
-    print(f"events: {len(docs):,}; scored by the model: {scored:,}; model {version}")
-    print(f"replay, rules + graph, no model: {events_per_second(plain.stderr):,.0f} events/s")
-    print(f"replay, rules + graph + champion: {events_per_second(with_model.stderr):,.0f} events/s")
+
+
+def timed_replay(url: str, lines: list[bytes], *, models: bool) -> tuple[float, float, float]:
+    """(events/s, median engine µs for transfers/payments/withdrawals, for the others)."""
+    import statistics
+    import time
+
+    from walletguard.composition import build_runtime, tune_gc_for_throughput
+    from walletguard.evaluate.replay import parse_lines, replay
+
+    runtime = build_runtime(url, models=models)
+    tune_gc_for_throughput()
+    engine = runtime.engine
+    engine.timing = True
+    kinds: list[bool] = []
+    engine.observers.append(lambda ctx: kinds.append(ctx.event.type.value in MONEY_OUT))
+    started = time.perf_counter()
+    for _ in replay(parse_lines(lines), engine):
+        pass
+    seconds = time.perf_counter() - started
+    runtime.close()
+    times = engine.engine_seconds
+    money = [t for t, m in zip(times, kinds, strict=True) if m]
+    other = [t for t, m in zip(times, kinds, strict=True) if not m]
+    return (
+        len(lines) / seconds,
+        statistics.median(money) * 1e6,
+        statistics.median(other) * 1e6,
+    )
+
+
+MONEY_OUT = {"transfer", "payment", "withdrawal"}
 
 
 if __name__ == "__main__":

@@ -65,11 +65,10 @@ def _is_new_account(c: C) -> bool:
 
 
 def _amount_vs_mean(c: C) -> float | None:
-    amount = c.event.amount
     units = c.profile.amount_mean_units(c.event.type.value)
-    if amount is None or not units:
+    if c.event.amount is None or not units:
         return None
-    return float(to_units(amount) / units)
+    return c.keys.units / units
 
 
 def _device_is_new(c: C) -> bool | None:

@@ -298,7 +298,7 @@ class Engine:
                     if payee is not None:
                         graph.mark_fraud([payee])
             if population is not None and learn_allowed:
-                population.observe(event)
+                population.observe(event.type, keys.units)
 
         if self.timing:
             self.engine_seconds.append(time.perf_counter() - started)

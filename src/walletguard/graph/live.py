@@ -34,7 +34,7 @@ from walletguard.kernel.money import AmountError, to_units
 MAX_HOPS = 3
 MAX_NEIGHBOURS = 64
 MAX_FLOWS = 256
-FLOW_SECONDS = 3 * 86400
+FLOW_SECONDS = 86400
 MAX_ATTRIBUTE_ACCOUNTS = 20
 DAY = 86400.0
 
@@ -63,11 +63,32 @@ def _passes_distance(node: str) -> bool:
 
 
 class _Flows:
-    __slots__ = ("inflow", "outflow")
+    """A wallet's recent flows, and when it last dealt with each sender / payee (a dict
+    kept in order of last contact, so distinct counts stop at the window's edge)."""
+
+    __slots__ = ("inflow", "outflow", "payees", "senders")
 
     def __init__(self) -> None:
         self.inflow: deque[Flow] = deque(maxlen=MAX_FLOWS)
         self.outflow: deque[Flow] = deque(maxlen=MAX_FLOWS)
+        self.senders: dict[str, float] = {}
+        self.payees: dict[str, float] = {}
+
+
+def _touch(recent: dict[str, float], key: str, ts: float) -> None:
+    recent.pop(key, None)
+    recent[key] = ts
+    if len(recent) > MAX_FLOWS:
+        del recent[next(iter(recent))]
+
+
+def _count_since(recent: dict[str, float], horizon: float) -> int:
+    count = 0
+    for ts in reversed(recent.values()):
+        if ts < horizon:
+            break
+        count += 1
+    return count
 
 
 def _prune(flows: deque[Flow], now: float) -> None:
@@ -109,9 +130,13 @@ class LiveGraph:
             target = counterparty_node(event)
             if target is None:
                 return
-            self._flows(account).outflow.append((ts, target, units))
+            flows = self._flows(account)
+            flows.outflow.append((ts, target, units))
+            _touch(flows.payees, target, ts)
             if target.startswith("a:"):
-                self._flows(target).inflow.append((ts, account, units))
+                received = self._flows(target)
+                received.inflow.append((ts, account, units))
+                _touch(received.senders, account, ts)
             self._edge(account, target)
         elif kind is EventType.TOPUP_CONFIRMATION:
             self._flows(account).inflow.append((ts, "topup", units))
@@ -222,26 +247,20 @@ class LiveGraph:
     def fan_in(self, account_id: str, now: float, seconds: float = DAY) -> int:
         """Distinct wallets that sent money to this one in the window before `now`."""
         flows = self.flows.get(account_node(account_id))
-        if flows is None:
-            return 0
-        _prune(flows.inflow, now)
-        horizon = now - seconds
-        return len({k for ts, k, _ in flows.inflow if ts >= horizon and k != "topup"})
+        return 0 if flows is None else _count_since(flows.senders, now - seconds)
 
     def fan_out(self, account_id: str, now: float, seconds: float = DAY) -> int:
         """Distinct payees (wallets, merchants, bank accounts) paid in the window."""
         flows = self.flows.get(account_node(account_id))
-        if flows is None:
-            return 0
-        _prune(flows.outflow, now)
-        horizon = now - seconds
-        return len({k for ts, k, _ in flows.outflow if ts >= horizon})
+        return 0 if flows is None else _count_since(flows.payees, now - seconds)
 
     def money_in_out(self, account_id: str, now: float, seconds: float = DAY) -> tuple[int, int]:
         """(units in, units out) over the window before `now`."""
         flows = self.flows.get(account_node(account_id))
         if flows is None:
             return 0, 0
+        _prune(flows.inflow, now)
+        _prune(flows.outflow, now)
         horizon = now - seconds
         money_in = sum(u for ts, _, u in flows.inflow if ts >= horizon)
         money_out = sum(u for ts, _, u in flows.outflow if ts >= horizon)

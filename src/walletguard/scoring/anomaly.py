@@ -19,8 +19,7 @@ from __future__ import annotations
 import math
 from array import array
 
-from walletguard.events.model import MONEY_OUT, WalletEvent
-from walletguard.kernel.money import to_units
+from walletguard.events.model import MONEY_OUT, EventType
 
 BINS = 160
 BIN_WIDTH = 0.1
@@ -38,16 +37,16 @@ class PopulationStats:
         self._n: dict[str, int] = {}
         self._cache: dict[str, tuple[int, float, float]] = {}
 
-    def observe(self, event: WalletEvent) -> None:
-        """Learn the amount of an event that was let through."""
-        if event.type not in MONEY_OUT or event.amount is None or event.amount <= 0:
+    def observe(self, kind: EventType, units: int) -> None:
+        """Learn the amount (in units) of an event of `kind` that was let through."""
+        if kind not in MONEY_OUT or units <= 0:
             return
-        kind = event.type.value
-        hist = self._hist.get(kind)
+        name = kind.value
+        hist = self._hist.get(name)
         if hist is None:
-            hist = self._hist[kind] = array("q", [0] * BINS)
-        hist[_bin(math.log10(to_units(event.amount)))] += 1
-        self._n[kind] = self._n.get(kind, 0) + 1
+            hist = self._hist[name] = array("q", [0] * BINS)
+        hist[_bin(math.log10(units))] += 1
+        self._n[name] = self._n.get(name, 0) + 1
 
     def center_spread(self, kind: str) -> tuple[float, float] | None:
         """(median, robust sigma) of log10 amounts, or None while warming up."""
@@ -64,17 +63,20 @@ class PopulationStats:
         self._cache[kind] = (n, q50, spread)
         return q50, spread
 
-    def score(self, event: WalletEvent, own_count: int, own_mean_units: int | None) -> float | None:
-        """The robust z-score of this event's amount (see the module docstring)."""
-        if event.amount is None or event.amount <= 0 or event.type not in MONEY_OUT:
+    def score(
+        self, kind: EventType, units: int, own_count: int, own_mean_units: int | None
+    ) -> float | None:
+        """The robust z-score of an amount of `units` for an event of `kind`, for an account
+        with `own_count` such events of mean `own_mean_units` (see the module docstring)."""
+        if units <= 0 or kind not in MONEY_OUT:
             return None
-        stats = self.center_spread(event.type.value)
+        stats = self.center_spread(kind.value)
         if stats is None:
             return None
         center, spread = stats
         if own_count >= COLD_START_EVENTS and own_mean_units:
             center = math.log10(own_mean_units)
-        return round((math.log10(to_units(event.amount)) - center) / spread, 3)
+        return round((math.log10(units) - center) / spread, 3)
 
 
 def _bin(log_units: float) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from walletguard.rules.types import ValueType
@@ -16,13 +15,12 @@ NIGHT_HOURS = range(7)
 def _local_weekday(c: Any) -> int:
     """The weekday on the client's clock: UTC shifted by the whole hours of its offset
     (the engine keeps the local hour, not the offset; half-hour zones are off by at most
-    30 minutes around midnight)."""
-    utc = c.event.occurred_at
-    shift = (c.event.local_hour - utc.hour) % 24
+    30 minutes around midnight). 1970-01-01 was a Thursday (3)."""
+    event = c.event
+    shift = (event.local_hour - int(event.ts // 3600) % 24) % 24
     if shift > 14:
         shift -= 24
-    weekday: int = (utc + timedelta(hours=shift)).weekday()
-    return weekday
+    return (int((event.ts + shift * 3600) // 86400) + 3) % 7
 
 
 def _anomaly(c: Any) -> float | None:
@@ -31,7 +29,8 @@ def _anomaly(c: Any) -> float | None:
         return None
     event = c.event
     score: float | None = population.score(
-        event,
+        event.type,
+        c.keys.units,
         c.profile.amount_count(event.type.value),
         c.profile.amount_mean_units(event.type.value),
     )
