@@ -166,6 +166,14 @@ def build_runtime(
         population=PopulationStats(),
         refreshers=refreshers,
     )
+    if models:
+        # Load the champion and shadows now, so that the features they read are kept
+        # while the checkpoint's later events are re-applied.
+        first = SqlUnitOfWork(database, cache, default_currency=currency)
+        try:
+            refreshers[0](engine, first)
+        finally:
+            first.close()
     checkpointer = FeatureCheckpointer(database)
     restored = (0, 0)
     if restore_features:

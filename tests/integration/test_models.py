@@ -188,3 +188,28 @@ def test_one_champion_at_a_time_and_retired_models_stay_retired(db_url: str, tra
     with pytest.raises(IllegalTransition), unit_of_work(db) as uow:
         registry.promote(uow, first.version, actor="a", at=now)
     db.dispose()
+
+
+def test_a_restarted_engine_keeps_the_champions_label_fed_features(
+    db_url: str, trained: Any
+) -> None:
+    """The champion's windows (chargebacks per merchant) are rebuilt on restart: the
+    champion is loaded before the stored events are re-applied."""
+    record, _, f = trained
+    deploy(db_url, record, registry.promote)
+    h = Harness(db_url)
+    docs = f.funded("amy", "500.00")
+    docs.append(f.payment("amy", merchant="dodgy", amount="20.00"))
+    f.advance(days=2)
+    docs.append(f.make("chargeback", "amy", ref_event_id=docs[-1]["event_id"], amount="20.00"))
+    h.decide_all(docs)
+    h.close()
+    h = Harness(db_url)  # no checkpoint was saved: everything is re-applied
+    seen: list[Any] = []
+    h.engine.observers.append(
+        lambda ctx: seen.append(ctx.features.get("reported_count_by_counterparty_7d"))
+    )
+    f.advance(minutes=1)
+    h.decide(f.payment("amy", merchant="dodgy", amount="5.00"))
+    assert seen == [1]
+    h.close()
