@@ -213,3 +213,39 @@ def test_a_restarted_engine_keeps_the_champions_label_fed_features(
     h.decide(f.payment("amy", merchant="dodgy", amount="5.00"))
     assert seen == [1]
     h.close()
+
+
+def test_labels_come_from_chargebacks_and_case_outcomes_when_known(db_url: str) -> None:
+    from sqlalchemy import update
+
+    from walletguard.scoring.labels import LabelSource
+    from walletguard.storage.history import stored_labels
+
+    f = EventFactory()
+    h = Harness(db_url)
+    docs = f.funded("kim", "500.00")
+    docs.append(f.payment("kim", merchant="m", amount="20.00"))
+    paid = docs[-1]["event_id"]
+    f.advance(days=3)
+    docs.append(f.make("fraud_report", "kim", ref_event_id=paid))
+    f.advance(minutes=1)
+    odd = f.confirm("kim", ref="ghost", amount="900.00", signature_valid=False)
+    docs.append(odd)
+    decisions = h.decide_all(docs)
+    case_id = decisions[-1].case_id
+    assert case_id is not None  # the forged confirmation opened a case
+    resolved = datetime(2026, 3, 20, tzinfo=UTC)
+    with h.runtime.database.writing() as conn:
+        conn.execute(
+            update(t.cases)
+            .where(t.cases.c.id == case_id)
+            .values(outcome="false_positive", status="resolved", updated_at=resolved)
+        )
+    labels = {(x.event_id, x.source): x for x in stored_labels(h.runtime.database)}
+    report = labels[(paid, LabelSource.FRAUD_REPORT)]
+    assert report.fraud
+    assert report.known_ts == datetime.fromisoformat(docs[-2]["occurred_at"]).timestamp()
+    outcome = labels[(odd["event_id"], LabelSource.CASE)]
+    assert not outcome.fraud
+    assert outcome.known_ts == resolved.timestamp()
+    h.close()
