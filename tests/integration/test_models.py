@@ -190,12 +190,33 @@ def test_one_champion_at_a_time_and_retired_models_stay_retired(db_url: str, tra
     db.dispose()
 
 
+def model_on(name: str) -> Any:
+    """A model whose only input is `name` (fraud when it is positive)."""
+    from walletguard.scoring.dataset import TrainingSet
+    from walletguard.scoring.labels import Label, LabelBook, LabelSource
+    from walletguard.scoring.training import train_model
+
+    rng = random.Random(2)
+    data = TrainingSet((name,), ("payment",))
+    book = LabelBook()
+    for i in range(2000):
+        value = float(rng.random() < 0.1) * rng.randint(1, 5)
+        data.rows.append([value])
+        data.event_ids.append(f"s{i}")
+        data.times.append(i * 600.0)
+        data.accounts.append("a")
+        if value and rng.random() < 0.9:
+            book.add(Label(f"s{i}", True, i * 600.0, LabelSource.FILE))
+    return train_model(data, book, TrainingPlan(maturity_seconds=0), created_by="t").record
+
+
 def test_a_restarted_engine_keeps_the_champions_label_fed_features(
     db_url: str, trained: Any
 ) -> None:
     """The champion's windows (chargebacks per merchant) are rebuilt on restart: the
     champion is loaded before the stored events are re-applied."""
-    record, _, f = trained
+    _, _, f = trained
+    record = model_on("reported_count_by_counterparty_7d")
     deploy(db_url, record, registry.promote)
     h = Harness(db_url)
     docs = f.funded("amy", "500.00")

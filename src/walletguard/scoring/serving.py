@@ -20,7 +20,7 @@ from walletguard.decisions.model import Reason
 from walletguard.rules.types import Catalogue
 from walletguard.scoring.explain import explain
 from walletguard.scoring.model import ModelRecord, ModelStatus
-from walletguard.scoring.trees import compile_trees
+from walletguard.scoring.trees import compile_trees, split_features
 from walletguard.scoring.vectors import Vectorizer
 
 
@@ -37,10 +37,11 @@ class LoadedModel:
     def __init__(self, record: ModelRecord, catalogue: Catalogue) -> None:
         self.record = record
         self.version = record.version
-        self.vectorizer = Vectorizer(record.features, catalogue)
         self.event_types = frozenset(record.event_types)
         self._booster = lgb.Booster(model_str=record.model_text)
-        self._raw = compile_trees(self._booster.dump_model())
+        dump = self._booster.dump_model()
+        self._raw = compile_trees(dump)
+        self.vectorizer = Vectorizer(record.features, catalogue, used=split_features(dump))
         self.descriptions = {s.name: s.description for s in self.vectorizer.specs}
 
     def probability(self, vector: Sequence[float]) -> float:

@@ -72,3 +72,15 @@ def compile_trees(dump: dict[str, Any]) -> RawScorer:
     exec(compile(source, "<walletguard model>", "exec"), namespace)
     scorer: RawScorer = namespace["raw_score"]
     return scorer
+
+
+def split_features(dump: dict[str, Any]) -> set[int]:
+    """The feature positions some tree splits on (the others never change the score)."""
+    found: set[int] = set()
+    stack = [tree["tree_structure"] for tree in dump["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            found.add(int(node["split_feature"]))
+            stack += [node["left_child"], node["right_child"]]
+    return found

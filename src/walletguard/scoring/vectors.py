@@ -12,7 +12,7 @@ Values become floats only here, as model inputs: money stays exact everywhere el
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -40,10 +40,15 @@ def as_float(value: Any) -> float:
 class Vectorizer:
     """Reads a fixed list of catalogue names from a context, as floats, in order."""
 
-    def __init__(self, names: Sequence[str], catalogue: Catalogue) -> None:
+    def __init__(
+        self, names: Sequence[str], catalogue: Catalogue, used: Collection[int] | None = None
+    ) -> None:
+        """`used`: the positions a model actually splits on; the others read as missing
+        without being computed (a tree never looks at them), and their windowed features
+        are not kept."""
         specs: list[NameSpec] = []
         windows: dict[str, Any] = {}
-        for name in names:
+        for position, name in enumerate(names):
             spec = catalogue.resolve(name) or _expression(name, catalogue)
             if spec is None:
                 raise ConfigurationError(f"model feature {name!r}: {catalogue.why_unknown(name)}")
@@ -53,15 +58,19 @@ class Vectorizer:
                     "amounts and yes/no values"
                 )
             specs.append(spec)
-            for used in getattr(spec.getter, "names", [spec]):
-                if used.window_feature is not None:
-                    windows[used.window_feature.name] = used.window_feature
+            if used is not None and position not in used:
+                continue
+            for read in getattr(spec.getter, "names", [spec]):
+                if read.window_feature is not None:
+                    windows[read.window_feature.name] = read.window_feature
         self._windows = list(windows.values())
         if len(set(names)) != len(names):
             raise ConfigurationError("a model lists the same feature twice")
         self.names = tuple(names)
         self.specs = tuple(specs)
-        self._getters: tuple[Callable[[Any], Any], ...] = tuple(s.getter for s in specs)
+        self._getters: tuple[Callable[[Any], Any], ...] = tuple(
+            s.getter if used is None or i in used else _missing for i, s in enumerate(specs)
+        )
 
     def __call__(self, ctx: Any) -> list[float]:
         out = []
@@ -82,6 +91,10 @@ class Vectorizer:
     def window_features(self) -> list[Any]:
         """The windowed features the store must keep for these inputs."""
         return list(self._windows)
+
+
+def _missing(ctx: Any) -> None:
+    return None
 
 
 class _ExpressionGetter:
