@@ -247,7 +247,7 @@ def train_on_history(
     import tempfile
 
     from walletguard.scoring.dataset import VectorRecorder, record_history
-    from walletguard.scoring.labels import LabelBook, read_labels_file
+    from walletguard.scoring.labels import LabelBook, LabelSource, read_labels_file
     from walletguard.scoring.training import train_model
     from walletguard.storage.history import decided_events, stored_labels
 
@@ -267,8 +267,10 @@ def train_on_history(
             found = stored_labels(runtime.database)
         finally:
             runtime.close()
-    if events is None:
-        found += stored_labels(database)
+    stored = stored_labels(database)
+    if events is not None:  # the events are not the database's: only its reviewers' verdicts
+        stored = [label for label in stored if label.source is LabelSource.CASE]
+    found += stored
     if labels_file is not None:
         times = dict(zip(data.event_ids, data.times, strict=True))
         try:
