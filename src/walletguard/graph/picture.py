@@ -2,13 +2,16 @@
 
 Members are red circles, other wallets (money sources, most often victims) orange,
 bank accounts and merchants grey squares, shared devices blue diamonds; arrows carry
-the amount that flowed. The layout is seeded, so the same ring gives the same picture.
+the amount that flowed. Members sit on a circle, money sources on the left, where the
+money leaves on the right, shared devices along the top: the same ring always gives the
+same picture.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import networkx as nx
 
@@ -31,6 +34,38 @@ def _label(node: str) -> str:
     return text if len(text) <= 18 else text[:17] + "…"
 
 
+def _column(
+    nodes: list[str], x: float, top: float, bottom: float
+) -> dict[str, tuple[float, float]]:
+    step = (bottom - top) / (len(nodes) + 1)
+    return {n: (x, top + step * (i + 1)) for i, n in enumerate(nodes)}
+
+
+def _layout(nodes: list[str], members: set[str]) -> Any:
+    """Members on a circle in the middle, money sources in a column on the left, bank
+    accounts and merchants on the right, shared devices along the top."""
+    by_role: dict[str, list[str]] = {"member": [], "wallet": [], "sink": [], "device": []}
+    for node in sorted(nodes):
+        by_role[_role(node, members)].append(node)
+    top, bottom = MARGIN + 90, HEIGHT - 100
+    where = _column(by_role["wallet"], MARGIN + 40, top, bottom)
+    where.update(_column(by_role["sink"], WIDTH - MARGIN - 40, top, bottom))
+    devices = by_role["device"]
+    for i, node in enumerate(devices):
+        where[node] = (WIDTH / 2 + (i - (len(devices) - 1) / 2) * 110, MARGIN + 50)
+    ring = by_role["member"]
+    cx, cy = WIDTH / 2, (top + bottom) / 2 + 10
+    radius = min(WIDTH / 4.5, (bottom - top) / 2.4)
+    for i, node in enumerate(ring):
+        angle = 2 * math.pi * i / max(len(ring), 1) - math.pi / 2
+        where[node] = (cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+
+    def at(node: str) -> tuple[float, float]:
+        return where[node]
+
+    return at
+
+
 def ring_svg(ring: Ring, title: str) -> str:
     """The ring as a standalone SVG document."""
     members = set(ring.members)
@@ -42,18 +77,7 @@ def ring_svg(ring: Ring, title: str) -> str:
             g.add_edge(attribute, "a:" + account, amount=None, count=0)
     if not g:
         g.add_nodes_from("a:" + m for m in ring.members)
-    positions = nx.spring_layout(g, seed=7, k=1.4 / math.sqrt(max(len(g), 1)))
-    xs = [p[0] for p in positions.values()]
-    ys = [p[1] for p in positions.values()]
-    span_x = (max(xs) - min(xs)) or 1.0
-    span_y = (max(ys) - min(ys)) or 1.0
-
-    def at(node: str) -> tuple[float, float]:
-        x, y = positions[node]
-        return (
-            MARGIN + (x - min(xs)) / span_x * (WIDTH - 2 * MARGIN),
-            MARGIN + 30 + (y - min(ys)) / span_y * (HEIGHT - 2 * MARGIN - 30),
-        )
+    at = _layout(list(g.nodes), members)
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
@@ -74,14 +98,17 @@ def ring_svg(ring: Ring, title: str) -> str:
                 'stroke="#1f77b4" stroke-dasharray="4 3"/>'
             )
             continue
+        # curve each flow to its right, so money going both ways draws two arcs
+        cx, cy = (x1 + x2) / 2 + (y2 - y1) * 0.15, (y1 + y2) / 2 - (x2 - x1) * 0.15
         out.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555" '
-            'stroke-width="1.5" marker-end="url(#arrow)"/>'
+            f'<path d="M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {x2:.1f},{y2:.1f}" fill="none" '
+            'stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>'
         )
         label = data["amount"] + (f" ×{data['count']}" if data["count"] > 1 else "")
+        mx, my = (x1 + 2 * cx + x2) / 4, (y1 + 2 * cy + y2) / 4
         out.append(
-            f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 3:.1f}" fill="#333" '
-            f'text-anchor="middle">{html.escape(label)}</text>'
+            f'<text x="{mx:.1f}" y="{my - 3:.1f}" fill="#333" text-anchor="middle" '
+            f'paint-order="stroke" stroke="white" stroke-width="3">{html.escape(label)}</text>'
         )
     for node in g.nodes:
         x, y = at(node)
@@ -103,5 +130,15 @@ def ring_svg(ring: Ring, title: str) -> str:
             f'<text x="{x:.1f}" y="{y + 24:.1f}" text-anchor="middle">'
             f"{html.escape(_label(node))}</text>"
         )
+    legend = [
+        ("member", "ring member"),
+        ("wallet", "other wallet (money in)"),
+        ("sink", "bank account / merchant"),
+        ("device", "shared device / phone"),
+    ]
+    for i, (role, text) in enumerate(legend):
+        y = HEIGHT - 20 - 18 * (len(legend) - 1 - i)
+        out.append(f'<circle cx="{MARGIN}" cy="{y - 4}" r="6" fill="{_COLOURS[role]}"/>')
+        out.append(f'<text x="{MARGIN + 12}" y="{y}">{text}</text>')
     out.append("</svg>")
     return "\n".join(out)
