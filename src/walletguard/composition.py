@@ -198,16 +198,18 @@ def rebuild_graph(database: Database, graph: LiveGraph, days: int = GRAPH_REBUIL
     latest = latest_event_time(database)
     if latest is None:
         return 0
-    seen: dict[str, Any] = {}
+    payees: dict[str, str] = {}
     count = 0
     for event, decision in decided_events(database, since=latest - timedelta(days=days)):
         graph.observe(event, moved=decision == "allow")
-        if event.type in LABELS and event.ref_event_id in seen:
-            payee = counterparty_node(seen[event.ref_event_id])
+        if event.type in LABELS:
+            payee = payees.get(event.ref_event_id or "")
             if payee is not None:
                 graph.mark_fraud([payee])
-        elif event.counterparty is not None or event.binding is not None:
-            seen[event.event_id] = event
+        else:
+            node = counterparty_node(event)
+            if node is not None:
+                payees[event.event_id] = node
         count += 1
     return count
 

@@ -106,3 +106,10 @@ def test_live_graph_features_through_the_catalogue(db_url: str) -> None:
     assert seen["graph.device_cluster_size"] == 2
     assert seen["graph.pass_through_ratio"] == 0.9
     h.close()
+
+    h = Harness(db_url)  # rebuilt from the stored events on start
+    graph = h.engine.graph
+    assert graph is not None
+    assert graph.hops_to_fraud("a:m1") == 0
+    assert graph.cluster_size("m1") == 2
+    h.close()
