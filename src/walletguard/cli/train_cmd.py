@@ -126,7 +126,8 @@ def train_command(
     state = "shadow" if shadow else "candidate"
     err.print(
         f"[green]{'registered' if new else 'already registered'}[/] {record.version} as {state}"
-        f" ({len(data):,} events replayed, {record.metrics['training_rows']:,} trained on). "
+        f" ({len(data):,} events of its types recorded, "
+        f"{record.metrics['training_rows']:,} trained on). "
         f"Promote with: walletguard models promote {record.version}"
     )
 

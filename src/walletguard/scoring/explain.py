@@ -92,7 +92,24 @@ _FACTS: dict[str, Callable[[Any, Any], str]] = {
     "event.local_hour": lambda v, e: f"at {_plain(v)}h local time",
     "event.is_weekend": lambda v, e: "at the weekend" if v else "on a weekday",
     "event.is_night": lambda v, e: "at night" if v else "during the day",
-    "model.anomaly_score": lambda v, e: f"unusual for a new account (anomaly {_plain(v, '.2f')})",
+    "model.anomaly_score": lambda v, e: (
+        f"amount {_plain(v, '.1f')} robust deviations from the usual"
+        if v is not None
+        else "too few amounts seen yet to judge this one"
+    ),
+    "profile.hours_since_new_device": lambda v, e: f"a new device first used {_plain(v)} h ago",
+    "profile.hours_since_reset": lambda v, e: f"password reset {_plain(v)} h ago",
+    "profile.hours_since_sim_change": lambda v, e: f"SIM changed {_plain(v)} h ago",
+    "profile.minutes_since_money_in": lambda v, e: f"money came in {_plain(v, '.0f')} min before",
+    "profile.device_count": lambda v, e: f"{_plain(v)} devices used by the account",
+    "counterparty.account_age_days": lambda v, e: f"to a wallet opened {_plain(v)} days ago",
+    "device.is_emulator": lambda v, e: "from an emulator" if v else "not from an emulator",
+    "geo.country_is_new": lambda v, e: (
+        "from a country never seen for this account" if v else "from a usual country"
+    ),
+    "net.is_datacenter": lambda v, e: (
+        "from a hosting / cloud network" if v else "from a home or mobile network"
+    ),
     "graph.counterparty_hops_to_fraud": lambda v, e: f"payee {_plain(v)} hops from confirmed fraud",
     "graph.account_hops_to_fraud": lambda v, e: f"account {_plain(v)} hops from confirmed fraud",
     "graph.device_cluster_size": lambda v, e: f"{_plain(v)} accounts share this account's devices",
@@ -110,8 +127,10 @@ _FACTS: dict[str, Callable[[Any, Any], str]] = {
 def sentence(name: str, value: Any, event: Any, description: str = "") -> str:
     """A short sentence stating a feature's value for this event."""
     fact = _FACTS.get(name)
-    if fact is not None:
+    if fact is not None and (value is not None or name == "model.anomaly_score"):
         return fact(value, event)
+    if value is None:
+        return f"{description or name}: not known (yet)"
     window = _sentence_for_window(name, value)
     if window is not None:
         return window
@@ -124,7 +143,8 @@ def reason_code(name: str) -> str:
     words = name
     for op, word in (("/", " per "), ("*", " times "), ("+", " plus "), ("-", " minus ")):
         words = words.replace(op, word)
-    return "MODEL_" + re.sub(r"[^A-Z0-9]+", "_", words.upper()).strip("_")
+    code = re.sub(r"[^A-Z0-9]+", "_", words.upper()).strip("_")
+    return code if code.startswith("MODEL_") else "MODEL_" + code
 
 
 def explain(
