@@ -74,7 +74,8 @@ def scan(
         )
         return
     table = Table(title=f"mule rings, {start:%Y-%m-%d} … {latest:%Y-%m-%d}", title_justify="left")
-    for column in ("case", "members", "patterns", "money moved"):
+    table.add_column("case", no_wrap=True)
+    for column in ("members", "patterns", "money moved"):
         table.add_column(column)
     for r in opened:
         table.add_row(

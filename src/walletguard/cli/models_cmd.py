@@ -52,7 +52,8 @@ def list_models(db: DbOption = None) -> None:
     with failing_cleanly():
         records: list[ModelRecord] = _with_uow(db, lambda uow: uow.models.all())
     table = Table(title="models", title_justify="left")
-    for column in ("version", "status", "created", "AUC", "AP", "P@100", "ECE", "promoted by"):
+    table.add_column("version", no_wrap=True)
+    for column in ("status", "created", "AUC", "AP", "P@100", "ECE", "promoted by"):
         table.add_column(column)
     for r in records:
         v = r.metrics.get("validation", {})
