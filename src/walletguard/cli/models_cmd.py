@@ -23,7 +23,7 @@ VersionArg = Annotated[str, typer.Argument(help="Model version (see `walletguard
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return f"{value:.3f}"
     return str(value)
 
 
