@@ -138,5 +138,6 @@ def _print_table(result: handbook.BenchResult) -> None:
         f"{result.model.record.metrics.get('training_rows', 0):,} payments "
         f"(validation AP {validation.get('average_precision', 0):.3f}); engine median per "
         f"event {result.timings.get('engine_median_us_without_model')} µs without the model, "
-        f"{result.timings.get('engine_median_us_with_model')} µs with it"
+        f"{result.timings.get('engine_median_us_with_model')} µs with it (the scoring call "
+        f"{result.timings.get('model_score_median_us')} µs)"
     )

@@ -19,6 +19,7 @@ The test-week probabilities are read back from the decisions' traces.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -366,6 +367,7 @@ def run_bench(
             progress(len(items))
 
     before_model = 0
+    scoring_seconds: list[float] = []
     for at, document in wallet_events(data, protocol):
         if trained is None and at >= boundary:
             run(batch)
@@ -380,6 +382,7 @@ def run_bench(
             trained = train_model(recorder.data, labels_known(), plan, created_by="bench:handbook")
             deploy(trained)
             before_model = len(engine.engine_seconds)
+            engine.observers.append(_ScoringTimer(engine, scoring_seconds))
         batch.append(decoder.decode(document))
         if len(batch) >= batch_size:
             run(batch)
@@ -397,6 +400,8 @@ def run_bench(
     days = [(data.times[i] - EPOCH).days for i in chosen]
     cards = [data.customers[i] for i in chosen]
     timings = _timings(engine.engine_seconds, before_model)
+    if scoring_seconds:
+        timings["model_score_median_us"] = round(statistics.median(scoring_seconds) * 1e6, 1)
     return BenchResult(
         auc_roc=metrics.auc_roc(labels, scores) or 0.0,
         average_precision=metrics.average_precision(labels, scores) or 0.0,
@@ -410,9 +415,30 @@ def run_bench(
     )
 
 
+class _ScoringTimer:
+    """Times the champion's scoring call (inputs read, vector, trees) on every 20th
+    payment, on the live context, without touching the decision."""
+
+    def __init__(self, engine: Engine, into: list[float]) -> None:
+        self._engine = engine
+        self._into = into
+        self._seen = 0
+
+    def __call__(self, ctx: Any) -> None:
+        models = self._engine.models
+        champion = models.champion if models is not None else None
+        if champion is None or ctx.event.type not in champion.event_types:
+            return
+        self._seen += 1
+        if self._seen % 20:
+            return
+        started = time.perf_counter()
+        champion.probability(champion.vectorizer(ctx))
+        self._into.append(time.perf_counter() - started)
+
+
 def _timings(seconds: list[float], split: int) -> dict[str, float]:
     """Median per-event engine time (µs) before and after the model was deployed."""
-    import statistics
 
     def median_us(values: list[float]) -> float:
         return round(statistics.median(values) * 1e6, 1) if values else 0.0
