@@ -9,12 +9,13 @@ import gc
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from walletguard.accounts.freeze_links import mint_freeze_token
 from walletguard.accounts.settings import AccountSettings
@@ -32,9 +33,11 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
+from walletguard.events.model import WalletEvent
 from walletguard.evidence.package import Scope, build_package
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
+from walletguard.graph.live import LiveGraph, RingRefresher
 from walletguard.kernel.canonical import sha256_hex
 from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
 from walletguard.keys import KeyStore, keys_dir
@@ -44,6 +47,11 @@ from walletguard.notify.settings import NotifySettings
 from walletguard.notify.templates import render
 from walletguard.rules.registry import RulesetMode, in_mode, promote, upload
 from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
+from walletguard.scoring.anomaly import PopulationStats
+from walletguard.scoring.dataset import TrainingSet
+from walletguard.scoring.serving import ModelRefresher
+from walletguard.scoring.training import TrainedModel, TrainingPlan
+from walletguard.scoring.vectors import Vectorizer
 from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.repositories.audit import SqlAuditReader
@@ -154,21 +162,15 @@ class Runtime:
     exclusive: bool
     restored: tuple[int, int] = field(default=(0, 0))
     unit_of_work: Callable[[], SqlUnitOfWork] | None = None
-    """A unit of work sharing the engine's caches (use it, not a new one, next to a running
-    exclusive engine)."""
+    """Makes units of work sharing the engine's caches."""
+    graph: LiveGraph | None = None
+    cache: StateCache | None = None
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlUnitOfWork]:
-        """A unit of work committed when the block ends without an error."""
-        uow = self.unit_of_work() if self.unit_of_work else SqlUnitOfWork(self.database)
-        try:
-            yield uow
-            uow.commit()
-        except BaseException:
-            uow.rollback()
-            raise
-        finally:
-            uow.close()
+    def transaction(self) -> AbstractContextManager[SqlUnitOfWork]:
+        """A unit of work sharing the engine's caches (exclusive mode), so changes made
+        beside the engine (an analyst's action, registering a model) and the engine's own
+        stay consistent; committed when the block ends without an error."""
+        return unit_of_work(self.database, self.cache)
 
     def save_features(self) -> int:
         """Checkpoint in-process features to the database (a shared store keeps its own)."""
@@ -199,6 +201,9 @@ def build_runtime(
     follow_stored_rulesets: bool = False,
     features: FeatureStore | None = None,
     account_settings: AccountSettings | None = None,
+    models: bool = True,
+    graph: bool = True,
+    synchronous: str = "FULL",
 ) -> Runtime:
     """Open the database and build an engine with in-process features.
 
@@ -208,8 +213,12 @@ def build_runtime(
     `features`: decide on this feature store instead (e.g. a `RedisFeatureStore` shared
     with other workers); it is neither checkpointed nor restored here, and the caller
     closes it.
+    `models`: score with the registry's
+    champion and shadows (reloaded when the registry changes). `graph`: keep the live
+    money-flow / shared-attribute graph (rebuilt from recent stored events on start).
+    `synchronous`: SQLite's durability (`OFF` only for throw-away scratch databases).
     """
-    database = open_database(db_url)
+    database = open_database(db_url, synchronous=synchronous)
     catalogue = RuleCatalogue()
     try:
         ruleset = load_rules(ruleset_path, catalogue)
@@ -225,6 +234,12 @@ def build_runtime(
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(database, cache, default_currency=currency)
 
+    live_graph = LiveGraph() if graph else None
+    refreshers: list[Any] = []
+    if models:
+        refreshers.append(ModelRefresher(catalogue))
+    if live_graph is not None:
+        refreshers.append(RingRefresher())
     engine = Engine(
         unit_of_work=unit_of_work,
         features=store,
@@ -233,26 +248,75 @@ def build_runtime(
         policy=policy,
         stages=lambda built: effect_stages(built, account_settings),
         settings=settings,
+        graph=live_graph,
+        population=PopulationStats(),
+        refreshers=refreshers,
     )
     if follow_stored_rulesets:
         ensure_active_ruleset(database, at=datetime.now(UTC))
         engine.before_batch = StoredRulesetFollower()
+    if models:
+        # Load the champion and shadows now, so that the features they read are kept
+        # while the checkpoint's later events are re-applied.
+        first = SqlUnitOfWork(database, cache, default_currency=currency)
+        try:
+            refreshers[0](engine, first)
+        finally:
+            first.close()
     checkpointer = FeatureCheckpointer(database)
     restored = (0, 0)
     if restore_features and isinstance(store, MemoryFeatureStore):
         restored = checkpointer.load(store, engine.locate)
-    return Runtime(database, engine, store, checkpointer, exclusive, restored, unit_of_work)
+    if restore_features and live_graph is not None:
+        rebuild_graph(database, live_graph)
+    return Runtime(
+        database, engine, store, checkpointer, exclusive, restored, unit_of_work, live_graph, cache
+    )
+
+
+GRAPH_REBUILD_DAYS = 30
+
+
+def rebuild_graph(database: Database, graph: LiveGraph, days: int = GRAPH_REBUILD_DAYS) -> int:
+    """Teach a fresh live graph the stored events of the last `days` (event time) and the
+    fraud they were reported for. Returns how many events it read."""
+    from datetime import timedelta
+
+    from walletguard.events.model import LABELS
+    from walletguard.graph.live import counterparty_node
+    from walletguard.storage.history import decided_events, latest_event_time
+
+    latest = latest_event_time(database)
+    if latest is None:
+        return 0
+    payees: dict[str, str] = {}
+    count = 0
+    for event, decision in decided_events(database, since=latest - timedelta(days=days)):
+        graph.observe(event, moved=decision == "allow")
+        if event.type in LABELS:
+            payee = payees.get(event.ref_event_id or "")
+            if payee is not None:
+                graph.mark_fraud([payee])
+        else:
+            node = counterparty_node(event)
+            if node is not None:
+                payees[event.event_id] = node
+        count += 1
+    return count
 
 
 # -- case work, audit, evidence, notifications -------------------------------------------
 
 
 @contextmanager
-def unit_of_work(db_url: str | None) -> Iterator[SqlUnitOfWork]:
-    """A unit of work on the database (shared mode: other processes may be writing),
-    committed when the block ends without an error, rolled back otherwise."""
-    database = open_database(db_url)
-    uow = SqlUnitOfWork(database)
+def unit_of_work(
+    target: str | Database | None, cache: StateCache | None = None
+) -> Iterator[SqlUnitOfWork]:
+    """A unit of work on a database (given, or opened from a URL and closed after), committed
+    when the block ends without an error, rolled back otherwise. Without `cache` it is in
+    shared mode: other processes may be writing."""
+    database = target if isinstance(target, Database) else open_database(target)
+    uow = SqlUnitOfWork(database, cache)
     try:
         yield uow
         uow.commit()
@@ -261,7 +325,8 @@ def unit_of_work(db_url: str | None) -> Iterator[SqlUnitOfWork]:
         raise
     finally:
         uow.close()
-        database.dispose()
+        if not isinstance(target, Database):
+            database.dispose()
 
 
 def key_store(*, create: bool = True) -> KeyStore:
@@ -431,3 +496,58 @@ def set_contacts(
             subject=f"account:{account_id}",
             payload={"email": email is not None, "phone": phone is not None},
         )
+
+
+def train_on_history(
+    database: Database,
+    vectorizer: Vectorizer,
+    event_types: Sequence[str],
+    plan: TrainingPlan,
+    *,
+    events: Iterable[WalletEvent] | None = None,
+    labels_file: Path | None = None,
+    labels_delay_seconds: float = 7 * 86400.0,
+    ruleset_path: Path | None = None,
+    policy_path: Path | None = None,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[TrainedModel, TrainingSet]:
+    """`walletguard train`: replay history (the database's stored events, or `events`)
+    through a scratch engine on a scratch database, recording each event's vector, then
+    train on the labels known: chargebacks and fraud reports in the history, case
+    outcomes in `database`, and `labels_file`."""
+    import tempfile
+
+    from walletguard.scoring.dataset import VectorRecorder, record_history
+    from walletguard.scoring.labels import LabelBook, LabelSource, read_labels_file
+    from walletguard.scoring.training import train_model
+    from walletguard.storage.history import decided_events, stored_labels
+
+    history = events if events is not None else (e for e, _ in decided_events(database))
+    with tempfile.TemporaryDirectory(prefix="wg-train-") as scratch:
+        runtime = build_runtime(
+            f"sqlite:///{Path(scratch) / 'train.db'}",
+            ruleset_path=ruleset_path,
+            policy_path=policy_path,
+            restore_features=False,
+            models=False,
+            synchronous="OFF",
+        )
+        try:
+            recorder = VectorRecorder(vectorizer, event_types)
+            data = record_history(runtime.engine, history, recorder, progress=progress)
+            found = stored_labels(runtime.database)
+        finally:
+            runtime.close()
+    stored = stored_labels(database)
+    if events is not None:  # the events are not the database's: only its reviewers' verdicts
+        stored = [label for label in stored if label.source is LabelSource.CASE]
+    found += stored
+    if labels_file is not None:
+        times = dict(zip(data.event_ids, data.times, strict=True))
+        try:
+            with labels_file.open("rb") as lines:
+                found += read_labels_file(lines, times, labels_delay_seconds)
+        except OSError as exc:
+            raise ConfigurationError(f"{labels_file}: cannot read: {exc.strerror}") from None
+    return train_model(data, LabelBook(found), plan, created_by=actor), data

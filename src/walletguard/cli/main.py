@@ -7,16 +7,20 @@ import typer
 from walletguard.cli import (
     account_cmd,
     audit_cmd,
+    bench_cmd,
     cases_cmd,
     evidence_cmd,
+    graph_cmd,
     keys_cmd,
     ledger_cmd,
+    models_cmd,
     notify_cmd,
     rules_cmd,
 )
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.serve_cmd import serve_command
 from walletguard.cli.simulate_cmd import simulate_command
+from walletguard.cli.train_cmd import train_command
 
 app = typer.Typer(
     name="walletguard",
@@ -36,6 +40,10 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(bench_cmd.app, name="bench")
+app.command("train")(train_command)
+app.add_typer(models_cmd.app, name="models")
+app.add_typer(graph_cmd.app, name="graph")
 
 
 if __name__ == "__main__":

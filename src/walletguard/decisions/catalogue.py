@@ -16,8 +16,10 @@ from walletguard.decisions.context import DecisionContext
 from walletguard.enrich.lists import ListKind
 from walletguard.events.model import EventType
 from walletguard.features.names import FeatureNameError, parse_feature_name
+from walletguard.graph.catalogue import GRAPH_SPECS
 from walletguard.kernel.money import from_units, to_units
 from walletguard.rules.types import NameSpec, ValueType
+from walletguard.scoring.facts import SCORING_SPECS
 
 B, INT, N, M, S = ValueType.BOOL, ValueType.INT, ValueType.NUMBER, ValueType.MONEY, ValueType.STRING
 C = DecisionContext
@@ -63,11 +65,10 @@ def _is_new_account(c: C) -> bool:
 
 
 def _amount_vs_mean(c: C) -> float | None:
-    amount = c.event.amount
     units = c.profile.amount_mean_units(c.event.type.value)
-    if amount is None or not units:
+    if c.event.amount is None or not units:
         return None
-    return float(to_units(amount) / units)
+    return c.keys.units / units
 
 
 def _device_is_new(c: C) -> bool | None:
@@ -471,6 +472,8 @@ for _kind in ("transfer", "payment", "withdrawal", "topup"):
         (f"profile.{_kind}_max", M, _max(_kind), f"the account's largest {_kind}"),
         (f"profile.{_kind}_count", INT, _count(_kind), f"{_kind}s let through before"),
     ]
+
+_SPECS += GRAPH_SPECS + SCORING_SPECS
 
 
 class RuleCatalogue:

@@ -23,6 +23,8 @@ from walletguard.ledger.service import topup_problem
 if TYPE_CHECKING:
     from walletguard.decisions.ports import UnitOfWork
     from walletguard.decisions.settings import EngineSettings
+    from walletguard.graph.live import LiveGraph
+    from walletguard.scoring.anomaly import PopulationStats
 
 
 class Travel:
@@ -46,6 +48,8 @@ class DecisionContext:
         list_hits: list[ListHit],
         uow: UnitOfWork,
         settings: EngineSettings,
+        graph: LiveGraph | None = None,
+        population: PopulationStats | None = None,
     ) -> None:
         self.event = event
         self.keys = keys
@@ -56,6 +60,10 @@ class DecisionContext:
         self.list_hits = list_hits
         self.uow = uow
         self.settings = settings
+        self.graph = graph
+        """The live money-flow / shared-attribute graph (`graph.*` names), when kept."""
+        self.population = population
+        """Everyone's amounts, for the cold-start anomaly score, when kept."""
 
     @property
     def currency(self) -> str:
@@ -129,6 +137,12 @@ class DecisionContext:
             merchant_no=t.merchant_no,
             signature_valid=t.signature_valid,
         )
+
+    @cached_property
+    def reported_event(self) -> WalletEvent | None:
+        """For a chargeback or fraud report: the event it reports, if stored."""
+        ref = self.event.ref_event_id
+        return None if ref is None else self.uow.events.get(ref)
 
     # -- lists ------------------------------------------------------------------------
 

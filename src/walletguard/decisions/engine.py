@@ -1,7 +1,12 @@
 """The decision engine: one pipeline behind every door.
 
-    validate → idempotency → enrich → features (as of before the event) → rules (+ model)
-    → policy → guards → effects (one unit of work) → decision record → features (add event)
+    validate → idempotency → enrich → features (as of before the event) → rules + model
+    → policy → guards → effects (one unit of work) → decision record
+    → features, live graph (add event)
+
+The model (`scoring/`) scores events of its types with the same context the rules
+read; its points join the rules' score, shadow models are only recorded. The live
+graph (`graph/`) learns each event after its decision, like the feature store.
 
 `decide` runs one event in its own unit of work and only teaches the feature
 store once that unit of work has committed. `decide_batch` runs many events in
@@ -12,8 +17,9 @@ fails is undone alone and reported, the others stand.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from walletguard.accounts.model import AccountSecurity
 from walletguard.decisions.context import DecisionContext
@@ -26,11 +32,16 @@ from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import IpFacts, IpIntel
 from walletguard.enrich.lists import ListMatcher
 from walletguard.enrich.location import NOWHERE, Located, locate
-from walletguard.events.model import EventType, WalletEvent
+from walletguard.events.model import LABELS, EventType, WalletEvent
 from walletguard.features.names import WindowFeature
 from walletguard.features.store import EventKeys, FeatureStore
+from walletguard.graph.live import LiveGraph, counterparty_node
 from walletguard.kernel.errors import Conflict, WalletguardError
 from walletguard.rules.ruleset import Rule, RuleMode, Ruleset
+
+if TYPE_CHECKING:
+    from walletguard.scoring.anomaly import PopulationStats
+    from walletguard.scoring.serving import ModelOutcome, ModelRunner
 
 _UNKNOWN_IP = IpFacts.unknown()
 
@@ -58,6 +69,10 @@ class Engine:
         stages: Callable[[Engine], list[Stage]],
         settings: EngineSettings | None = None,
         model_version: str | None = None,
+        models: ModelRunner | None = None,
+        graph: LiveGraph | None = None,
+        population: PopulationStats | None = None,
+        refreshers: Sequence[Callable[[Engine, UnitOfWork], None]] = (),
     ) -> None:
         self._uow_factory = unit_of_work
         self.features = features
@@ -69,7 +84,14 @@ class Engine:
         self._lists_version = -1
         self.ruleset = ruleset
         self.shadow: Ruleset | None = None
+        self.models = models if models is not None and models.models else None
+        self.graph = graph
+        self.population = population
+        self._refreshers = tuple(refreshers)
+        self.observers: list[Callable[[DecisionContext], None]] = []
+        """Called with each event's context after its rules ran (training recorders)."""
         self._wanted: dict[EventType, tuple[WindowFeature, ...]] = {}
+        self._extra_wanted: dict[EventType, dict[str, WindowFeature]] = {}
         self.use_ruleset(ruleset)
         self.before_batch: Callable[[Engine, UnitOfWork], None] | None = None
         """Called at the start of a unit of work (e.g. to pick up a promoted ruleset)."""
@@ -87,13 +109,39 @@ class Engine:
         it (both rulesets' features start being kept)."""
         self.ruleset = ruleset
         self.shadow = shadow
-        both = [ruleset] if shadow is None else [ruleset, shadow]
-        for each in both:
-            self.features.maintain(each.window_features())
-        self._wanted = {
-            t: tuple({f.name: f for r in both for f in r.window_features(t)}.values())
-            for t in EventType
-        }
+        self._plan_features()
+
+    def use_models(self, models: ModelRunner | None) -> None:
+        """Score with these models from now on (their features start being kept)."""
+        self.models = models if models is not None and models.models else None
+        self._plan_features()
+
+    def want_features(self, features: Iterable[WindowFeature], types: Iterable[EventType]) -> None:
+        """Keep and read these windowed features for events of `types` too (recorders)."""
+        features = list(features)
+        for t in types:
+            self._extra_wanted.setdefault(t, {}).update((f.name, f) for f in features)
+        self._plan_features()
+
+    def _plan_features(self) -> None:
+        ruleset, models, shadow = self.ruleset, self.models, self.shadow
+        self.features.maintain(ruleset.window_features())
+        if shadow is not None:
+            self.features.maintain(shadow.window_features())
+        if models is not None:
+            self.features.maintain(models.window_features())
+        for extra in self._extra_wanted.values():
+            self.features.maintain(extra.values())
+        wanted = {}
+        for t in EventType:
+            found = {f.name: f for f in ruleset.window_features(t)}
+            if shadow is not None:
+                found.update((f.name, f) for f in shadow.window_features(t))
+            if models is not None:
+                found.update((f.name, f) for f in models.window_features_for(t.value))
+            found.update(self._extra_wanted.get(t, {}))
+            wanted[t] = tuple(found.values())
+        self._wanted = wanted
 
     # -- doors -------------------------------------------------------------------------
 
@@ -102,7 +150,7 @@ class Engine:
         with a different body raises `Conflict`."""
         uow = self._uow_factory()
         try:
-            self._refresh_lists(uow)
+            self._refresh(uow)
             decision, learn = self._decide(event, uow)
             uow.commit()
         except BaseException:
@@ -123,7 +171,7 @@ class Engine:
         items = list(events)
         uow = self._uow_factory()
         try:
-            self._refresh_lists(uow)
+            self._refresh(uow)
             uow.prefetch([i for i in items if not isinstance(i, Failure)])
             results: list[Decision | Failure] = []
             for item in items:
@@ -152,6 +200,11 @@ class Engine:
     def refresh_soon(self) -> None:
         """Check lists and rulesets at the next unit of work (this process just changed them)."""
         self._refreshed_at = float("-inf")
+
+    def _refresh(self, uow: UnitOfWork) -> None:
+        self._refresh_lists(uow)
+        for refresh in self._refreshers:
+            refresh(self, uow)
 
     def _refresh_lists(self, uow: UnitOfWork) -> None:
         now = time.monotonic()
@@ -182,8 +235,19 @@ class Engine:
         ip = self._ip.lookup(event.ip) if event.ip is not None else _UNKNOWN_IP
         snapshot = self.features.read(event, keys, self._wanted[event.type])
         ctx = DecisionContext(
-            event, keys, ip, snapshot, self._lists.matches(event), uow, self.settings
+            event,
+            keys,
+            ip,
+            snapshot,
+            self._lists.matches(event),
+            uow,
+            self.settings,
+            self.graph,
+            self.population,
         )
+        reported = ctx.reported_event if event.type in LABELS else None
+        if reported is not None:
+            keys.reported = EventKeys(reported)
         active = []
         hits = []
         for rule in self.ruleset.by_type[event.type]:
@@ -194,7 +258,15 @@ class Engine:
         shadow_hits = []
         if self.shadow is not None:
             shadow_hits = [r for r in self.shadow.by_type[event.type] if r.when.fn(ctx)]
-        assessment = self.policy.assess(event.type, ctx, active)
+        for observe in self.observers:
+            observe(ctx)
+        models = self.models
+        scored: ModelOutcome | None = None
+        if models is not None and event.type in models.event_types:
+            scored = models.score(ctx, self.policy.model.points)
+            assessment = self.policy.assess(event.type, ctx, active, scored.points, scored.reasons)
+        else:
+            assessment = self.policy.assess(event.type, ctx, active)
         account = ctx.account or AccountSecurity(event.account_id, created_at=event.occurred_at)
         out = Outcome(assessment, account)
         for stage in self.stages:
@@ -210,7 +282,9 @@ class Engine:
             actions=out.actions,
             account_state=out.account.state.value,
             ruleset_version=self.ruleset.version,
-            model_version=self.model_version,
+            model_version=scored.version
+            if scored is not None and scored.version
+            else self.model_version,
             challenge_id=out.challenge_id,
             locked_until=out.locked_until.isoformat() if out.locked_until else None,
             hold_id=out.hold_id,
@@ -224,15 +298,29 @@ class Engine:
         if shadow_hits:
             assert self.shadow is not None
             trace.hits += [_hit(r, f"shadow:{self.shadow.version}", ctx) for r in shadow_hits]
+        if scored is not None:
+            trace.model_score = scored.probability
+            trace.model_points = scored.points
+            trace.shadow_scores = scored.shadow or None
         uow.decisions.add(event, decision, trace)
         # A failed sign-in or password check teaches nothing: an attacker's device and
         # country must not become "known" by guessing wrong.
         learn_allowed = out.verdict is Verdict.ALLOW and (event.auth is None or event.auth.success)
         where = ctx.located if learn_allowed else None
         features = self.features
+        graph = self.graph
+        population = self.population
 
         def learn() -> None:
             features.update(event, keys, learn=learn_allowed, where=where or NOWHERE)
+            if graph is not None:
+                graph.observe(event, moved=learn_allowed)
+                if reported is not None:
+                    payee = counterparty_node(reported)
+                    if payee is not None:
+                        graph.mark_fraud([payee])
+            if population is not None and learn_allowed:
+                population.observe(event.type, keys.units)
 
         if self.timing:
             self.engine_seconds.append(time.perf_counter() - started)

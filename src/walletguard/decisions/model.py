@@ -82,6 +82,11 @@ class Trace(msgspec.Struct):
     raw_score: int
     guards: list[str] = msgspec.field(default_factory=list)
     model_score: float | None = None
+    """The champion's fraud probability, when a model scored the event."""
+    model_points: int = 0
+    """The score points the champion's probability was worth (see the policy's `model`)."""
+    shadow_scores: dict[str, float] | None = None
+    """Shadow models' probabilities by version: recorded, never acted on."""
 
 
 _decision_encoder = msgspec.json.Encoder()

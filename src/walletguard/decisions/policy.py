@@ -7,6 +7,7 @@ mitigate it (`step_up: false`), the policy holds the operation for review instea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -67,6 +68,22 @@ class Assessment:
         self.fired = fired
 
 
+@dataclass(frozen=True, slots=True)
+class ModelMapping:
+    """How the champion model's fraud probability becomes score points:
+    `round(weight × probability)`, or nothing under `min_probability`. With the default
+    weight of 1000 the points read as "probability in thousandths", so the policy's
+    thresholds are probabilities too (medium = 30 %, high = 60 %, critical = 85 %)."""
+
+    weight: int = 1000
+    min_probability: float = 0.1
+
+    def points(self, probability: float) -> int:
+        if probability < self.min_probability:
+            return 0
+        return round(self.weight * probability)
+
+
 class Policy:
     def __init__(
         self,
@@ -75,6 +92,7 @@ class Policy:
         matrix: dict[str, dict[RiskLevel, Cell]],
         step_up: list[StepUpChoice],
         version: str,
+        model: ModelMapping | None = None,
     ) -> None:
         self._ladder = sorted(((s, lvl) for lvl, s in thresholds.items()), key=lambda x: -x[0])
         self._cells = {
@@ -83,6 +101,7 @@ class Policy:
         self._failed_access = matrix.get("access_failed")
         self._step_up = step_up
         self.version = version
+        self.model = model or ModelMapping()
 
     def level_for(self, score: int) -> RiskLevel:
         for minimum, level in self._ladder:
@@ -91,9 +110,15 @@ class Policy:
         return RiskLevel.NONE
 
     def assess(
-        self, event_type: EventType, context: Any, fired: list[Rule], extra: int = 0
+        self,
+        event_type: EventType,
+        context: Any,
+        fired: list[Rule],
+        extra: int = 0,
+        extra_reasons: Sequence[Reason] = (),
     ) -> Assessment:
-        """Grade the active rules that fired (plus `extra` score, e.g. from a model)."""
+        """Grade the active rules that fired (plus `extra` score, e.g. from a model, whose
+        `extra_reasons` join the rules' reasons, ordered by weight)."""
         raw = sum(rule.score for rule in fired) + extra
         score = max(0, min(1000, raw))
         level = self.level_for(score)
@@ -119,6 +144,8 @@ class Policy:
                 actions.append(f"step_up:{step_up}")
         ordered = sorted(fired, key=lambda r: -r.score)
         reasons = [Reason(r.code, r.reason.render(context), r.score) for r in ordered]
+        if extra_reasons:
+            reasons = sorted([*reasons, *extra_reasons], key=lambda r: -r.score)
         return Assessment(score, raw, level, verdict, actions, reasons, step_up, fired)
 
     def choose_step_up(self, context: Any) -> str:
@@ -189,7 +216,22 @@ def parse_policy(text: str, catalogue: Catalogue, *, source: str = "policy") -> 
             compile_condition(when, catalogue, where=f"{source}: step_up[{i}]") if when else None
         )
         step_up.append(StepUpChoice(compiled, method))
-    return Policy(thresholds, groups, matrix, step_up, digest(doc)[:16])
+    model = _model_mapping(source, doc.get("model"))
+    return Policy(thresholds, groups, matrix, step_up, digest(doc)[:16], model)
+
+
+def _model_mapping(source: str, raw: Any) -> ModelMapping:
+    if raw is None:
+        return ModelMapping()
+    if not isinstance(raw, dict) or set(raw) - {"weight", "min_probability"}:
+        raise _fail(source, "model: a mapping with 'weight' and 'min_probability'")
+    weight = raw.get("weight", 1000)
+    floor = raw.get("min_probability", 0.1)
+    if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 1000:
+        raise _fail(source, "model.weight: a whole number 0–1000")
+    if not isinstance(floor, int | float) or isinstance(floor, bool) or not 0 <= floor <= 1:
+        raise _fail(source, "model.min_probability: a number from 0 to 1")
+    return ModelMapping(weight, float(floor))
 
 
 def default_policy_text() -> str:

@@ -42,6 +42,8 @@ WINDOWS: dict[str, int] = {
     "6h": 6 * 3600,
     "24h": 86400,
     "7d": 7 * 86400,
+    "8d": 8 * 86400,
+    "14d": 14 * 86400,
     "30d": 30 * 86400,
 }
 """Supported window lengths in seconds."""
@@ -52,9 +54,14 @@ BUCKET_SECONDS: dict[str, int] = {
     "6h": 1800,
     "24h": 3600,
     "7d": 6 * 3600,
+    "8d": 6 * 3600,
+    "14d": 12 * 3600,
     "30d": 86400,
 }
 """Bucket width per window: a window is exact to one bucket (1/10 to 1/30 of its length)."""
+
+REPORTED_ROLE = "reported:"
+"""Key-role prefix of subjects counted under the reported event's keys."""
 
 _NAME = re.compile(
     r"^(?P<subject>[a-z][a-z0-9_]*?)_(?P<measure>count|amount_sum|[a-z]+_distinct)"
@@ -93,7 +100,13 @@ class WindowFeature:
             "window_seconds": WINDOWS[self.window],
             "is_distinct": distinct,
             "distinct_of": self.measure.removesuffix("_distinct") if distinct else "",
-            "key_role": "receiver" if self.subject.receiver else self.entity.value,
+            "key_role": (
+                "receiver"
+                if self.subject.receiver
+                else REPORTED_ROLE + self.entity.value
+                if self.subject.via_reference
+                else self.entity.value
+            ),
             "value_type": "money" if self.measure == Measure.AMOUNT_SUM else "int",
         }
         kind = "d:" + derived["distinct_of"] if distinct else "cs"  # type: ignore[operator]

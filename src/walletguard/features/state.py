@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from walletguard.events.model import WalletEvent
-from walletguard.features.names import BUCKET_SECONDS, WindowFeature
+from walletguard.features.names import BUCKET_SECONDS, REPORTED_ROLE, Entity, WindowFeature
 from walletguard.features.store import EventKeys
 from walletguard.features.subjects import Subject
 
@@ -82,4 +82,10 @@ def update_key(keys: EventKeys, role: str) -> str | None:
         return keys.account
     if role == "receiver":
         return keys.receiver
+    if role.startswith(REPORTED_ROLE):
+        # A chargeback or fraud report counts under the identities of the event it reports.
+        reported = keys.reported
+        if reported is None:
+            return None
+        return reported.for_entity(Entity(role[len(REPORTED_ROLE) :]), receiver_subject=False)
     return getattr(keys, role)  # type: ignore[no-any-return]

@@ -33,7 +33,17 @@ class EventKeys:
     A wallet that is the counterparty of a transfer is also `a:<its id>`.
     """
 
-    __slots__ = ("account", "counterparty", "device", "ip", "ip24", "receiver", "token", "units")
+    __slots__ = (
+        "account",
+        "counterparty",
+        "device",
+        "ip",
+        "ip24",
+        "receiver",
+        "reported",
+        "token",
+        "units",
+    )
 
     def __init__(self, event: WalletEvent) -> None:
         self.account = "a:" + event.account_id
@@ -50,6 +60,9 @@ class EventKeys:
             self.units = to_units(event.amount) if event.amount is not None else 0
         except AmountError:  # refused later by the ledger guard; counts as nothing here
             self.units = 0
+        self.reported: EventKeys | None = None
+        """For a chargeback or fraud report: the keys of the event it reports (set by the
+        engine when it finds that event)."""
 
     def for_entity(self, entity: Entity, *, receiver_subject: bool) -> str | None:
         """The key a feature `by_<entity>` reads for this event."""

@@ -3,7 +3,11 @@
 A subject is a named filter over events. Most count in the name of the actor
 (the account doing the event, its device, IP...). `transfer_received` counts in the
 name of the wallet that *receives* a transfer, so a mule's incoming money shows
-up in its own features when it later withdraws.
+up in its own features when it later withdraws. `reported` counts chargebacks and
+fraud reports when they arrive, in the name of the event they report (its account,
+device, counterparty...): a merchant's `reported_count_by_counterparty_7d` is how many
+of its payments were reported as fraud in the last seven days of reports, the label
+delay included, exactly as a live system would have learned it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
+from walletguard.events.model import LABELS, MONEY_OUT, EventType, WalletEvent
 
 SMALL_TOPUP_MAX = Decimal("10")
 """A top-up at or under this amount counts as small (card testing, fake top-up probing)."""
@@ -24,6 +28,8 @@ class Subject:
     description: str
     matches: Callable[[WalletEvent], bool]
     receiver: bool = False
+    via_reference: bool = False
+    """Counted under the keys of the event this one refers to (`ref_event_id`)."""
 
 
 def _of(*types: EventType) -> Callable[[WalletEvent], bool]:
@@ -85,5 +91,12 @@ SUBJECTS: dict[str, Subject] = {
         Subject("money_out", "transfers, payments and withdrawals", _of(*MONEY_OUT)),
         Subject("transfer_received", "transfers received", _received, receiver=True),
         Subject("step_up_failed", "failed step-up verifications", _failed_step_up),
+        Subject(
+            "reported",
+            "events reported as fraud (chargebacks, fraud reports), under the reported "
+            "event's keys, counted when the report arrives",
+            lambda e: e.type in LABELS,
+            via_reference=True,
+        ),
     ]
 }

@@ -80,6 +80,18 @@ def compile_condition(text: str, catalogue: Catalogue, *, where: str) -> Compile
     return Compiled(node.fn, list(compiler.names.values()))
 
 
+def compile_value(text: str, catalogue: Catalogue, *, where: str) -> tuple[Compiled, ValueType]:
+    """Parse, check and compile an expression of any type (a model input such as
+    `payment_amount_sum_by_account_7d / payment_count_by_account_7d`), with its type."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise RuleError(where, _syntax_message(exc, text), exc.line, exc.column) from None
+    compiler = _Compiler(catalogue, where)
+    node = compiler.build(tree)
+    return Compiled(node.fn, list(compiler.names.values())), node.type
+
+
 def _syntax_message(exc: UnexpectedInput, text: str) -> str:
     if isinstance(exc, UnexpectedEOF):
         return "the condition ends too early"

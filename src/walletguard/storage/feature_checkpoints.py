@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from walletguard.enrich.location import Located
 from walletguard.events.decode import decode_event
-from walletguard.events.model import WalletEvent
+from walletguard.events.model import LABELS, WalletEvent
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import EventKeys
 from walletguard.storage import tables as t
@@ -103,10 +103,20 @@ class FeatureCheckpointer:
                 .order_by(t.decisions.c.seq)
             )
             replayed = 0
-            for row in later:
+            for row in later.all():
                 event = decode_event(row.payload)
                 allowed = row.decision == "allow"
-                store.update(event, EventKeys(event), learn=allowed, where=locate(event))
+                keys = EventKeys(event)
+                if event.type in LABELS and event.ref_event_id is not None:
+                    # label-fed windows count under the reported event's keys
+                    reported = conn.execute(
+                        select(t.decisions.c.payload).where(
+                            t.decisions.c.event_id == event.ref_event_id
+                        )
+                    ).scalar()
+                    if reported is not None:
+                        keys.reported = EventKeys(decode_event(reported))
+                store.update(event, keys, learn=allowed, where=locate(event))
                 replayed += 1
             reports = conn.execute(
                 select(t.settings_kv.c.value).where(t.settings_kv.c.key == _REPORTS_KEY)

@@ -55,8 +55,10 @@ class SqlUnitOfWork:
         from walletguard.storage.repositories.audit import SqlAuditLog
         from walletguard.storage.repositories.cases import SqlAppealRepository, SqlCaseRepository
         from walletguard.storage.repositories.decisions import SqlDecisionRepository, SqlEventLog
+        from walletguard.storage.repositories.graph import SqlRingRepository
         from walletguard.storage.repositories.ledger import SqlLedgerRepository
         from walletguard.storage.repositories.lists import SqlListRepository
+        from walletguard.storage.repositories.models import SqlModelRepository
         from walletguard.storage.repositories.outbox import SqlOutbox
         from walletguard.storage.repositories.rulesets import SqlRulesetRepository
 
@@ -79,6 +81,8 @@ class SqlUnitOfWork:
         self.keys = SqlKeyRepository(self)
         self.rulesets = SqlRulesetRepository(self)
         self.appeals = SqlAppealRepository(self)
+        self.models = SqlModelRepository(self)
+        self.rings = SqlRingRepository(self)
 
     @property
     def conn(self) -> Connection:

@@ -13,5 +13,7 @@ from walletguard.storage.tables.base import ID as ID
 from walletguard.storage.tables.base import metadata as metadata
 from walletguard.storage.tables.cases import *  # noqa: F403
 from walletguard.storage.tables.core import *  # noqa: F403
+from walletguard.storage.tables.graph import *  # noqa: F403
 from walletguard.storage.tables.ledger import *  # noqa: F403
 from walletguard.storage.tables.notify import *  # noqa: F403
+from walletguard.storage.tables.scoring import *  # noqa: F403

@@ -1,0 +1,115 @@
+"""The graph on real databases: live graph features in decisions, `graph scan` turning a
+mule ring into a case with its picture, and the engine learning the ring."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.support import EventFactory, Harness
+from tests.unit.graph.ring_scenario import MULES, ring_events
+from walletguard.composition import unit_of_work
+from walletguard.events.decode import decode_event
+from walletguard.graph.rings import detect_rings
+from walletguard.graph.service import open_ring_cases
+from walletguard.storage import tables as t
+from walletguard.storage.history import decided_events, latest_event_time
+
+
+def scan(h: Harness) -> list[Any]:
+    db = h.runtime.database
+    latest = latest_event_time(db)
+    assert latest is not None
+    start = latest - timedelta(days=30)
+    rings = detect_rings((e, True) for e, _ in decided_events(db, since=start))
+    with unit_of_work(db) as uow:
+        return open_ring_cases(
+            uow, rings, window=(start, latest), at=datetime.now(UTC), actor="test", currency="CNY"
+        )
+
+
+def test_a_scan_turns_the_ring_into_one_case_with_its_picture(db_url: str) -> None:
+    f = EventFactory()
+    h = Harness(db_url)
+    list(h.engine.decide_batch([decode_event(d) for d in ring_events(f)]))
+    opened = scan(h)
+    assert len(opened) == 1
+    ring = opened[0]
+    assert set(ring.members) == set(MULES)
+    assert scan(h) == []  # the same ring is not opened twice
+    with h.runtime.database.reading() as conn:
+        case = conn.execute(select(t.cases).where(t.cases.c.id == ring.case_id)).one()
+        stored = conn.execute(
+            select(t.ring_cases).where(t.ring_cases.c.case_id == ring.case_id)
+        ).one()
+        audit = (
+            conn.execute(
+                select(t.audit_log.c.action).where(t.audit_log.c.subject == f"case:{ring.case_id}")
+            )
+            .scalars()
+            .all()
+        )
+    assert case.account_id in MULES
+    assert case.status == "open"
+    assert set(json.loads(stored.members)) == set(MULES)
+    assert any(flow["to"] == "a:mule1" for flow in json.loads(stored.flows))
+    assert stored.svg.startswith("<svg")
+    assert "graph.ring_case_opened" in audit
+    h.close()
+
+    # a restarted engine knows the ring, and graph features reach the rules and models
+    h = Harness(db_url)
+    f.advance(hours=1)
+    decision = h.decide(f.transfer("user3", to="mule2", amount="10.00"))
+    with h.runtime.database.reading() as conn:
+        trace = json.loads(
+            conn.execute(
+                select(t.decisions.c.trace).where(t.decisions.c.event_id == decision.event_id)
+            ).scalar_one()
+        )
+    assert h.engine.graph is not None
+    assert h.engine.graph.in_ring("mule2")
+    assert h.engine.graph.fan_in("mule1", f.now.timestamp() - 3600) >= 0
+    assert trace is not None
+    h.close()
+
+
+def test_live_graph_features_through_the_catalogue(db_url: str) -> None:
+    from walletguard.decisions.catalogue import RuleCatalogue
+
+    f = EventFactory()
+    h = Harness(db_url)
+    docs = f.funded("victim", "3000.00") + f.funded("boss", "10.00")
+    docs += [f.register("m1", device={"id": "farm"}), f.register("m2", device={"id": "farm"})]
+    docs.append(f.transfer("victim", to="m1", amount="1000.00"))
+    docs.append(f.make("fraud_report", "victim", ref_event_id=docs[-1]["event_id"]))
+    h.decide_all(docs)
+    seen: dict[str, Any] = {}
+    catalogue = RuleCatalogue()
+    names = [
+        "graph.counterparty_hops_to_fraud",
+        "graph.account_hops_to_fraud",
+        "graph.device_cluster_size",
+        "graph.payee_fan_in_24h",
+        "graph.pass_through_ratio",
+    ]
+    h.engine.observers.append(
+        lambda ctx: seen.update({n: catalogue.resolve(n).getter(ctx) for n in names})  # type: ignore[union-attr]
+    )
+    f.advance(minutes=5)
+    h.decide(f.transfer("m1", to="m2", amount="900.00", device={"id": "farm"}))
+    assert seen["graph.account_hops_to_fraud"] == 0  # m1 received the reported transfer
+    assert seen["graph.counterparty_hops_to_fraud"] is None  # m2 only shares a device
+    assert seen["graph.device_cluster_size"] == 2
+    assert seen["graph.pass_through_ratio"] == 0.9
+    h.close()
+
+    h = Harness(db_url)  # rebuilt from the stored events on start
+    graph = h.engine.graph
+    assert graph is not None
+    assert graph.hops_to_fraud("a:m1") == 0
+    assert graph.cluster_size("m1") == 2
+    h.close()
