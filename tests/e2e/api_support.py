@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import socket
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +23,7 @@ from walletguard.access.keys import issue_key
 from walletguard.access.roles import Role
 from walletguard.api.app import ApiSettings, create_app
 from walletguard.composition import build_runtime
+from walletguard.keys import KeyStore
 from walletguard.storage.uow import SqlUnitOfWork
 
 
@@ -32,6 +38,8 @@ class LiveService:
     url: str
     app: Any
     keys: dict[Role, str] = field(default_factory=dict)
+    keys_dir: Path = Path()
+    """The service's own key store (freeze-link secret, audit signing key)."""
 
     def client(self, role: Role | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
@@ -56,7 +64,13 @@ def live_service(
     db_url: str, *, redis: Any = None, settings: ApiSettings | None = None
 ) -> Iterator[LiveService]:
     runtime = build_runtime(db_url, exclusive=False, follow_stored_rulesets=True)
-    app = create_app(runtime, settings, redis)
+    # Rate-limit counters in Redis are this service's own: tests in other workers that use
+    # the same client address must not count against it.
+    settings = dataclasses.replace(
+        settings or ApiSettings(), rate_limit_namespace=f"wg:rl:test-{uuid.uuid4().hex[:8]}"
+    )
+    keys_dir = Path(tempfile.mkdtemp(prefix="wg-keys-"))
+    app = create_app(runtime, settings, redis, keys=KeyStore(keys_dir))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -68,7 +82,7 @@ def live_service(
         if time.monotonic() > deadline:
             raise RuntimeError("the test service did not start")
         time.sleep(0.02)
-    service = LiveService(f"http://127.0.0.1:{port}", app)
+    service = LiveService(f"http://127.0.0.1:{port}", app, keys_dir=keys_dir)
     service.keys = {role: service.new_key(role) for role in Role}
     try:
         yield service
@@ -76,3 +90,4 @@ def live_service(
         server.should_exit = True
         thread.join(timeout=10)
         runtime.close()
+        shutil.rmtree(keys_dir, ignore_errors=True)
