@@ -42,7 +42,10 @@ class LiveService:
     """The service's own key store (freeze-link secret, audit signing key)."""
 
     def client(self, role: Role | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
+        return self.client_with(self.keys[role] if role else None)
+
+    def client_with(self, key: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
     def new_key(self, role: Role, owner: str = "") -> str:
@@ -56,6 +59,7 @@ class LiveService:
         )
         uow.commit()
         uow.close()
+        self.app.state.keys.reload()  # usable at once, not within the refresh interval
         return plaintext
 
 
@@ -91,3 +95,29 @@ def live_service(
         thread.join(timeout=10)
         runtime.close()
         shutil.rmtree(keys_dir, ignore_errors=True)
+
+
+PROBLEM = "application/problem+json"
+
+
+def new_account(name: str = "acct") -> str:
+    """An account id no other test uses (tests share a module's database)."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def decide(service: LiveService, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Submit events as the integrator would; their decisions, in order."""
+    with service.client(Role.INTEGRATOR) as http:
+        answers = [http.post("/v1/events", json=doc) for doc in documents]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    return [a.json() for a in answers]
+
+
+def refused(answer: httpx.Response, status: int, reason_code: str | None = None) -> dict[str, Any]:
+    """The problem document of a refused call, checked."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    problem: dict[str, Any] = answer.json()
+    if reason_code is not None:
+        assert problem.get("reason_code") == reason_code, problem
+    return problem

@@ -165,7 +165,7 @@ class BindingActionOut(BaseModel):
 
 class FreezeLinkIn(Strict):
     ttl_hours: float = Field(
-        default=24 * 7, gt=0, le=24 * 30, description="How long the link works (hours)"
+        default=24 * 7, ge=0.01, le=24 * 30, description="How long the link works (hours)"
     )
     base_url: (
         Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^https?://\S+$")]
