@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager as _Scope
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -20,7 +19,7 @@ from walletguard.storage.uow import SqlUnitOfWork
 U = TypeVar("U", bound=SqlUnitOfWork)
 
 
-def unit_of_work(request: Request) -> _Scope[SqlUnitOfWork]:
+def unit_of_work(request: Request) -> AbstractContextManager[SqlUnitOfWork]:
     """A shared-mode unit of work, committed if the block succeeds, rolled back if not.
 
     A uniqueness the database enforces, broken because another request did the same thing
@@ -28,7 +27,7 @@ def unit_of_work(request: Request) -> _Scope[SqlUnitOfWork]:
     return _scope(request, SqlUnitOfWork)
 
 
-def ledger_session(request: Request) -> _Scope[LedgerSession]:
+def ledger_session(request: Request) -> AbstractContextManager[LedgerSession]:
     """`unit_of_work` that also answers the ledger's report queries (`.queries`)."""
     return _scope(request, LedgerSession)
 
