@@ -124,8 +124,8 @@ class ListEntryIn(BaseModel):
 
     kind: Literal["block", "allow", "watch"]
     entity: Literal["account", "device", "ip", "ip_range", "token", "counterparty"]
-    value: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=1000)
+    value: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    reason: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
     expires_at: datetime | None = None
 
 

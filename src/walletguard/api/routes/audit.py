@@ -68,7 +68,7 @@ def export(body: EvidenceIn, request: Request, who: CanExportEvidence) -> Respon
         at=now(),
     )
     name = f"evidence-{result.scope.kind}-{result.scope.id}.zip"
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)
     return Response(
         result.data,
         media_type="application/zip",
