@@ -334,13 +334,18 @@ def key_store(*, create: bool = True) -> KeyStore:
     return KeyStore(keys_dir(data_dir()), create=create)
 
 
-def trusted_audit_keys(extra: list[Path] | None = None) -> TrustedKeys:
+def trusted_audit_keys(
+    extra: list[Path] | None = None, *, store: KeyStore | None = None
+) -> TrustedKeys:
     """The public keys audit signatures are checked against: the installation's own audit key
-    when it has one, and any PEM files given (e.g. keys rotated out, or an auditor's copy)."""
+    (in `store`, default the installation's key store) when it has one, and any PEM files
+    given (e.g. keys rotated out, or an auditor's copy)."""
     keys = [load_public_key(path.read_bytes()) for path in extra or []]
     if not extra:
-        with suppress(ConfigurationError):
-            keys.append(key_store(create=False).signing_key("audit").public_key())
+        own = store if store is not None else key_store(create=False)
+        if (own.directory / "audit.pem").exists():
+            with suppress(ConfigurationError):
+                keys.append(own.signing_key("audit").public_key())
     return TrustedKeys(keys)
 
 
@@ -348,14 +353,20 @@ def create_checkpoint(db_url: str | None, *, at: datetime) -> tuple[Checkpoint, 
     """Sign the current heads of every audit chain with the installation's `audit` key
     (created on first use). Returns the checkpoint and the paths of any key just created."""
     store = key_store()
-    signing_key = store.signing_key("audit")
     database = open_database(db_url)
     try:
-        reader = SqlAuditReader(database)
-        checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+        checkpoint = sign_heads(database, store, at=at)
     finally:
         database.dispose()
     return checkpoint, store.created
+
+
+def sign_heads(database: Database, store: KeyStore, *, at: datetime) -> Checkpoint:
+    """Sign the current head of every audit chain of `database` with `store`'s `audit` key
+    (created on first use) and store the checkpoint."""
+    signing_key = store.signing_key("audit")
+    reader = SqlAuditReader(database)
+    return reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
 
 
 def audit_reader(db_url: str | None) -> tuple[SqlAuditReader, Database]:
@@ -428,31 +439,47 @@ def export_evidence(
     actor: str,
     at: datetime,
 ) -> EvidenceExport:
-    """Build the evidence package of an account or a case. The export is itself audited;
-    the package carries a checkpoint signed after its records were read."""
-    store = key_store()
-    signing_key = store.signing_key("audit")
+    """Build the evidence package of an account or a case (see `export_evidence_from`)
+    with the installation's audit key."""
     database = open_database(db_url)
     try:
-        scope = resolve_scope(database, account_id=account_id, case_id=case_id)
-        uow = SqlUnitOfWork(database)
-        try:
-            uow.audit.append(
-                at=at,
-                actor=actor,
-                action="evidence.exported",
-                subject=f"{scope.kind}:{scope.id}",
-                payload={"account_id": scope.account_id},
-            )
-            uow.commit()
-        finally:
-            uow.close()
-        sections, records = collect(database, scope)
-        reader = SqlAuditReader(database)
-        checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
-        data = build_package(scope, sections, records, checkpoint, signing_key, at=at)
+        return export_evidence_from(
+            database, key_store(), account_id=account_id, case_id=case_id, actor=actor, at=at
+        )
     finally:
         database.dispose()
+
+
+def export_evidence_from(
+    database: Database,
+    store: KeyStore,
+    *,
+    account_id: str | None,
+    case_id: str | None,
+    actor: str,
+    at: datetime,
+) -> EvidenceExport:
+    """Build the evidence package of an account or a case. The export is itself audited;
+    the package carries a checkpoint signed (with `store`'s `audit` key) after its records
+    were read."""
+    signing_key = store.signing_key("audit")
+    scope = resolve_scope(database, account_id=account_id, case_id=case_id)
+    uow = SqlUnitOfWork(database)
+    try:
+        uow.audit.append(
+            at=at,
+            actor=actor,
+            action="evidence.exported",
+            subject=f"{scope.kind}:{scope.id}",
+            payload={"account_id": scope.account_id},
+        )
+        uow.commit()
+    finally:
+        uow.close()
+    sections, records = collect(database, scope)
+    reader = SqlAuditReader(database)
+    checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+    data = build_package(scope, sections, records, checkpoint, signing_key, at=at)
     return EvidenceExport(
         data,
         scope,

@@ -18,9 +18,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from walletguard.access.roles import Role
-from walletguard.kernel.errors import NotFound
+from walletguard.kernel.errors import FieldProblem, InvalidInput, NotFound
 
 PREFIX = "wg"
+MAX_OWNER = 100
+"""A key acts as `key:<id>:<owner>`, which must fit the 128-character actor columns."""
 _hasher = PasswordHasher()
 
 
@@ -51,6 +53,10 @@ def issue_key(
     repo: KeyRepository, *, owner: str, role: Role, at: datetime, created_by: str
 ) -> tuple[ApiKey, str]:
     """Create a key; returns it and its plaintext, which is never stored or shown again."""
+    if not owner.strip() or len(owner) > MAX_OWNER:
+        raise InvalidInput(
+            [FieldProblem("owner", f"name who uses the key in 1 to {MAX_OWNER} characters")]
+        )
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24).replace("_", "-")
     key = ApiKey(key_id, owner, role, _hasher.hash(secret), at, created_by)

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     RULES_PROMOTE = "rules:promote"
     APPROVE = "approvals:decide"
     AUDIT_READ = "audit:read"
+    AUDIT_CHECKPOINT = "audit:checkpoint"
     EVIDENCE_EXPORT = "evidence:export"
     KEYS_ADMIN = "keys:admin"
 
@@ -60,12 +61,15 @@ _ANALYST = _READ_ALL | {
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.INTEGRATOR: frozenset({Permission.EVENTS_SUBMIT, Permission.DECISIONS_READ}),
     Role.ANALYST: frozenset(_ANALYST),
-    Role.SUPERVISOR: frozenset(_ANALYST | {Permission.APPROVE, Permission.RULES_PROMOTE}),
+    Role.SUPERVISOR: frozenset(
+        _ANALYST | {Permission.APPROVE, Permission.RULES_PROMOTE, Permission.AUDIT_CHECKPOINT}
+    ),
     Role.AUDITOR: frozenset(_READ_ALL | {Permission.EVIDENCE_EXPORT}),
     Role.ADMIN: frozenset(set(Permission)),
 }
 """What each role may do. Only integrators (and admins) submit events; only supervisors
-(and admins) approve and promote; auditors read and export, nothing else."""
+(and admins) approve, promote and sign audit checkpoints; auditors read and export,
+nothing else."""
 
 
 def allows(role: Role, permission: Permission) -> bool:

@@ -17,22 +17,58 @@ from walletguard.api.batcher import DecisionBatcher
 from walletguard.api.limits import BodyLimit
 from walletguard.api.metrics import ApiMetrics
 from walletguard.api.problems import PROBLEM
-from walletguard.api.routes import events, health, lists, rules
+from walletguard.api.routes import (
+    accounts,
+    appeals,
+    approvals,
+    audit,
+    case_actions,
+    cases,
+    events,
+    health,
+    ledger,
+    lists,
+    reconciliations,
+    rules,
+    self_service,
+)
 from walletguard.api.schemas import Problem
 from walletguard.api.security import KeyCache, RateLimiter
-from walletguard.composition import Runtime
+from walletguard.composition import Runtime, key_store
 from walletguard.events.decode import EventDecoder
+from walletguard.keys import KeyStore
+from walletguard.ledger.settings import LedgerSettings, load_ledger_settings
 from walletguard.storage import tables as t
 
-ROUTERS = (events.router, lists.router, rules.router, health.router)
+ROUTERS = (
+    events.router,
+    accounts.router,
+    self_service.router,
+    ledger.router,
+    reconciliations.router,
+    cases.router,
+    case_actions.router,
+    appeals.router,
+    approvals.router,
+    audit.router,
+    lists.router,
+    rules.router,
+    health.router,
+)
 """Every router the service serves, in order."""
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     max_body_bytes: int = 64 * 1024
+    max_statement_bytes: int = reconciliations.MAX_STATEMENT_BYTES
+    """The body limit of a channel statement upload (`POST /v1/reconciliations/...`)."""
     rate_per_second: int = 5000
     """Requests a second allowed per API key."""
+    self_service_per_second: int = 5
+    """Requests a second allowed per client address to the key-less self-service freeze."""
+    rate_limit_namespace: str = "wg:rl"
+    """Prefix of the rate limits' counters in Redis (one per deployment)."""
     max_batch: int = 256
     key_refresh_seconds: float = 5.0
     refresh_seconds: float = 1.0
@@ -42,9 +78,18 @@ class ApiSettings:
 
 
 def create_app(
-    runtime: Runtime, settings: ApiSettings | None = None, redis: object | None = None
+    runtime: Runtime,
+    settings: ApiSettings | None = None,
+    redis: object | None = None,
+    *,
+    keys: KeyStore | None = None,
+    ledger_settings: LedgerSettings | None = None,
 ) -> FastAPI:
-    """The HTTP service over `runtime` (whose engine decides in shared mode)."""
+    """The HTTP service over `runtime` (whose engine decides in shared mode).
+
+    `keys`: where the freeze-link secret and the audit signing key are (default: the
+    installation's key store); `ledger_settings`: limits, approvals and statement formats
+    (default: `$WALLETGUARD_LEDGER_CONFIG` or the bundled configuration)."""
     settings = settings or ApiSettings()
 
     def queue_depth() -> float:
@@ -75,13 +120,27 @@ def create_app(
     runtime.engine.refresh_seconds = settings.refresh_seconds
     app.state.batcher = DecisionBatcher(runtime.engine, max_batch=settings.max_batch)
     app.state.keys = KeyCache(runtime.database, refresh_seconds=settings.key_refresh_seconds)
-    app.state.limiter = RateLimiter(settings.rate_per_second, redis)
+    app.state.limiter = RateLimiter(
+        settings.rate_per_second, redis, namespace=settings.rate_limit_namespace
+    )
+    app.state.address_limiter = RateLimiter(
+        settings.self_service_per_second,
+        redis,
+        namespace=f"{settings.rate_limit_namespace}:addr",
+        what="from this address",
+    )
+    app.state.key_store = keys if keys is not None else key_store()
+    app.state.ledger_settings = ledger_settings or load_ledger_settings()
     app.state.metrics = ApiMetrics(queue_depth)
     app.state.redis = redis
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/reconciliations/": settings.max_statement_bytes},
+    )
     _document_problems(app)
     return app
 

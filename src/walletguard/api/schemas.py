@@ -3,9 +3,77 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from walletguard.approvals.model import ApprovalRequest, ApprovalStatus
+from walletguard.kernel.money import format_amount, from_units
+
+NO_NUL = r"^[^\x00]*$"
+"""Text that PostgreSQL can store: anything but NUL."""
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]
+"""An id given in a body (account, device, token...): as long as the event contract's."""
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_NUL)]
+"""Why a person acts: required, kept in the audit log."""
+
+Money = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2,4}$", examples=["1250.00"])]
+"""An amount as a decimal string in major units (never a float)."""
+
+AmountIn = Annotated[str, Field(pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", examples=["1250.00"])]
+"""An amount given: a non-negative decimal string with at most four places."""
+
+
+def money(units: int) -> str:
+    return format_amount(from_units(units))
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class ApprovalOut(BaseModel):
+    """A maker-checker request: what waits for whom."""
+
+    id: str
+    action: str
+    subject: str
+    requested_by: str
+    reason: str
+    required: int
+    approvers: list[str]
+    missing: int
+    status: ApprovalStatus
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, request: ApprovalRequest) -> ApprovalOut:
+        return cls(
+            id=request.id,
+            action=request.action,
+            subject=request.subject,
+            requested_by=request.requested_by,
+            reason=request.reason,
+            required=request.required,
+            approvers=list(request.approvers),
+            missing=request.missing,
+            status=request.status,
+            created_at=request.created_at,
+            decided_at=request.decided_at,
+            decided_by=request.decided_by,
+            payload=request.payload,
+        )
 
 
 class ReasonOut(BaseModel):
@@ -56,8 +124,8 @@ class ListEntryIn(BaseModel):
 
     kind: Literal["block", "allow", "watch"]
     entity: Literal["account", "device", "ip", "ip_range", "token", "counterparty"]
-    value: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=1000)
+    value: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    reason: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
     expires_at: datetime | None = None
 
 

@@ -29,7 +29,8 @@ class Caller:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this caller."""
+        """How the audit log names this caller; maker-checker counts the key's owner as the
+        person (`approvals.model.person_of`)."""
         return f"key:{self.key_id}:{self.owner}"
 
 
@@ -95,12 +96,22 @@ class KeyCache:
 class RateLimiter:
     """At most `per_second` requests a second per key (a fixed one-second window).
 
-    With a Redis client the count is shared by every worker; without, it is per process.
+    With a Redis client the count is shared by every worker (under `namespace`); without,
+    it is per process.
     """
 
-    def __init__(self, per_second: int, redis: object | None = None) -> None:
+    def __init__(
+        self,
+        per_second: int,
+        redis: object | None = None,
+        *,
+        namespace: str = "wg:rl",
+        what: str = "for this key",
+    ) -> None:
         self.per_second = per_second
         self._redis = redis
+        self._namespace = namespace
+        self._what = what
         self._window = 0
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -109,7 +120,7 @@ class RateLimiter:
         now = time.time()
         second = int(now)
         if self._redis is not None:
-            name = f"wg:rl:{key_id}:{second}"
+            name = f"{self._namespace}:{key_id}:{second}"
             pipe = self._redis.pipeline()  # type: ignore[attr-defined]
             pipe.incr(name)
             pipe.expire(name, 2)
@@ -123,7 +134,7 @@ class RateLimiter:
             retry = max(1, int(second + 1 - now + 0.999))
             raise HTTPException(
                 429,
-                f"more than {self.per_second} requests a second for this key; slow down",
+                f"more than {self.per_second} requests a second {self._what}; slow down",
                 headers={"Retry-After": str(retry)},
             )
 
@@ -155,6 +166,19 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
     return dependency
 
 
+def per_client_address(request: Request) -> None:
+    """A dependency for the few operations that take no API key (their credential is in the
+    body, e.g. a freeze link's token): rate-limited per client address instead.
+
+    The address is the connection's peer; behind a proxy, run the server so that it trusts
+    the proxy's `X-Forwarded-For` (uvicorn `--forwarded-allow-ips`)."""
+    client = request.client.host if request.client else "unknown"
+    request.app.state.address_limiter.admit(f"ip:{client}")
+
+
+per_client_address.public = True  # type: ignore[attr-defined]  # read by route listings
+
+
 def _as(permission: Permission) -> Any:
     return Annotated[Caller, Depends(require(permission))]
 
@@ -176,4 +200,7 @@ CanUploadRules = _as(Permission.RULES_UPLOAD)
 CanPromoteRules = _as(Permission.RULES_PROMOTE)
 CanApprove = _as(Permission.APPROVE)
 CanReadAudit = _as(Permission.AUDIT_READ)
+CanCheckpointAudit = _as(Permission.AUDIT_CHECKPOINT)
 CanExportEvidence = _as(Permission.EVIDENCE_EXPORT)
+PerClientAddress = Annotated[None, Depends(per_client_address)]
+"""For operations without an API key: rate-limited per client address."""

@@ -2,7 +2,8 @@
 
 Invariants: the person who asked never approves their own request; nobody approves
 twice; a request is decided (approved or rejected) at most once; it is approved when
-`required` distinct people other than the maker have approved it.
+`required` distinct people other than the maker have approved it. People are compared by
+`person_of` their actor strings, so two API keys of one owner are one person.
 """
 
 from __future__ import annotations
@@ -13,6 +14,20 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from walletguard.kernel.errors import Conflict, Refused
+
+KEY_ACTOR = "key"
+"""An API key acts as `key:<key id>:<owner>` (see `api/security.py`)."""
+
+
+def person_of(actor: str) -> str:
+    """The person an actor string stands for, for maker-checker: an API key acts for its
+    owner (`key:<id>:<owner>` → `<owner>`); any other actor (`operator:kim`) is itself."""
+    kind, _, rest = actor.partition(":")
+    if kind == KEY_ACTOR:
+        _, _, owner = rest.partition(":")
+        if owner:
+            return owner
+    return actor
 
 
 class ApprovalStatus(StrEnum):
@@ -42,14 +57,15 @@ class ApprovalRequest:
         """Add `approver`'s approval; raises `Refused` / `Conflict` when the rules forbid it."""
         if self.status is not ApprovalStatus.PENDING:
             raise Conflict(f"approval {self.id} is already {self.status.value}")
-        if approver == self.requested_by:
+        person = person_of(approver)
+        if person == person_of(self.requested_by):
             raise Refused(
-                f"{approver} asked for this and cannot also approve it (maker-checker)",
+                f"{person} asked for this and cannot also approve it (maker-checker)",
                 reason_code="SELF_APPROVAL",
             )
-        if approver in self.approvers:
+        if person in {person_of(a) for a in self.approvers}:
             raise Refused(
-                f"{approver} has already approved {self.id}", reason_code="DUPLICATE_APPROVAL"
+                f"{person} has already approved {self.id}", reason_code="DUPLICATE_APPROVAL"
             )
         approvers = (*self.approvers, approver)
         if len(approvers) >= self.required:

@@ -109,7 +109,15 @@ def parse_statement(data: bytes, fmt: StatementFormat) -> list[StatementEntry]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput([FieldProblem("statement", "is not UTF-8 text")]) from None
-    reader = csv.DictReader(io.StringIO(text), delimiter=fmt.delimiter)
+    try:
+        return _entries(text, fmt)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise InvalidInput([FieldProblem("statement", f"is not readable CSV: {exc}")]) from None
+
+
+def _entries(text: str, fmt: StatementFormat) -> list[StatementEntry]:
+    # newline="": a lone CR ends a line, as in the files channels write (and as csv expects)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=fmt.delimiter)
     header = reader.fieldnames or []
     missing = [col for field, col in fmt.columns.items() if col not in header]
     if missing:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from walletguard.approvals.model import ApprovalRequest, ApprovalStatus
+from walletguard.approvals.model import ApprovalRequest, ApprovalStatus, person_of
 from walletguard.approvals.service import approve, approved_request, reject, request_approval
 from walletguard.kernel.errors import Conflict, Refused
 
@@ -69,3 +69,26 @@ def test_a_request_needs_a_reason_and_an_approver() -> None:
         request_approval(
             repo, action="x", subject="y", requested_by="a", reason="r", required=0, at=NOW
         )
+
+
+def test_an_api_key_acts_for_its_owner() -> None:
+    """Two keys of one owner are one person: neither approves what the other asked for."""
+    assert person_of("key:a1b2c3:ann") == "ann"
+    assert person_of("key:a1b2c3:team:ann") == "team:ann"
+    assert person_of("operator:ann") == "operator:ann"
+    assert person_of("key:") == "key:"
+    repo = MemoryApprovals()
+    request = request_approval(
+        repo,
+        action="account.unfreeze",
+        subject="account:alice",
+        requested_by="key:k1:ann",
+        reason="verified",
+        required=2,
+        at=NOW,
+    )
+    with pytest.raises(Refused, match="ann asked for this"):
+        approve(repo, request.id, approver="key:k2:ann", at=NOW)
+    approve(repo, request.id, approver="key:k3:bob", at=NOW)
+    with pytest.raises(Refused, match="bob has already approved"):
+        approve(repo, request.id, approver="key:k4:bob", at=NOW)

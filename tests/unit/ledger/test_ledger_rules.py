@@ -10,7 +10,7 @@ import pytest
 from walletguard.kernel.errors import ConfigurationError, InvalidInput, Refused
 from walletguard.ledger.model import Posting, Topup, Transaction
 from walletguard.ledger.reconcile import Classification, StatementEntry, classify, parse_statement
-from walletguard.ledger.settings import LedgerSettings, parse_ledger_settings
+from walletguard.ledger.settings import LedgerSettings, load_ledger_settings, parse_ledger_settings
 from walletguard.ledger.statements import StatementFilter, StatementPosting, build_statement
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -139,3 +139,27 @@ def test_filters_choose_lines_but_the_running_balance_counts_everything() -> Non
     )
     assert [ln.channel for ln in topups.lines] == ["unionpay"]
     assert statement.digest != topups.digest
+
+
+HEADER = b"channel_ref,amount,currency,merchant_no,settled_at"
+
+
+def test_lines_may_end_in_a_lone_carriage_return() -> None:
+    fmt = load_ledger_settings().statement_format("any")
+    data = HEADER + b"\rr-1,1.00,CNY,M-1,2026-03-02T02:00:00Z\r"
+    [entry] = parse_statement(data, fmt)
+    assert (entry.channel_ref, entry.amount) == ("r-1", 1_0000)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        HEADER + b'\n"' + b"x" * 200_000 + b'",1.00,CNY,M-1,2026-03-02T02:00:00Z\n',
+        b"\xff\xfe not text",
+        b"q,\rDX\x01\n",
+    ],
+)
+def test_a_statement_that_is_not_csv_is_invalid_input_not_a_crash(data: bytes) -> None:
+    fmt = load_ledger_settings().statement_format("any")
+    with pytest.raises(InvalidInput):
+        parse_statement(data, fmt)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 
 from walletguard.api.deps import now, unit_of_work
 from walletguard.api.routes.events import _ERRORS
@@ -73,7 +75,9 @@ def add_entry(entry: ListEntryIn, request: Request, who: CanWriteLists) -> ListE
     summary="Remove an entry",
     responses={**_ERRORS, 404: {"model": Problem}},
 )
-def remove_entry(entry_id: int, request: Request, who: CanWriteLists) -> None:
+def remove_entry(
+    entry_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, who: CanWriteLists
+) -> None:
     with unit_of_work(request) as uow:
         if not uow.lists.remove(entry_id):
             raise NotFound(f"no list entry {entry_id}")

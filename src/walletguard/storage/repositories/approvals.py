@@ -72,3 +72,14 @@ class SqlApprovalRepository(SqlRepository):
             .order_by(t.approvals.c.created_at)
         )
         return [_request(row) for row in rows]
+
+    def requests(
+        self, *, status: ApprovalStatus | None = None, limit: int = 100
+    ) -> list[ApprovalRequest]:
+        """Requests (in `status`, when given), oldest first: the pending ones are a queue."""
+        self.uow.flush()
+        a = t.approvals.c
+        stmt = select(t.approvals).order_by(a.created_at, a.id).limit(limit)
+        if status is not None:
+            stmt = stmt.where(a.status == status.value)
+        return [_request(row) for row in self.uow.conn.execute(stmt)]

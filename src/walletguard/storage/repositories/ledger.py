@@ -41,7 +41,7 @@ class SqlLedgerRepository(SqlRepository):
             conn = self.uow.conn
             if not self.uow.lock_rows or not is_wallet(account):
                 row = conn.execute(stmt).first()
-                return None if row is None else _balance(row)
+                return None if row is None else balance_from_row(row)
             stmt = stmt.with_for_update()
             row = conn.execute(stmt).first()
             if row is None:
@@ -61,7 +61,7 @@ class SqlLedgerRepository(SqlRepository):
                     .on_conflict_do_nothing()
                 )
                 row = conn.execute(stmt).first()
-            return None if row is None else _balance(row)
+            return None if row is None else balance_from_row(row)
 
         found = cached_lookup(self.cached, (account, currency), load)
         return found if found is not None else Balance(account, currency)
@@ -114,7 +114,7 @@ class SqlLedgerRepository(SqlRepository):
                 # Every writer locks balances in the same order: batches queue, never deadlock.
                 stmt = stmt.order_by(t.balances.c.account, t.balances.c.currency).with_for_update()
             for row in conn.execute(stmt):
-                balances[(row.account, row.currency)] = _balance(row)
+                balances[(row.account, row.currency)] = balance_from_row(row)
         for hold_ids in chunks(wanted_holds):
             for hold_id in hold_ids:
                 holds[hold_id] = None
@@ -390,7 +390,7 @@ def _transfer(row: Any) -> TransferRecord:
     )
 
 
-def _balance(row: Any) -> Balance:
+def balance_from_row(row: Any) -> Balance:
     return Balance(
         row.account, row.currency, row.posted, row.pending_in, row.pending_out, row.held,
         row.overdraft_allowed,

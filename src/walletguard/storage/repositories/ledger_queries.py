@@ -11,11 +11,15 @@ from sqlalchemy import Connection, and_, func, select
 
 from walletguard.audit.chain import GENESIS, chain_for
 from walletguard.kernel.canonical import canonical_json
-from walletguard.ledger.model import Hold, HoldStatus, Topup, TopupStatus
+from walletguard.ledger.model import Balance, Hold, HoldStatus, Topup, TopupStatus
 from walletguard.ledger.statements import StatementPosting
 from walletguard.storage import tables as t
 from walletguard.storage.repositories.base import SqlRepository
-from walletguard.storage.repositories.ledger import hold_from_row, topup_from_row
+from walletguard.storage.repositories.ledger import (
+    balance_from_row,
+    hold_from_row,
+    topup_from_row,
+)
 
 
 class SqlLedgerQueries(SqlRepository):
@@ -43,14 +47,26 @@ class SqlLedgerQueries(SqlRepository):
             stmt = stmt.with_for_update()
         return [hold_from_row(row) for row in self.uow.conn.execute(stmt)]
 
-    def holds(self, *, account: str | None = None, status: HoldStatus | None = None) -> list[Hold]:
+    def holds(
+        self,
+        *,
+        account: str | None = None,
+        status: HoldStatus | None = None,
+        limit: int | None = None,
+    ) -> list[Hold]:
         c = t.holds.c
-        stmt = select(t.holds).order_by(c.created_at.desc(), c.id)
+        stmt = select(t.holds).order_by(c.created_at.desc(), c.id).limit(limit)
         if account is not None:
             stmt = stmt.where(c.account == account)
         if status is not None:
             stmt = stmt.where(c.status == status.value)
         return [hold_from_row(row) for row in self.uow.conn.execute(stmt)]
+
+    def balances(self, account: str) -> list[Balance]:
+        """The account's balance in every currency it has one in (a report: no row locks)."""
+        c = t.balances.c
+        stmt = select(t.balances).where(c.account == account).order_by(c.currency)
+        return [balance_from_row(row) for row in self.uow.conn.execute(stmt)]
 
     def topups_between(self, channel: str, start: datetime, end: datetime) -> list[Topup]:
         c = t.topups.c
@@ -66,6 +82,20 @@ class SqlLedgerQueries(SqlRepository):
             select(t.statement_imports.c.report).where(t.statement_imports.c.digest == digest)
         ).first()
         return None if row is None else msgspec.json.decode(row.report)
+
+    def statement_imports(
+        self, *, channel: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Statements imported (in `channel`, when given), newest first, without reports."""
+        c = t.statement_imports.c
+        stmt = (
+            select(c.digest, c.channel, c.source, c.imported_at, c.lines)
+            .order_by(c.imported_at.desc(), c.digest)
+            .limit(limit)
+        )
+        if channel is not None:
+            stmt = stmt.where(c.channel == channel)
+        return [dict(row._mapping) for row in self.uow.conn.execute(stmt)]
 
     def save_statement_import(
         self, digest: str, *, channel: str, source: str, at: datetime, lines: int,
