@@ -32,6 +32,7 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
+from walletguard.evaluate.ports import RunFacts
 from walletguard.evidence.package import Scope, build_package
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
@@ -431,3 +432,13 @@ def set_contacts(
             subject=f"account:{account_id}",
             payload={"email": email is not None, "phone": phone is not None},
         )
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+def run_facts(database: Database) -> RunFacts:
+    """What an evaluation reads from the store once its replay is committed."""
+    from walletguard.storage.repositories.evaluation import SqlRunFacts
+
+    return SqlRunFacts(database)
