@@ -143,8 +143,10 @@ def typologies_caught(doc: dict[str, Any]) -> bytes:
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel("campaigns")
-    ax.set_title("Attack campaigns by typology and outcome", loc="left", fontsize=10, color=INK)
-    ax.legend(frameon=False, ncol=4, fontsize=8, loc="lower right", bbox_to_anchor=(1, 1.02))
+    ax.set_title(
+        "Attack campaigns by typology and outcome", loc="left", fontsize=10, color=INK, pad=22
+    )
+    ax.legend(frameon=False, ncol=4, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     return _png(fig)
 
@@ -229,16 +231,15 @@ def latency_histogram(ev: Evaluation) -> bytes:
     ax.bar(lefts, counts, width=widths, align="edge", color=COLOURS["tried"], edgecolor="white")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    for value, label in ((lat.p50_us, "p50"), (lat.p99_us, "p99")):
-        ax.axvline(value, color=COLOURS["block"], linewidth=1, linestyle="--")
-        ax.text(
+    for value, label, style in ((lat.p50_us, "p50", "--"), (lat.p99_us, "p99", ":")):
+        ax.axvline(
             value,
-            max(counts),
-            f" {label} {value:,.0f} µs",
             color=COLOURS["block"],
-            fontsize=8,
-            va="top",
+            linewidth=1.2,
+            linestyle=style,
+            label=f"{label} {value:,.0f} µs",
         )
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
     ax.set_xlabel("µs per event (engine)")
     ax.set_ylabel("events")
     ax.set_title("Decision latency", loc="left", fontsize=10, color=INK)

@@ -92,6 +92,8 @@ def build_content(
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     blocks.append(Paragraph(" · ".join(facts) + f" · generated {generated}", "note"))
     blocks += _headline(doc)
+    blocks.append(Heading("The week in brief", 3))
+    blocks += [Paragraph(text) for text in _brief(doc)]
     blocks += _targets(doc)
     notes = target_notes(ev, doc)
     if notes:
@@ -103,12 +105,9 @@ def build_content(
         blocks.append(Paragraph(f"Reproduce: {context['command']}", "note"))
     blocks.append(PageBreak())
     blocks += _attacks(doc)
-    blocks.append(PageBreak())
     blocks += _friction(doc)
     blocks += _detection(doc)
-    blocks.append(PageBreak())
     blocks += _rules(doc)
-    blocks.append(PageBreak())
     blocks += _operations(doc)
     blocks += _method()
     return title, blocks
@@ -163,6 +162,65 @@ def _headline(doc: dict[str, Any]) -> list[Block]:
             ]
         )
     ]
+
+
+def _brief(doc: dict[str, Any]) -> list[str]:
+    typ = doc["typologies"]
+    campaigns = sum(t["campaigns"] for t in typ)
+    tried_campaigns = sum(t["cash_out_attempted"] for t in typ)
+    stopped = sum(t["stopped"] for t in typ)
+    tried = sum(float(t["money_tried"]) for t in typ)
+    left = sum(float(t["money_left"]) for t in typ)
+    users = doc["friction"]["legitimate_users"]
+    lines = [
+        f"{campaigns} attack campaigns of {sum(1 for t in typ if t['campaigns'])} typologies "
+        f"ran among {users:,} customers. {tried_campaigns} of them tried to cash out and "
+        f"{stopped} got nothing out. The attackers tried to take out {tried:,.0f} CNY; "
+        f"{left:,.0f} CNY left the wallet."
+    ]
+    timed = [
+        (t["median_minutes_to_first_stop"], t["typology"].replace("_", " "))
+        for t in typ
+        if t["median_minutes_to_first_stop"] is not None
+    ]
+    if timed:
+        fastest, slowest = min(timed), max(timed)
+        lines.append(
+            f"The first intervention in a campaign came a median {_minutes(fastest[0])} after "
+            f"it began for {fastest[1]} and {_minutes(slowest[0])} for {slowest[1]} — the "
+            "early steps of slow campaigns (opening wallets, failed password resets) look "
+            "like ordinary life; they are stopped where money moves."
+        )
+    f = doc["friction"]
+    op = doc["operating"]
+    blocked = list(f["block_reasons"])[:2]
+    lines.append(
+        f"{f['users_challenged_or_held']:,} legitimate customers "
+        f"({pct(f['share_challenged_or_held'], 2)}) were challenged or held. Risk control "
+        f"blocked {f['money_movements_blocked_by_risk']:,} of their "
+        f"{f['money_movements']:,} money movements "
+        f"({pct(f['share_money_movements_blocked_by_risk'], 3)}); the wallet's limits and "
+        f"balances refused {f['money_movements_refused_by_ledger']:,} more. Most common: "
+        f"{', '.join(blocked) or 'none'}."
+    )
+    hours = op["mean_hours_to_unlock"]
+    if op["appeals"]:
+        lines.append(
+            f"The support desk took {op['appeals']:,} appeals from customers whose account "
+            f"was frozen or restricted; accounts were unlocked after "
+            f"{'–' if hours is None else f'{hours:.1f} h'} on average."
+        )
+    lines.append(
+        "Caveat: a simulated wallet. Its fraudsters follow scripts and do not react to "
+        "decisions; every figure comes from replaying the week through the production engine."
+    )
+    return lines
+
+
+def _minutes(value: float) -> str:
+    if value >= 120:
+        return f"{value / 60:,.1f} hours"
+    return "1 minute" if round(value) == 1 else f"{value:,.0f} minutes"
 
 
 def _targets(doc: dict[str, Any]) -> list[Block]:
@@ -318,7 +376,14 @@ def _rules(doc: dict[str, Any]) -> list[Block]:
         ]
         for r in doc["rules"][:20]
     ]
-    return [
+    noisy = sorted(
+        (r for r in doc["rules"] if r["mode"] == "active" and r["legit"]),
+        key=lambda r: (-r["legit_users"], -r["legit"]),
+    )[:8]
+    noisy_rows = [
+        [r["rule"], f"{r['legit']:,}", f"{r['legit_users']:,}", pct(r["precision"])] for r in noisy
+    ]
+    blocks: list[Block] = [
         Heading("Rules"),
         Image("rules.png"),
         Heading("Most frequent rules", 3),
@@ -328,6 +393,22 @@ def _rules(doc: dict[str, Any]) -> list[Block]:
             numeric={1, 2, 3, 4},
         ),
     ]
+    if noisy_rows:
+        blocks += [
+            Heading("Rules that touch legitimate customers most", 3),
+            Paragraph(
+                "A rule adding a little score to ordinary events is not wrong by itself (it "
+                "only decides together with others); these are the first to look at when "
+                "friction rises.",
+                "note",
+            ),
+            Table(
+                ["rule", "hits on legit events", "legit users", "precision"],
+                noisy_rows,
+                numeric={1, 2, 3},
+            ),
+        ]
+    return blocks
 
 
 def _operations(doc: dict[str, Any]) -> list[Block]:

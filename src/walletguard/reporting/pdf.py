@@ -62,7 +62,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h3": ParagraphStyle(
             "h3", parent=base, fontName=bold, fontSize=10.5, leading=13, spaceBefore=8, spaceAfter=4
         ),
-        "p": base,
+        "p": ParagraphStyle("p", parent=base, spaceAfter=4),
         "note": ParagraphStyle("note", parent=base, textColor=MUTED, fontSize=8.5, spaceAfter=4),
         "warn": ParagraphStyle(
             "warn",
@@ -100,8 +100,17 @@ def render_pdf(title: str, blocks: list[Block], images: dict[str, bytes]) -> byt
         author="walletguard",
     )
     flow: list[Any] = []
+    heading: list[Any] = []
     for block in blocks:
-        flow += _flowables(block, styles, images)
+        made = _flowables(block, styles, images)
+        if isinstance(block, Heading):
+            heading += made  # keep a heading with what follows it
+            continue
+        if heading and made:
+            made = [KeepTogether([*heading, made[0]]), *made[1:]]
+            heading = []
+        flow += made
+    flow += heading
 
     def footer(canvas: Any, document: Any) -> None:
         canvas.saveState()
@@ -195,7 +204,14 @@ def _table(block: Table, styles: dict[str, ParagraphStyle]) -> Any:
             line.append(RLParagraph(_esc(cell), style))
         body.append(line)
     weights = [
-        min(40, max(len(str(x)) for x in [h, *(row[i] for row in block.rows)])) + 4
+        min(
+            45,
+            max(
+                max((len(w) + 2 for w in h.split()), default=1),
+                *(len(row[i]) for row in block.rows),
+            ),
+        )
+        + 3
         for i, h in enumerate(block.header)
     ]
     widths = [WIDTH * w / sum(weights) for w in weights]
@@ -212,4 +228,4 @@ def _table(block: Table, styles: dict[str, ParagraphStyle]) -> Any:
             ]
         )
     )
-    return KeepTogether([table]) if len(body) <= 25 else table
+    return table
