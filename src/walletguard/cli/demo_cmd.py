@@ -20,6 +20,7 @@ from rich.table import Table
 from walletguard.cli.common import err, failing_cleanly, out
 from walletguard.cli.evaluation_view import print_evaluation
 from walletguard.demo import DemoOptions, DemoResult, run_demo
+from walletguard.kernel.money import format_amount, from_units
 
 
 class RichSteps:
@@ -77,6 +78,11 @@ def demo_command(
     print_summary(result)
 
 
+def _money(units: int) -> str:
+    whole, _, cents = format_amount(from_units(units)).partition(".")
+    return f"{int(whole):,}.{cents}"
+
+
 def print_summary(result: DemoResult) -> None:
     doc = result.document
     ev = result.evaluation
@@ -95,8 +101,7 @@ def print_summary(result: DemoResult) -> None:
     table.add_row("decisions", ", ".join(f"{k} {v:,}" for k, v in sorted(ev.decisions.items())))
     table.add_row(
         "money protected",
-        f"{(tried - left) / 10_000:,.2f} of {tried / 10_000:,.2f} CNY the attackers tried to "
-        "take out",
+        f"{_money(tried - left)} of {_money(tried)} CNY the attackers tried to take out",
     )
     support = ev.support
     if support is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from walletguard.evaluate.service import Evaluation
@@ -117,11 +118,11 @@ def _headline(doc: dict[str, Any]) -> list[Block]:
     typ = doc["typologies"]
     campaigns = sum(t["cash_out_attempted"] for t in typ)
     stopped = sum(t["stopped"] for t in typ)
-    tried = sum(float(t["money_tried"]) for t in typ)
-    left = sum(float(t["money_left"]) for t in typ)
+    tried = sum((Decimal(t["money_tried"]) for t in typ), Decimal(0))
+    left = sum((Decimal(t["money_left"]) for t in typ), Decimal(0))
     f = doc["friction"]
     lat = doc["latency"]
-    share = None if tried == 0 else 1 - left / tried
+    share = None if tried == 0 else float(1 - left / tried)
     return [
         Cards(
             [
@@ -169,8 +170,8 @@ def _brief(doc: dict[str, Any]) -> list[str]:
     campaigns = sum(t["campaigns"] for t in typ)
     tried_campaigns = sum(t["cash_out_attempted"] for t in typ)
     stopped = sum(t["stopped"] for t in typ)
-    tried = sum(float(t["money_tried"]) for t in typ)
-    left = sum(float(t["money_left"]) for t in typ)
+    tried = sum((Decimal(t["money_tried"]) for t in typ), Decimal(0))
+    left = sum((Decimal(t["money_left"]) for t in typ), Decimal(0))
     users = doc["friction"]["legitimate_users"]
     lines = [
         f"{campaigns} attack campaigns of {sum(1 for t in typ if t['campaigns'])} typologies "
