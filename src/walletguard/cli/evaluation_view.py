@@ -27,6 +27,11 @@ def _pct(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f} %"
 
 
+def _amount(text: str) -> str:
+    whole, _, cents = text.partition(".")
+    return f"{int(whole):,}.{cents}"
+
+
 def _met(met: bool | None) -> str:
     if met is None:
         return "[dim]n/a[/]"
@@ -78,30 +83,29 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
         "typology",
         "campaigns",
         "stopped",
-        "partly",
-        "missed",
-        "no cash-out",
         "money tried",
         "left",
         "stopped %",
-        "first stop (median min)",
+        "first stop",
     ):
         t.add_column(column, justify="left" if column == "typology" else "right")
     for row in doc["typologies"]:
         median = row["median_minutes_to_first_stop"]
+        tried = row["cash_out_attempted"]
         t.add_row(
-            row["typology"],
+            row["typology"].replace("_", " "),
             str(row["campaigns"]),
-            str(row["stopped"]),
-            str(row["partly_stopped"]),
-            str(row["missed"]),
-            str(row["no_cash_out"]),
-            row["money_tried"],
-            row["money_left"],
+            f"{row['stopped']} of {tried}",
+            _amount(row["money_tried"]),
+            _amount(row["money_left"]),
             _pct(row["share_stopped"]),
-            "–" if median is None else f"{median:,.0f}",
+            "–" if median is None else f"{median:,.0f} min",
         )
     console.print(t)
+    console.print(
+        "[dim]stopped: campaigns that tried to cash out and got nothing out; first stop: "
+        "median minutes from a campaign's first event to its first stopped step[/]"
+    )
 
     f = doc["friction"]
     t = Table(title="friction on legitimate users", title_justify="left", show_header=False)
