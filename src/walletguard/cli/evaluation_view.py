@@ -75,7 +75,8 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
     for column in ("target", "goal", "measured", ""):
         t.add_column(column)
     for row in doc["targets"]:
-        t.add_row(row["name"], row["goal"], _pct(row["measured"], 2), _met(row["met"]))
+        digits = 3 if "0.1" in row["goal"] else 2
+        t.add_row(row["name"], row["goal"], _pct(row["measured"], digits), _met(row["met"]))
     console.print(t)
 
     t = Table(title="attacks by typology", title_justify="left")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from walletguard.evaluate.friction import refused_by_ledger
 from walletguard.evaluate.service import Evaluation
 from walletguard.reporting.notes import target_notes
 
@@ -194,15 +195,17 @@ def _brief(doc: dict[str, Any]) -> list[str]:
         )
     f = doc["friction"]
     op = doc["operating"]
-    blocked = list(f["block_reasons"])[:2]
+    risk = [c for c in f["block_reasons"] if not refused_by_ledger(c)][:2]
+    ledger = [c for c in f["block_reasons"] if refused_by_ledger(c)][:2]
     lines.append(
         f"{f['users_challenged_or_held']:,} legitimate customers "
         f"({pct(f['share_challenged_or_held'], 2)}) were challenged or held. Risk control "
         f"blocked {f['money_movements_blocked_by_risk']:,} of their "
         f"{f['money_movements']:,} money movements "
-        f"({pct(f['share_money_movements_blocked_by_risk'], 3)}); the wallet's limits and "
-        f"balances refused {f['money_movements_refused_by_ledger']:,} more. Most common: "
-        f"{', '.join(blocked) or 'none'}."
+        f"({pct(f['share_money_movements_blocked_by_risk'], 3)})"
+        + (f", most often {' and '.join(risk)}" if risk else "")
+        + f"; the wallet's limits and balances refused {f['money_movements_refused_by_ledger']:,} "
+        "more" + (f" ({', '.join(ledger)})" if ledger else "") + "."
     )
     hours = op["mean_hours_to_unlock"]
     if op["appeals"]:
@@ -230,7 +233,8 @@ def _targets(doc: dict[str, Any]) -> list[Block]:
     for i, t in enumerate(doc["targets"]):
         met = t["met"]
         verdict = "n/a (nothing tried)" if met is None else ("met" if met else "MISSED")
-        rows.append([t["name"], t["goal"], pct(t["measured"], 2), verdict])
+        digits = 3 if "0.1" in t["goal"] else 2
+        rows.append([t["name"], t["goal"], pct(t["measured"], digits), verdict])
         if met is not None:
             tones[(i, 3)] = "good" if met else "bad"
     return [
@@ -466,7 +470,9 @@ def _operations(doc: dict[str, Any]) -> list[Block]:
             "intruder passes only a method they control (SMS codes after a SIM swap).",
             "note",
         ),
-        Table(["who answered", "typology", "method", "answers", "passed"], steps, numeric={3, 4}),
+        Table(["who answered", "typology", "method", "answers", "passed"], steps, numeric={3, 4})
+        if steps
+        else Paragraph("No challenge was answered in this run.", "note"),
         Heading("Decision latency", 3),
         Paragraph(
             f"{lat['samples']:,} decisions: p50 {lat['p50_us']:,.0f} µs, p99 "

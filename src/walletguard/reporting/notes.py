@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from walletguard.evaluate.friction import refused_by_ledger
 from walletguard.evaluate.observe import WENT_THROUGH
 from walletguard.evaluate.service import Evaluation
 from walletguard.evaluate.typologies import CASH_OUT_TYPES
@@ -14,13 +15,14 @@ from walletguard.kernel.money import format_amount, from_units
 
 WHY_SHORT: dict[str, str] = {
     "mule_ring": (
-        "A mule's first small cash-out, from a wallet a day old on a phone it does not yet "
-        "share with many others, looks like a new customer's first withdrawal; the ring "
-        "signals (many senders, pass-through, shared device) grow with every victim. "
-        "What would catch the rest: the fund-flow graph (money from several unrelated "
-        "payers converging on wallets that share devices) and a learned model scoring "
-        "new wallets' first cash-out; a hold on the first withdrawal of money received "
-        "from strangers within a day of opening."
+        "A mule's first small cash-out, from a wallet days old on a phone not yet shared with "
+        "many others, looks like a new customer's first withdrawal; the default ruleset holds "
+        "a new account's cash-out of money other wallets sent it "
+        "(new_account_cashes_out_transfers), but a ring of aged, bought accounts slips past "
+        "that, and the ring signals (many senders, pass-through, shared device) only grow "
+        "with every victim. What would catch the rest: the fund-flow graph (money from "
+        "unrelated payers converging on wallets that share devices) and a learned model "
+        "scoring the first cash-out of received money."
     ),
     "cs_scam": (
         "The victim acts on their own phone, at home, at a normal hour: only the payee "
@@ -81,12 +83,13 @@ def target_notes(ev: Evaluation, doc: dict[str, Any]) -> list[str]:
         levels = Counter(o.level for o in leaks)
         leaked = len({o.label.campaign_id for o in leaks if o.label is not None})
         seen = ", ".join(f"{c} ({n})" for c, n in codes.most_common(4)) or "no rule fired"
+        scored = ", ".join(f"{k} ×{v}" for k, v in levels.most_common())
         notes.append(
             f"{typology.typology.replace('_', ' ')}: {share * 100:.1f} % of the money tried was "
             f"stopped (target 95 %). {_money(typology.left)} CNY left in {leaked} of "
-            f"{typology.cash_out_attempted} campaigns through {len(leaks)} cash-out(s), at "
-            f"risk {', '.join(f'{k} ×{v}' for k, v in levels.most_common())}; rules that fired on "
-            f"them: {seen}. " + WHY_SHORT.get(typology.typology, "")
+            f"{typology.cash_out_attempted} campaigns through {len(leaks)} cash-out(s) that "
+            f"scored {scored}; rules that fired on them: {seen}. "
+            + WHY_SHORT.get(typology.typology, "")
         )
     f = doc["friction"]
     if f["share_challenged_or_held"] > 0.01:
@@ -98,7 +101,7 @@ def target_notes(ev: Evaluation, doc: dict[str, Any]) -> list[str]:
             f"{', '.join(reasons[:4]) or 'nothing recorded'}."
         )
     if f["share_money_movements_blocked_by_risk"] > 0.001:
-        reasons = [c for c in f["block_reasons"] if not c.startswith("LIMIT_")]
+        reasons = [c for c in f["block_reasons"] if not refused_by_ledger(c)]
         notes.append(
             f"{f['money_movements_blocked_by_risk']:,} legitimate money movements "
             f"({f['share_money_movements_blocked_by_risk'] * 100:.3f} %) were blocked by risk "

@@ -207,8 +207,10 @@ def _table(block: Table, styles: dict[str, ParagraphStyle]) -> Any:
         min(
             45,
             max(
-                max((len(w) + 2 for w in h.split()), default=1),
-                *(len(row[i]) for row in block.rows),
+                [
+                    max((len(w) + 2 for w in h.split()), default=1),
+                    *(len(row[i]) for row in block.rows),
+                ]
             ),
         )
         + 3
