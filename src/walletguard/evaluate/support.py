@@ -68,8 +68,9 @@ class CustomerSupport:
     def __init__(self, truth: GroundTruth, transaction: Transaction) -> None:
         self._truth = truth
         self._transaction = transaction
-        self._calls: dict[str, str] = {}
-        """Account → its open appeal id ('' until the appeal is opened)."""
+        self._calls: dict[str, tuple[int, str]] = {}
+        """Account → (its call, the open appeal's id or '' until the appeal is opened)."""
+        self._next_call = 0
         self.log = SupportLog()
 
     def follow(self, event: WalletEvent, decision: Decision) -> list[Scheduled]:
@@ -80,15 +81,19 @@ class CustomerSupport:
             or account in self._truth.fraudster_accounts
         ):
             return []
-        self._calls[account] = ""
+        self._next_call += 1
+        call = self._next_call
+        self._calls[account] = (call, "")
         opened = event.occurred_at + _minutes(f"{event.event_id}:appeal", 10, 120)
         lifted = opened + _minutes(f"{event.event_id}:lift", 60, 480)
         return [
-            Scheduled(opened, lambda: self._appeal(account, opened), f"appeal {account}"),
-            Scheduled(lifted, lambda: self._lift(account, lifted), f"lift {account}"),
+            Scheduled(opened, lambda: self._appeal(account, call, opened), f"appeal {account}"),
+            Scheduled(lifted, lambda: self._lift(account, call, lifted), f"lift {account}"),
         ]
 
-    def _appeal(self, account_id: str, at: datetime) -> None:
+    def _appeal(self, account_id: str, call: int, at: datetime) -> None:
+        if self._calls.get(account_id, (0, ""))[0] != call:
+            return
         try:
             with self._transaction() as uow:
                 account = uow.accounts.get(account_id)
@@ -105,14 +110,17 @@ class CustomerSupport:
                     actor=DESK,
                     at=at,
                 )
-            self._calls[account_id] = appeal.id
+            self._calls[account_id] = (call, appeal.id)
             self.log.appeals += 1
         except WalletguardError as exc:
             self._calls.pop(account_id, None)
             self.log.problems.append(f"appeal for {account_id}: {exc.message}")
 
-    def _lift(self, account_id: str, at: datetime) -> None:
-        appeal_id = self._calls.pop(account_id, "")
+    def _lift(self, account_id: str, call: int, at: datetime) -> None:
+        current, appeal_id = self._calls.get(account_id, (0, ""))
+        if current != call:
+            return  # a call that ended early; a later one is in progress
+        del self._calls[account_id]
         if not appeal_id:
             return
         maker, checker = ANALYSTS
