@@ -33,6 +33,7 @@ from walletguard.decisions.policy import load_policy
 from walletguard.decisions.ports import UnitOfWork
 from walletguard.decisions.settings import EngineSettings
 from walletguard.enrich.ip_intel import GeoLiteIpIntel, IpIntel
+from walletguard.evaluate.ports import RunFacts
 from walletguard.events.model import WalletEvent
 from walletguard.evidence.package import Scope, build_package
 from walletguard.features.memory import MemoryFeatureStore
@@ -578,3 +579,13 @@ def train_on_history(
         except OSError as exc:
             raise ConfigurationError(f"{labels_file}: cannot read: {exc.strerror}") from None
     return train_model(data, LabelBook(found), plan, created_by=actor), data
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+def run_facts(database: Database) -> RunFacts:
+    """What an evaluation reads from the store once its replay is committed."""
+    from walletguard.storage.repositories.evaluation import SqlRunFacts
+
+    return SqlRunFacts(database)

@@ -334,6 +334,33 @@ def test_new_account_collects_from_many_then_cashes_out(
     assert cash_out.decision in ("review", "block")
 
 
+def test_a_new_account_cashing_out_what_strangers_sent_it(
+    harness: Harness, events: EventFactory
+) -> None:
+    harness.decide_all(events.funded("fresh-mule", "10.00"))
+    for i in range(2):
+        harness.decide_all(events.funded(f"payer-{i}", "2000.00"))
+        events.advance(minutes=10)
+        harness.decide(events.transfer(f"payer-{i}", to="fresh-mule", amount="400.00"))
+    events.advance(minutes=20)
+    cash_out = harness.decide(
+        events.withdraw("fresh-mule", token="card-fresh-mule", amount="350.00")
+    )
+    assert "MULE_NEW_ACCOUNT_CASH_OUT" in codes(cash_out)
+    assert cash_out.decision in ("review", "block")  # a mule passes an SMS code: no step-up
+
+
+def test_a_new_account_withdrawing_its_own_top_up_is_quiet(
+    harness: Harness, events: EventFactory
+) -> None:
+    harness.decide_all(events.funded("newbie", "3000.00"))
+    harness.decide_all(events.funded("friend", "500.00"))
+    harness.decide(events.transfer("friend", to="newbie", amount="50.00"))
+    events.advance(hours=3)
+    withdrawal = harness.decide(events.withdraw("newbie", token="card-newbie", amount="1000.00"))
+    assert "MULE_NEW_ACCOUNT_CASH_OUT" not in codes(withdrawal)
+
+
 def test_paying_friends_is_not_mule_activity(harness: Harness, events: EventFactory) -> None:
     settled(harness, events)
     settled(harness, events, account="bob")

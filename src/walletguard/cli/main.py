@@ -17,6 +17,9 @@ from walletguard.cli import (
     notify_cmd,
     rules_cmd,
 )
+from walletguard.cli.backtest_cmd import backtest_command
+from walletguard.cli.demo_cmd import demo_command
+from walletguard.cli.evaluate_cmd import evaluate_command
 from walletguard.cli.replay_cmd import replay_command
 from walletguard.cli.serve_cmd import serve_command
 from walletguard.cli.simulate_cmd import simulate_command
@@ -30,6 +33,9 @@ app = typer.Typer(
 )
 app.command("replay")(replay_command)
 app.command("simulate")(simulate_command)
+app.command("evaluate")(evaluate_command)
+app.command("backtest")(backtest_command)
+app.command("demo")(demo_command)
 app.add_typer(rules_cmd.app, name="rules")
 app.command("serve")(serve_command)
 app.add_typer(keys_cmd.app, name="keys")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -169,31 +170,46 @@ class Engine:
         so later events see earlier ones; if the final commit fails the exception propagates.
         """
         items = list(events)
+        with self.batch(items) as decide:
+            results = [decide(item) for item in items]
+        yield from results
+
+    @contextmanager
+    def batch(
+        self, expected: Sequence[WalletEvent | Failure]
+    ) -> Iterator[Callable[[WalletEvent | Failure], Decision | Failure]]:
+        """One unit of work, committed when the block ends without an error, in which the
+        caller decides events one at a time with the function it yields.
+
+        `expected` are the events the caller means to decide (their state is loaded in bulk
+        first); events not in it may be decided too (e.g. answers to challenges raised in
+        the batch, interleaved in event time), at the cost of a look-up or two. Each event
+        runs in a savepoint: one that fails is undone alone and returned as a `Failure`.
+        """
         uow = self._uow_factory()
         try:
             self._refresh(uow)
-            uow.prefetch([i for i in items if not isinstance(i, Failure)])
-            results: list[Decision | Failure] = []
-            for item in items:
+            uow.prefetch([i for i in expected if not isinstance(i, Failure)])
+
+            def decide(item: WalletEvent | Failure) -> Decision | Failure:
                 if isinstance(item, Failure):
-                    results.append(item)
-                    continue
+                    return item
                 try:
                     with uow.savepoint():
                         decision, learn = self._decide(item, uow)
                 except WalletguardError as exc:
-                    results.append(Failure(item.event_id, exc.code, exc.message))
-                    continue
+                    return Failure(item.event_id, exc.code, exc.message)
                 if learn is not None:
                     learn()
-                results.append(decision)
+                return decision
+
+            yield decide
             uow.commit()
         except BaseException:
             uow.rollback()
             raise
         finally:
             uow.close()
-        yield from results
 
     # -- the pipeline ---------------------------------------------------------------------
 
