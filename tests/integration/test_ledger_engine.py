@@ -63,6 +63,36 @@ def test_a_refusal_names_the_limit(h: Harness, events: EventFactory) -> None:
     sound(h)
 
 
+def test_an_allowed_transfer_posts_once_under_its_event_id(
+    h: Harness, events: EventFactory
+) -> None:
+    h.decide_all(events.funded("alice", "5000.00"))
+    events.advance(days=3)
+    h.decide(events.register("bob"))
+    doc = events.transfer(to="bob", amount="400.00")
+    assert h.decide(doc).decision == "allow"
+    assert h.decide(doc).decision == "allow"  # the same event again: stored answer, no posting
+    with h.runtime.database.reading() as conn:
+        posted = (
+            conn.execute(
+                select(t.ledger_transactions.c.id).where(
+                    t.ledger_transactions.c.event_id == doc["event_id"]
+                )
+            )
+            .scalars()
+            .all()
+        )
+        kept = conn.execute(select(t.transfers.c.id)).scalars().all()
+    assert posted == ["evt:" + doc["event_id"]]
+    assert kept == []  # the decision is the once-only record of an engine movement
+    with ledger_session(h.runtime.database) as session:
+        assert session.ledger.balance(wallet_account("bob"), "CNY").posted == 400_0000
+    events.advance(hours=1)
+    refused = h.decide(events.transfer(to="bob", amount="1200.00"))
+    assert "LIMIT_DAILY_TRANSFER" in codes(refused)  # the 400.00 counted against the day
+    sound(h)
+
+
 def test_limits_hold_inside_one_replay_batch(h: Harness, events: EventFactory) -> None:
     docs = events.funded("alice", "5000.00")
     events.advance(days=3)

@@ -98,7 +98,7 @@ def test_the_same_id_with_a_different_payload_is_a_conflict_naming_the_differenc
 
 def test_reserved_and_empty_ids_are_refused_without_a_record(db: Database) -> None:
     funded(db, alice="100.00")
-    for bad in ("", "hold:x", "topup:y"):
+    for bad in ("", "hold:x", "topup:y", "recon:z", "evt:e-1"):
         with pytest.raises(Refused, match=r"reserved|empty"):
             pay(db, bad, "alice", "bob", "1.00")
 

@@ -43,6 +43,11 @@ def hold_id_for(event_id: str) -> str:
     return "hold-" + event_id
 
 
+def event_transaction_id(event_id: str) -> str:
+    """The id of the transaction an allowed money-out event posts (one per event at most)."""
+    return "evt:" + event_id
+
+
 def is_wallet(code: str) -> bool:
     return code.startswith("wallet:")
 
@@ -167,7 +172,7 @@ class Topup:
 
 
 TRANSFER_KINDS = frozenset({"transfer", "payment", "withdrawal", "settlement", "adjustment"})
-RESERVED_PREFIXES = ("hold:", "topup:", "recon:")
+RESERVED_PREFIXES = ("hold:", "topup:", "recon:", "evt:")
 """Transaction ids the ledger derives itself; a caller's transfer id may not start so."""
 
 

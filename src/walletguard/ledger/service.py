@@ -94,37 +94,8 @@ def transfer(
         if existing.payload_hash != hashed:
             raise Conflict(_difference(request, existing))
         return replace(existing, replayed=True)
-    operation = None
     try:
-        if request.amount <= 0:
-            raise Refused("an amount to move must be positive", reason_code="AMOUNT_NOT_POSITIVE")
-        if request.source == request.destination:
-            raise Refused("source and destination are the same account", reason_code="SAME_ACCOUNT")
-        if limits is not None and request.kind in OPERATIONS and is_wallet(request.source):
-            operation = LimitedOperation(
-                account=request.source,
-                operation=request.kind,
-                counterparty=request.counterparty or request.destination,
-                tier=request.tier,
-                currency=request.currency,
-                amount=request.amount,
-                at=at,
-            )
-            check_limits(repo, limits, operation)
-        transaction = Transaction(
-            id=request.id,
-            kind=request.kind,
-            postings=(
-                Posting(request.source, request.currency, -request.amount),
-                Posting(request.destination, request.currency, request.amount),
-            ),
-            at=at,
-            event_id=request.event_id,
-            memo=request.memo,
-        )
-        post_transaction(repo, transaction)
-        if operation is not None and limits is not None:
-            count_usage(repo, limits, operation)
+        transaction = move_funds(repo, request, at=at, limits=limits)
         record = TransferRecord(
             request.id, hashed, request.payload(), TransferStatus.POSTED, at,
             transaction_id=transaction.id,
@@ -136,6 +107,55 @@ def transfer(
         )  # fmt: skip
     repo.save_transfer_record(record)
     return record
+
+
+def move_funds(
+    repo: LedgerRepository,
+    request: TransferRequest,
+    *,
+    at: datetime,
+    limits: LedgerSettings | None = None,
+    limits_checked: bool = False,
+) -> Transaction:
+    """Post `request` as one balanced transaction and count it against the source's limits;
+    raise `Refused` (nothing applied) if it cannot be.
+
+    Keeps no record of the request id: `transfer` adds that for callers who retry, and the
+    engine needs none because an event's decision is stored at most once. `limits_checked`
+    says the caller checked these limits in this unit of work already (they are still
+    counted)."""
+    if request.amount <= 0:
+        raise Refused("an amount to move must be positive", reason_code="AMOUNT_NOT_POSITIVE")
+    if request.source == request.destination:
+        raise Refused("source and destination are the same account", reason_code="SAME_ACCOUNT")
+    operation = None
+    if limits is not None and request.kind in OPERATIONS and is_wallet(request.source):
+        operation = LimitedOperation(
+            account=request.source,
+            operation=request.kind,
+            counterparty=request.counterparty or request.destination,
+            tier=request.tier,
+            currency=request.currency,
+            amount=request.amount,
+            at=at,
+        )
+        if not limits_checked:
+            check_limits(repo, limits, operation)
+    transaction = Transaction(
+        id=request.id,
+        kind=request.kind,
+        postings=(
+            Posting(request.source, request.currency, -request.amount),
+            Posting(request.destination, request.currency, request.amount),
+        ),
+        at=at,
+        event_id=request.event_id,
+        memo=request.memo,
+    )
+    post_transaction(repo, transaction)
+    if operation is not None and limits is not None:
+        count_usage(repo, limits, operation)
+    return transaction
 
 
 def _difference(request: TransferRequest, existing: TransferRecord) -> str:

@@ -21,6 +21,7 @@ from walletguard.ledger.model import (
     Topup,
     TopupStatus,
     TransferRequest,
+    event_transaction_id,
     hold_id_for,
     wallet_account,
 )
@@ -162,24 +163,28 @@ class LedgerEffects:
         if approvers:
             self._needs_approval(out, units, approvers)
         if out.verdict is Verdict.ALLOW:
-            record = service.transfer(
-                ctx.uow.ledger,
-                TransferRequest(
-                    id="evt:" + event.event_id,
-                    kind=event.type.value,
-                    source=wallet_account(event.account_id),
-                    destination=destination(event),
-                    currency=ctx.currency,
-                    amount=units,
-                    counterparty=counterparty_of(event),
-                    tier=_tier(out),
-                    event_id=event.event_id,
-                ),
-                at=event.occurred_at,
-                limits=self.settings,
-            )
-            if not record.ok:
-                out.refuse(record.reason_code or "LEDGER_REFUSED", record.message)
+            # The guard checked limits and funds in this unit of work; the decision is the
+            # once-only record of this movement, so no transfer record is kept beside it.
+            try:
+                service.move_funds(
+                    ctx.uow.ledger,
+                    TransferRequest(
+                        id=event_transaction_id(event.event_id),
+                        kind=event.type.value,
+                        source=wallet_account(event.account_id),
+                        destination=destination(event),
+                        currency=ctx.currency,
+                        amount=units,
+                        counterparty=counterparty_of(event),
+                        tier=_tier(out),
+                        event_id=event.event_id,
+                    ),
+                    at=event.occurred_at,
+                    limits=self.settings,
+                    limits_checked=True,
+                )
+            except Refused as exc:
+                out.refuse(exc.reason_code, exc.message)
                 return
             _audit(
                 ctx,

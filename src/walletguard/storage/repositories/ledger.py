@@ -74,8 +74,6 @@ class SqlLedgerRepository(SqlRepository):
         topups = self.uow.cache.map("topups")
         holds = self.uow.cache.map("holds")
         wanted_holds = []
-        transfers = self.uow.cache.map("transfers")
-        wanted_transfers = []
         usage = self.uow.cache.map("limit_usage")
         wanted_usage: set[str] = set()
         periods: set[str] = set()
@@ -84,9 +82,6 @@ class SqlLedgerRepository(SqlRepository):
                 hold_id = hold_id_for(event.event_id)
                 if hold_id not in holds:
                     wanted_holds.append(hold_id)
-                transfer_id = "evt:" + event.event_id
-                if transfer_id not in transfers:
-                    wanted_transfers.append(transfer_id)
                 wanted_usage.add(wallet_account(event.account_id))
                 periods.add(day(event.occurred_at))
                 periods.add(month(event.occurred_at))
@@ -120,11 +115,6 @@ class SqlLedgerRepository(SqlRepository):
                 holds[hold_id] = None
             for row in conn.execute(select(t.holds).where(t.holds.c.id.in_(hold_ids))):
                 holds[row.id] = hold_from_row(row)
-        for transfer_ids in chunks(wanted_transfers):
-            for transfer_id in transfer_ids:
-                transfers[transfer_id] = None
-            for row in conn.execute(select(t.transfers).where(t.transfers.c.id.in_(transfer_ids))):
-                transfers[row.id] = _transfer(row)
         # Limit usage: every row of these accounts in these periods; what is absent is 0.
         loaded = self.uow.cache.map("limit_usage_loaded")
         wanted_pairs = [(a, p) for a in wanted_usage for p in periods if (a, p) not in loaded]
