@@ -13,12 +13,11 @@ from walletguard.simulate.campaigns.base import Campaign, Flow
 from walletguard.simulate.clock import HOUR, MINUTE
 from walletguard.simulate.devices import SCRIPT_USER_AGENTS
 from walletguard.simulate.events import Persona
-from walletguard.simulate.places import COUNTRIES
 from walletguard.simulate.scheduler import Actor
 
 
 def run(c: Campaign) -> Actor:
-    rng, make, world = c.rng, c.make, c.world
+    rng, make = c.rng, c.make
     victim = c.victim(min_balance=20000)
     if victim is None:
         return
@@ -42,34 +41,12 @@ def run(c: Campaign) -> Actor:
         yield c.emit(make.with_auth(t, p, "password_change", "password", True), "password_change")
     t += rng.randrange(2 * MINUTE, 30 * MINUTE)
     yield t
-    token = world.ids.token()
-    bank = rng.choice(COUNTRIES[victim.country].banks)
-    bind = make.account_bind(
-        t,
-        p,
-        kind="bank_card",
-        token=token,
-        institution=bank,
-        holder_name_match=rng.random() < 0.3,
-        real_name_verified=rng.random() < 0.7,
+    token, bank = yield from c.bind_own_card(
+        victim, p, t, name_match_chance=0.3, verified_chance=0.7
     )
-    yield c.emit(bind, "bind_card")
     t += rng.randrange(MINUTE, 40 * MINUTE)
     yield t
-    cents = min(c.money_at_risk, victim.balance)
-    if cents <= 0:
-        return
-    t = yield from c.cash_out(
-        p,
-        t,
-        cents=cents,
-        currency=victim.currency,
-        token=token,
-        bank=bank,
-        knows_txn_password=rng.random() < 0.6,
-    )
-    victim.balance -= cents
-    yield from c.maybe_report(victim, c.last_cash_out[0], t)
+    yield from c.drain_victim(victim, p, t, token=token, bank=bank, knows_password_chance=0.6)
 
 
 def _stuffing(c: Campaign, victim_account: str, t: int) -> Flow:

@@ -1,5 +1,6 @@
 """What every campaign shares: its identity and label, its random stream, attacker
-personas, and the steps many typologies reuse (open a wallet, cash out, report).
+personas, and the steps many typologies reuse (open a wallet, bind a card to a taken-over
+wallet, cash out or drain it, report).
 
 A campaign draws only from its own `random.Random`, so adding or removing attacks
 leaves the rest of the run's randomness alone. Its record (campaigns.jsonl) is
@@ -255,6 +256,65 @@ class Campaign:
             self.last_cash_out.append(out.event_id)
             yield self.emit(out, stage)
         return t
+
+    def bind_own_card(
+        self,
+        victim: User,
+        p: Persona,
+        t: int,
+        *,
+        name_match_chance: float,
+        verified_chance: float | None = None,
+    ) -> Generator[Step, None, tuple[str, str]]:
+        """Bind a bank card of the fraudster's own, from a bank of the victim's country, to
+        the victim's wallet at `t` (stage `bind_card`). Returns its token and bank.
+
+        The chances are from 0 to 1; without `verified_chance` the card is real-name
+        verified and no chance is drawn."""
+        rng = self.rng
+        token = self.world.ids.token()
+        bank = rng.choice(COUNTRIES[victim.country].banks)
+        holder_name_match = rng.random() < name_match_chance
+        verified = verified_chance is None or rng.random() < verified_chance
+        bind = self.make.account_bind(
+            t,
+            p,
+            kind="bank_card",
+            token=token,
+            institution=bank,
+            holder_name_match=holder_name_match,
+            real_name_verified=verified,
+        )
+        yield self.emit(bind, "bind_card")
+        return token, bank
+
+    def drain_victim(
+        self,
+        victim: User,
+        p: Persona,
+        t: int,
+        *,
+        token: str,
+        bank: str,
+        knows_password_chance: float,
+    ) -> Flow:
+        """Withdraw the money at risk, never more than the victim's balance, to a bound card
+        and take it off the balance; the victim may report it later. Nothing happens when
+        the balance is empty."""
+        cents = min(self.money_at_risk, victim.balance)
+        if cents <= 0:
+            return t
+        t = yield from self.cash_out(
+            p,
+            t,
+            cents=cents,
+            currency=victim.currency,
+            token=token,
+            bank=bank,
+            knows_txn_password=self.rng.random() < knows_password_chance,
+        )
+        victim.balance -= cents
+        return (yield from self.maybe_report(victim, self.last_cash_out[0], t))
 
     def real_topup(
         self,

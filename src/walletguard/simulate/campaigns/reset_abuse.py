@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from walletguard.simulate.campaigns.base import Campaign
 from walletguard.simulate.clock import HOUR, MINUTE
-from walletguard.simulate.places import COUNTRIES
 from walletguard.simulate.scheduler import Actor
 
 
 def run(c: Campaign) -> Actor:
-    rng, make, world = c.rng, c.make, c.world
+    rng, make = c.rng, c.make
     victim = c.victim(min_balance=20000)
     if victim is None:
         return
@@ -55,30 +54,7 @@ def run(c: Campaign) -> Actor:
     yield c.emit(make.with_auth(t, p, "login", "password", True), "takeover_login")
     t += rng.randrange(2 * MINUTE, 2 * HOUR)
     yield t
-    token = world.ids.token()
-    bank = rng.choice(COUNTRIES[victim.country].banks)
-    bind = make.account_bind(
-        t,
-        p,
-        kind="bank_card",
-        token=token,
-        institution=bank,
-        holder_name_match=rng.random() < 0.4,
-    )
-    yield c.emit(bind, "bind_card")
+    token, bank = yield from c.bind_own_card(victim, p, t, name_match_chance=0.4)
     t += rng.randrange(MINUTE, 3 * HOUR)
     yield t
-    cents = min(c.money_at_risk, victim.balance)
-    if cents <= 0:
-        return
-    t = yield from c.cash_out(
-        p,
-        t,
-        cents=cents,
-        currency=victim.currency,
-        token=token,
-        bank=bank,
-        knows_txn_password=rng.random() < 0.4,
-    )
-    victim.balance -= cents
-    yield from c.maybe_report(victim, c.last_cash_out[0], t)
+    yield from c.drain_victim(victim, p, t, token=token, bank=bank, knows_password_chance=0.4)
