@@ -18,8 +18,8 @@ from walletguard.accounts.ports import AccountRepository
 from walletguard.approvals.model import ApprovalRepository, ApprovalRequest, ApprovalStatus
 from walletguard.approvals.service import approve, approved_request, request_approval
 from walletguard.audit.chain import AuditLog
-from walletguard.cases.model import Case, CaseWorkRepository, Note, QueueSettings
-from walletguard.cases.service import get_case
+from walletguard.cases.model import Case, CaseWorkRepository, QueueSettings
+from walletguard.cases.service import CaseUnitOfWork, get_case, record_on_case
 from walletguard.enrich.lists import ListEntry
 from walletguard.kernel.errors import NotFound, Refused
 from walletguard.kernel.money import format_amount, from_units
@@ -62,24 +62,51 @@ class ActionResult:
     approval: ApprovalRequest | None = None
 
 
-def _note(
-    uow: ActionUnitOfWork,
+def _note_action(
+    uow: CaseUnitOfWork,
     case: Case,
     *,
     actor: str,
     at: datetime,
     action: str,
     text: str,
-    payload: dict[str, Any],
+    details: dict[str, Any],
 ) -> None:
-    uow.cases.add_note(Note(case.id, at, actor, text, "action"))
+    """Note the case action on the case and audit it as `case.action`, with `details`."""
+    record_on_case(
+        uow,
+        case,
+        actor=actor,
+        at=at,
+        action="case.action",
+        kind="action",
+        text=text,
+        payload={"action": action, **details},
+    )
+
+
+def _audit_and_note(
+    uow: ActionUnitOfWork,
+    case: Case,
+    *,
+    actor: str,
+    at: datetime,
+    effect: str,
+    subject: str,
+    action: str,
+    text: str,
+    details: dict[str, Any],
+) -> None:
+    """Audit what the case action did (`effect` on `subject`, naming the case), then note
+    the action on the case; both records carry `details`."""
     uow.audit.append(
         at=at,
         actor=actor,
-        action=action,
-        subject=f"case:{case.id}",
-        payload={"account_id": case.account_id, **payload},
+        action=effect,
+        subject=subject,
+        payload={"case_id": case.id, **details},
     )
+    _note_action(uow, case, actor=actor, at=at, action=action, text=text, details=details)
 
 
 def _account(uow: ActionUnitOfWork, case: Case) -> AccountSecurity:
@@ -127,14 +154,14 @@ def freeze(
     account = _transition(
         uow, case, AccountState.FROZEN, reason=reason, actor=actor, at=at, extra={}
     )
-    _note(
+    _note_action(
         uow,
         case,
         actor=actor,
         at=at,
-        action="case.action",
+        action="freeze",
         text=f"froze the account: {reason}",
-        payload={"action": "freeze", "reason": reason},
+        details={"reason": reason},
     )
     return ActionResult(True, f"account {account.account_id} is frozen")
 
@@ -186,14 +213,14 @@ def _do_unfreeze(
             "approvers": list(approval.approvers),
         },
     )
-    _note(
+    _note_action(
         uow,
         case,
         actor=actor,
         at=at,
-        action="case.action",
+        action="unfreeze",
         text=f"unfroze the account: {reason}",
-        payload={"action": "unfreeze", "approval_id": approval.id},
+        details={"approval_id": approval.id},
     )
     return ActionResult(True, f"account {account.account_id} is active again", approval)
 
@@ -248,32 +275,31 @@ def _do_release(
 ) -> ActionResult:
     why = approval.reason if approval is not None else reason
     posted = ledger.post_hold(uow.ledger, hold.id, at=at, note=f"released from {case.id}: {why}")
-    amount = format_amount(from_units(posted.posted_amount))
-    extra: dict[str, Any] = {
-        "hold_id": hold.id,
-        "amount": posted.posted_amount,
-        "currency": hold.currency,
-        "reason": why,
-    }
+    amount = _amount_text(posted.posted_amount, hold.currency)
+    details = _hold_details(hold, posted.posted_amount, why)
     if approval is not None:
-        extra.update(approval_id=approval.id, approvers=list(approval.approvers))
-    uow.audit.append(
-        at=at,
-        actor=actor,
-        action="ledger.hold_released",
-        subject=f"account:{case.account_id}",
-        payload={"case_id": case.id, **extra},
-    )
-    _note(
+        details.update(approval_id=approval.id, approvers=list(approval.approvers))
+    _audit_and_note(
         uow,
         case,
         actor=actor,
         at=at,
-        action="case.action",
-        text=f"released hold {hold.id} ({amount} {hold.currency}): {why}",
-        payload={"action": "release_hold", **extra},
+        effect="ledger.hold_released",
+        subject=f"account:{case.account_id}",
+        action="release_hold",
+        text=f"released hold {hold.id} ({amount}): {why}",
+        details=details,
     )
-    return ActionResult(True, f"hold {hold.id} released: {amount} {hold.currency}", approval)
+    return ActionResult(True, f"hold {hold.id} released: {amount}", approval)
+
+
+def _hold_details(hold: Hold, units: int, reason: str) -> dict[str, Any]:
+    """What the records of a released or voided hold carry; `units` is the amount moved."""
+    return {"hold_id": hold.id, "amount": units, "currency": hold.currency, "reason": reason}
+
+
+def _amount_text(units: int, currency: str) -> str:
+    return f"{format_amount(from_units(units))} {currency}"
 
 
 def void_hold(
@@ -284,30 +310,19 @@ def void_hold(
     _require_reason(reason)
     hold = _case_hold(uow, case, hold_id)
     voided = ledger.void_hold(uow.ledger, hold.id, at=at, note=f"voided from {case.id}: {reason}")
-    amount = format_amount(from_units(voided.amount))
-    extra = {
-        "hold_id": hold.id,
-        "amount": voided.amount,
-        "currency": hold.currency,
-        "reason": reason,
-    }
-    uow.audit.append(
-        at=at,
-        actor=actor,
-        action="ledger.hold_voided",
-        subject=f"account:{case.account_id}",
-        payload={"case_id": case.id, **extra},
-    )
-    _note(
+    amount = _amount_text(voided.amount, hold.currency)
+    _audit_and_note(
         uow,
         case,
         actor=actor,
         at=at,
-        action="case.action",
-        text=f"voided hold {hold.id} ({amount} {hold.currency}): {reason}",
-        payload={"action": "void_hold", **extra},
+        effect="ledger.hold_voided",
+        subject=f"account:{case.account_id}",
+        action="void_hold",
+        text=f"voided hold {hold.id} ({amount}): {reason}",
+        details=_hold_details(hold, voided.amount, reason),
     )
-    return ActionResult(True, f"hold {hold.id} voided: {amount} {hold.currency} back to the wallet")
+    return ActionResult(True, f"hold {hold.id} voided: {amount} back to the wallet")
 
 
 def add_to_list(
@@ -317,28 +332,22 @@ def add_to_list(
     case = get_case(uow, case_id)
     _require_reason(entry.reason)
     entry_id = uow.lists.add(entry, at=at)
-    extra = {
-        "list": entry.kind.value,
-        "entity": entry.entity.value,
-        "value": entry.value,
-        "entry_id": entry_id,
-        "reason": entry.reason,
-    }
-    uow.audit.append(
-        at=at,
-        actor=actor,
-        action="list.added",
-        subject=f"list:{entry.kind.value}:{entry.entity.value}",
-        payload={"case_id": case.id, **extra},
-    )
-    _note(
+    _audit_and_note(
         uow,
         case,
         actor=actor,
         at=at,
-        action="case.action",
+        effect="list.added",
+        subject=f"list:{entry.kind.value}:{entry.entity.value}",
+        action="add_to_list",
         text=f"listed {entry.entity.value} {entry.value} ({entry.kind.value}): {entry.reason}",
-        payload={"action": "add_to_list", **extra},
+        details={
+            "list": entry.kind.value,
+            "entity": entry.entity.value,
+            "value": entry.value,
+            "entry_id": entry_id,
+            "reason": entry.reason,
+        },
     )
     return ActionResult(
         True, f"{entry.entity.value} {entry.value} is on the {entry.kind.value} list"
@@ -360,14 +369,14 @@ def unbind(
 
     case = get_case(uow, case_id)
     binding = accounts.unbind(uow, case.account_id, token, reason=reason, actor=actor, at=at)  # type: ignore[arg-type]
-    _note(
+    _note_action(
         uow,
         case,
         actor=actor,
         at=at,
-        action="case.action",
+        action="unbind",
         text=f"unbind {binding.kind} {token}: {reason}",
-        payload={"action": "unbind", "token": token, "kind": binding.kind, "reason": reason},
+        details={"token": token, "kind": binding.kind, "reason": reason},
     )
     return ActionResult(True, f"{binding.kind} {token} unbound from {case.account_id}")
 
@@ -396,12 +405,13 @@ def _ask(
         at=at,
         payload={"case_id": case.id},
     )
-    _note(
+    record_on_case(
         uow,
         case,
         actor=actor,
         at=at,
         action="approval.requested",
+        kind="action",
         text=f"asked for approval {request.id} to {action} {subject}: {reason}",
         payload={"approval_id": request.id, "approval_action": action, "target": subject},
     )

@@ -82,7 +82,7 @@ def get_case(uow: CaseUnitOfWork, case_id: str) -> Case:
     return case
 
 
-def _record(
+def record_on_case(
     uow: CaseUnitOfWork,
     case: Case,
     *,
@@ -93,6 +93,8 @@ def _record(
     text: str,
     payload: dict[str, Any],
 ) -> None:
+    """Note `text` (a `kind` note) on the case and audit `action` on it; the audit payload
+    also names the case's account."""
     uow.cases.add_note(Note(case.id, at, actor, text, kind))
     uow.audit.append(
         at=at,
@@ -113,7 +115,7 @@ def assign(uow: CaseUnitOfWork, case_id: str, assignee: str, *, actor: str, at: 
     status = CaseStatus.INVESTIGATING if case.status is CaseStatus.OPEN else case.status
     updated = replace(case, assignee=assignee, status=status, updated_at=max(case.updated_at, at))
     uow.cases.save_case(updated)
-    _record(
+    record_on_case(
         uow,
         updated,
         actor=actor,
@@ -154,7 +156,7 @@ def move(
     case.check_move(to)
     updated = replace(case, status=to, updated_at=max(case.updated_at, at))
     uow.cases.save_case(updated)
-    _record(
+    record_on_case(
         uow,
         updated,
         actor=actor,
@@ -236,7 +238,7 @@ def resolve(
         labels.append(label)
     if reported:
         reports.add_report(reported, source=f"case:{case.id}", at=at)
-    _record(
+    record_on_case(
         uow,
         resolved,
         actor=actor,
