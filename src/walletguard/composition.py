@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walletguard.accounts.freeze_links import mint_freeze_token
 from walletguard.accounts.settings import AccountSettings
@@ -51,13 +51,15 @@ from walletguard.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from walletguard.scoring.anomaly import PopulationStats
 from walletguard.scoring.dataset import TrainingSet
 from walletguard.scoring.serving import ModelRefresher
-from walletguard.scoring.training import TrainedModel, TrainingPlan
 from walletguard.scoring.vectors import Vectorizer
 from walletguard.storage.database import Database, data_dir, open_database
 from walletguard.storage.feature_checkpoints import FeatureCheckpointer
 from walletguard.storage.repositories.audit import SqlAuditReader
 from walletguard.storage.repositories.evidence import collect, resolve_scope
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
+
+if TYPE_CHECKING:  # training loads LightGBM, which costs ~1 s at import
+    from walletguard.scoring.training import TrainedModel, TrainingPlan
 
 _ip_intel: IpIntel | None = None
 

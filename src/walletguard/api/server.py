@@ -9,12 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from walletguard.api.app import ApiSettings, create_app
+from walletguard.api.environment import ENV_DB, ENV_RATE, ENV_REDIS
 from walletguard.composition import build_runtime
 from walletguard.features.store import FeatureStore
-
-ENV_DB = "WALLETGUARD_DB"
-ENV_REDIS = "WALLETGUARD_REDIS"
-ENV_RATE = "WALLETGUARD_RATE_PER_SECOND"
 
 
 def app_from_env() -> FastAPI:

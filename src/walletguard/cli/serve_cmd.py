@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from walletguard.api.server import ENV_DB, ENV_REDIS
+from walletguard.api.environment import ENV_DB, ENV_REDIS
 from walletguard.cli.common import DbOption, err, failing_cleanly
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.storage.database import default_url, normalise_url, open_database

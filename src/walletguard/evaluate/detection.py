@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_score, recall_score
 
 from walletguard.evaluate.observe import Observation
 from walletguard.kernel.risk import RiskLevel
@@ -49,6 +48,9 @@ def detection_table(observations: Sequence[Observation]) -> list[Detection]:
 
 
 def _score(name: str, truth: np.ndarray, flagged: np.ndarray) -> Detection:
+    # Imported here: scikit-learn costs ~1 s at import, which every command would pay.
+    from sklearn.metrics import confusion_matrix, precision_score, recall_score
+
     if truth.size == 0:
         return Detection(name, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0)
     tn, fp, fn, tp = (

@@ -11,9 +11,8 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 
 from walletguard.decisions.model import Reason
@@ -22,6 +21,9 @@ from walletguard.scoring.explain import explain
 from walletguard.scoring.model import ModelRecord, ModelStatus
 from walletguard.scoring.trees import compile_trees, split_features
 from walletguard.scoring.vectors import Vectorizer
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 
 def _sigmoid(raw: float) -> float:
@@ -38,7 +40,9 @@ class LoadedModel:
         self.record = record
         self.version = record.version
         self.event_types = frozenset(record.event_types)
-        self._booster = lgb.Booster(model_str=record.model_text)
+        import lightgbm  # only where a model is loaded: it costs ~1 s at import
+
+        self._booster: lgb.Booster = lightgbm.Booster(model_str=record.model_text)
         dump = self._booster.dump_model()
         self._raw = compile_trees(dump)
         self.vectorizer = Vectorizer(record.features, catalogue, used=split_features(dump))

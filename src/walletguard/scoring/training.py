@@ -22,9 +22,8 @@ import hashlib
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 
 from walletguard.kernel.canonical import canonical_json, sha256_hex
@@ -33,6 +32,9 @@ from walletguard.scoring import metrics
 from walletguard.scoring.dataset import TrainingSet
 from walletguard.scoring.labels import LabelBook
 from walletguard.scoring.model import ModelRecord, ModelStatus
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 DAY = 86400.0
 
@@ -94,6 +96,8 @@ def train_model(
     now: datetime | None = None,
 ) -> TrainedModel:
     """Fit, measure and package a model; raises `Refused` when the data cannot train one."""
+    import lightgbm as lgb  # here, not at the top: it costs ~1 s at import
+
     if not data.rows:
         raise Refused("no events of the model's types to train on", reason_code="NO_DATA")
     as_of = plan.as_of if plan.as_of is not None else max(data.times)
