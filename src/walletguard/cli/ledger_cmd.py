@@ -4,6 +4,8 @@ withdrawal approvals, the sweep and the invariant check."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +26,7 @@ from walletguard.ledger.statements import StatementFilter, statement_csv
 from walletguard.ledger.sweep import sweep
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_invariants import check_ledger
-from walletguard.storage.ledger_session import issue_statement, ledger_session
+from walletguard.storage.ledger_session import LedgerSession, issue_statement, ledger_session
 
 app = typer.Typer(
     help="The wallet ledger: balances, statements, holds, approvals.", no_args_is_help=True
@@ -80,6 +82,18 @@ def _open(db: str | None) -> Database:
     return open_database(db)
 
 
+@contextmanager
+def _ledger_session(db: str | None) -> Iterator[LedgerSession]:
+    """A ledger session on the database `db` names: committed when the block succeeds,
+    rolled back when it raises; the database is closed afterwards either way."""
+    database = _open(db)
+    try:
+        with ledger_session(database) as session:
+            yield session
+    finally:
+        database.dispose()
+
+
 def _settings(path: Path | None) -> LedgerSettings:
     return load_ledger_settings(path)
 
@@ -105,21 +119,17 @@ def reconcile_command(
             err.print(f"[bold red]error:[/] cannot read {statement}: {exc.strerror}")
             raise typer.Exit(2) from None
         settings = _settings(config)
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                report = reconcile(
-                    session,
-                    session.queries,
-                    settings,
-                    channel=channel,
-                    data=data,
-                    source=statement.name,
-                    at=_now(),
-                    actor=actor,
-                )
-        finally:
-            database.dispose()
+        with _ledger_session(db) as session:
+            report = reconcile(
+                session,
+                session.queries,
+                settings,
+                channel=channel,
+                data=data,
+                source=statement.name,
+                at=_now(),
+                actor=actor,
+            )
     if as_json:
         out.print_json(json.dumps(report))
         return
@@ -164,13 +174,8 @@ def balance(
     db: DbOption = None,
 ) -> None:
     """An account's posted, held, pending and available balance."""
-    with failing_cleanly():
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                b = session.ledger.balance(_account(account), currency)
-        finally:
-            database.dispose()
+    with failing_cleanly(), _ledger_session(db) as session:
+        b = session.ledger.balance(_account(account), currency)
     table = Table(title=f"{b.account} ({currency})", title_justify="left", show_header=False)
     for name, value in (
         ("posted", b.posted),
@@ -212,14 +217,10 @@ def statement(
             channel=channel,
             counterparty=counterparty,
         )
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                made = issue_statement(
-                    session, _account(account), currency, filters, at=_now(), actor=actor
-                )
-        finally:
-            database.dispose()
+        with _ledger_session(db) as session:
+            made = issue_statement(
+                session, _account(account), currency, filters, at=_now(), actor=actor
+            )
     if csv_path is not None:
         csv_path.write_text(statement_csv(made))
         err.print(f"wrote {csv_path}")
@@ -254,15 +255,8 @@ def holds(
     db: DbOption = None,
 ) -> None:
     """Holds, newest first (pending ones unless --status says otherwise)."""
-    with failing_cleanly():
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                found = session.queries.holds(
-                    account=_account(account) if account else None, status=status
-                )
-        finally:
-            database.dispose()
+    with failing_cleanly(), _ledger_session(db) as session:
+        found = session.queries.holds(account=_account(account) if account else None, status=status)
     table = Table(title_justify="left")
     for column in (
         "hold",
@@ -300,15 +294,10 @@ def hold_post(
     db: DbOption = None,
 ) -> None:
     """Move held money to its destination (not for withdrawals: approve those)."""
-    with failing_cleanly():
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                hold = operator.post_hold_as(
-                    session, hold_id, by=actor, at=_now(), amount=_units(amount), note=note
-                )
-        finally:
-            database.dispose()
+    with failing_cleanly(), _ledger_session(db) as session:
+        hold = operator.post_hold_as(
+            session, hold_id, by=actor, at=_now(), amount=_units(amount), note=note
+        )
     out.print(f"hold {hold.id} posted: {_money(hold.posted_amount)} of {_money(hold.amount)}")
 
 
@@ -320,13 +309,8 @@ def hold_void(
     db: DbOption = None,
 ) -> None:
     """Release held money back to the wallet."""
-    with failing_cleanly():
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                hold = operator.void_hold_as(session, hold_id, by=actor, at=_now(), note=note)
-        finally:
-            database.dispose()
+    with failing_cleanly(), _ledger_session(db) as session:
+        hold = operator.void_hold_as(session, hold_id, by=actor, at=_now(), note=note)
     out.print(f"hold {hold.id} voided: {_money(hold.amount)} available again")
 
 
@@ -341,14 +325,10 @@ def withdrawal_approve(
     money leaves once enough different people approved."""
     with failing_cleanly():
         settings = _settings(config)
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                hold, request = withdrawals.approve_withdrawal(
-                    session, settings, hold_id, approver=actor, at=_now()
-                )
-        finally:
-            database.dispose()
+        with _ledger_session(db) as session:
+            hold, request = withdrawals.approve_withdrawal(
+                session, settings, hold_id, approver=actor, at=_now()
+            )
     if hold.status is HoldStatus.POSTED:
         out.print(f"withdrawal {hold.id} released: {_money(hold.posted_amount)} {hold.currency}")
     else:
@@ -366,15 +346,8 @@ def withdrawal_reject(
     db: DbOption = None,
 ) -> None:
     """Reject a held withdrawal: the money is available again and the user is told why."""
-    with failing_cleanly():
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                hold = withdrawals.reject_withdrawal(
-                    session, hold_id, by=actor, reason=reason, at=_now()
-                )
-        finally:
-            database.dispose()
+    with failing_cleanly(), _ledger_session(db) as session:
+        hold = withdrawals.reject_withdrawal(session, hold_id, by=actor, reason=reason, at=_now())
     out.print(f"withdrawal {hold.id} rejected; {_money(hold.amount)} {hold.currency} released")
 
 
@@ -391,12 +364,8 @@ def sweep_command(
     with failing_cleanly():
         settings = _settings(config)
         at = _time(now, "--now") or _now()
-        database = _open(db)
-        try:
-            with ledger_session(database) as session:
-                report = sweep(session, session.queries, settings, now=at, actor=actor)
-        finally:
-            database.dispose()
+        with _ledger_session(db) as session:
+            report = sweep(session, session.queries, settings, now=at, actor=actor)
     out.print(
         f"flagged top-ups: {len(report.flagged_topups)}  voided holds: "
         f"{len(report.voided_holds)}  escalated: {len(report.escalated_holds)}  "
