@@ -13,11 +13,13 @@ from rich.table import Table
 from walletguard.cli.common import err, failing_cleanly, out
 from walletguard.cli.evaluate_cmd import (
     CampaignsOption,
-    PolicyOption,
+    EventsArg,
+    LabelsArg,
     PopulationOption,
     SupportOption,
 )
 from walletguard.cli.evaluation_view import advance_on_input, count_lines, event_progress
+from walletguard.cli.replay_cmd import BatchOption, PolicyOption
 from walletguard.composition import build_runtime, run_facts, tune_gc_for_throughput
 from walletguard.evaluate.backtest import compare, comparison_document
 from walletguard.evaluate.replay import parse_lines
@@ -26,8 +28,8 @@ from walletguard.evaluate.truth import GroundTruth, load_truth
 
 
 def backtest_command(
-    events: Annotated[Path, typer.Argument(help="Events, one JSON document a line.")],
-    labels: Annotated[Path, typer.Argument(help="labels.jsonl: the malicious events.")],
+    events: EventsArg,
+    labels: LabelsArg,
     candidate: Annotated[
         Path, typer.Option(help="The ruleset YAML that might be promoted.", show_default=False)
     ],
@@ -42,7 +44,7 @@ def backtest_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the comparison as JSON here.")
     ] = None,
-    batch: Annotated[int, typer.Option(help="Events per database transaction.", min=1)] = 5000,
+    batch: BatchOption = 5000,
 ) -> None:
     """Run EVENTS through the current and the candidate ruleset, each on a scratch
     database with every effect, and show the difference side by side."""

@@ -16,6 +16,7 @@ from walletguard.enrich.lists import ListEntity, ListEntry, ListKind, normalise_
 
 CaseArg = Annotated[str, typer.Argument(help="The case id.")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (required, audited).")]
+HoldArg = Annotated[str, typer.Argument(help="The hold (see `cases show`).")]
 
 
 def _now() -> datetime:
@@ -54,7 +55,7 @@ def unfreeze(
 
 def release_hold(
     case_id: CaseArg,
-    hold_id: Annotated[str, typer.Argument(help="The hold (see `cases show`).")],
+    hold_id: HoldArg,
     reason: ReasonOption,
     db: DbOption = None,
     *,
@@ -68,7 +69,7 @@ def release_hold(
 
 def void_hold(
     case_id: CaseArg,
-    hold_id: Annotated[str, typer.Argument(help="The hold (see `cases show`).")],
+    hold_id: HoldArg,
     reason: ReasonOption,
     db: DbOption = None,
     *,

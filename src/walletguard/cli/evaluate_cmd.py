@@ -15,19 +15,20 @@ from walletguard.cli.evaluation_view import (
     event_progress,
     print_evaluation,
 )
-from walletguard.cli.replay_cmd import fresh_database_url
+from walletguard.cli.replay_cmd import (
+    BatchOption,
+    PolicyOption,
+    RulesetOption,
+    fresh_database_url,
+)
 from walletguard.composition import build_runtime, run_facts, tune_gc_for_throughput
 from walletguard.evaluate.document import evaluation_document
 from walletguard.evaluate.replay import parse_lines
 from walletguard.evaluate.service import Evaluation, evaluate_events
 from walletguard.evaluate.truth import load_truth
 
-RulesetOption = Annotated[
-    Path | None, typer.Option(help="Ruleset YAML (default: the bundled default ruleset).")
-]
-PolicyOption = Annotated[
-    Path | None, typer.Option(help="Policy YAML (default: the bundled policy).")
-]
+EventsArg = Annotated[Path, typer.Argument(help="Events, one JSON document a line.")]
+LabelsArg = Annotated[Path, typer.Argument(help="labels.jsonl: the malicious events.")]
 CampaignsOption = Annotated[
     Path | None,
     typer.Option(help="campaigns.jsonl (default: the one beside LABELS, if there is one)."),
@@ -46,8 +47,8 @@ SupportOption = Annotated[
 
 
 def evaluate_command(
-    events: Annotated[Path, typer.Argument(help="Events, one JSON document a line.")],
-    labels: Annotated[Path, typer.Argument(help="labels.jsonl: the malicious events.")],
+    events: EventsArg,
+    labels: LabelsArg,
     campaigns: CampaignsOption = None,
     population: PopulationOption = None,
     db: DbOption = None,
@@ -60,7 +61,7 @@ def evaluate_command(
     report: Annotated[
         Path | None, typer.Option(help="Write the risk report (HTML and PDF) into this directory.")
     ] = None,
-    batch: Annotated[int, typer.Option(help="Events per database transaction.", min=1)] = 5000,
+    batch: BatchOption = 5000,
 ) -> None:
     """Replay EVENTS through the engine with all effects — challenges answered, frozen
     customers appealing — and measure it against LABELS: precision and recall, attacks

@@ -17,6 +17,14 @@ from walletguard.composition import build_runtime, tune_gc_for_throughput
 from walletguard.evaluate.replay import ReplaySummary, parse_lines, replay
 from walletguard.storage.database import data_dir
 
+RulesetOption = Annotated[
+    Path | None, typer.Option(help="Ruleset YAML (default: the bundled default ruleset).")
+]
+PolicyOption = Annotated[
+    Path | None, typer.Option(help="Policy YAML (default: the bundled policy).")
+]
+BatchOption = Annotated[int, typer.Option(help="Events per database transaction.", min=1)]
+
 
 def fresh_database_url() -> str:
     """A new embedded database file under the data directory."""
@@ -43,13 +51,9 @@ def replay_command(
         ),
     ],
     db: DbOption = None,
-    ruleset: Annotated[
-        Path | None, typer.Option(help="Ruleset YAML (default: the bundled default ruleset).")
-    ] = None,
-    policy: Annotated[
-        Path | None, typer.Option(help="Policy YAML (default: the bundled policy).")
-    ] = None,
-    batch: Annotated[int, typer.Option(help="Events per database transaction.", min=1)] = 5000,
+    ruleset: RulesetOption = None,
+    policy: PolicyOption = None,
+    batch: BatchOption = 5000,
 ) -> None:
     """Decide every event in EVENTS with all its effects, writing one decision a line.
 
