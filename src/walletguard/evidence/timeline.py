@@ -6,70 +6,46 @@ from collections.abc import Mapping
 from typing import Any
 
 
+def _entry(at: Any, kind: str, ref: Any, summary: str) -> dict[str, Any]:
+    """A timeline line: when, what kind of item, which record, and what happened."""
+    return {"at": at, "kind": kind, "ref": ref, "summary": summary}
+
+
 def _line(section: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
     if section == "events":
         decision = row.get("decision") or {}
         reasons = decision.get("reasons") or []
         lead = reasons[0]["message"] if reasons else ""
-        return {
-            "at": row["occurred_at"],
-            "kind": "decision",
-            "ref": row["event_id"],
-            "summary": f"{row['event_type']} → {decision.get('decision')} "
+        summary = (
+            f"{row['event_type']} → {decision.get('decision')} "
             f"(score {decision.get('score')}, {decision.get('risk_level')})"
-            + (f": {lead}" if lead else ""),
-        }
+            + (f": {lead}" if lead else "")
+        )
+        return _entry(row["occurred_at"], "decision", row["event_id"], summary)
     if section == "account_state_changes":
-        return {
-            "at": row["at"],
-            "kind": "account_state",
-            "ref": row.get("event_id") or "",
-            "summary": f"{row['from_state']} → {row['to_state']} by {row['actor']}: "
-            f"{row['reason']}",
-        }
+        summary = f"{row['from_state']} → {row['to_state']} by {row['actor']}: {row['reason']}"
+        return _entry(row["at"], "account_state", row.get("event_id") or "", summary)
     if section == "postings":
-        return {
-            "at": row["at"],
-            "kind": "ledger_posting",
-            "ref": row["transaction_id"],
-            "summary": f"{row['account']} {row['amount']:+d} units {row['currency']}",
-        }
+        summary = f"{row['account']} {row['amount']:+d} units {row['currency']}"
+        return _entry(row["at"], "ledger_posting", row["transaction_id"], summary)
     if section == "holds":
-        return {
-            "at": row["created_at"],
-            "kind": "hold",
-            "ref": row["id"],
-            "summary": f"hold of {row['amount']} units {row['currency']} for {row['purpose']}: "
-            f"{row['status']}",
-        }
+        summary = (
+            f"hold of {row['amount']} units {row['currency']} for {row['purpose']}: {row['status']}"
+        )
+        return _entry(row["created_at"], "hold", row["id"], summary)
     if section == "topups":
-        return {
-            "at": row["requested_at"],
-            "kind": "topup",
-            "ref": f"{row['channel']}/{row['channel_ref']}",
-            "summary": f"top-up of {row['amount']} units {row['currency']}: {row['status']}",
-        }
+        summary = f"top-up of {row['amount']} units {row['currency']}: {row['status']}"
+        ref = f"{row['channel']}/{row['channel_ref']}"
+        return _entry(row["requested_at"], "topup", ref, summary)
     if section == "notifications":
-        return {
-            "at": row["created_at"],
-            "kind": "notification",
-            "ref": row["dedupe_key"],
-            "summary": f"{row['template']}: {row['status']} after {row['attempts']} attempt(s)",
-        }
+        summary = f"{row['template']}: {row['status']} after {row['attempts']} attempt(s)"
+        return _entry(row["created_at"], "notification", row["dedupe_key"], summary)
     if section == "case_notes":
-        return {
-            "at": row["at"],
-            "kind": "case_note",
-            "ref": row["case_id"],
-            "summary": f"{row['author']} ({row['kind']}): {row['text']}",
-        }
+        summary = f"{row['author']} ({row['kind']}): {row['text']}"
+        return _entry(row["at"], "case_note", row["case_id"], summary)
     if section == "appeals":
-        return {
-            "at": row["opened_at"],
-            "kind": "appeal",
-            "ref": row["id"],
-            "summary": f"appeal against {row['restriction']}: {row.get('result') or 'open'}",
-        }
+        summary = f"appeal against {row['restriction']}: {row.get('result') or 'open'}"
+        return _entry(row["opened_at"], "appeal", row["id"], summary)
     return None
 
 
