@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -86,10 +87,15 @@ def parse_key(presented: str) -> tuple[str, str] | None:
 
 
 class KeyVerifier:
-    """Checks presented keys against the repository, remembering the ones that verified."""
+    """Checks presented keys against the repository, remembering the ones that verified.
+
+    Thread-safe. Requests that present the same unverified key at once wait for one argon2
+    check instead of each running their own: a fresh service hit by many connections with
+    one key would otherwise spend seconds hashing it over and over."""
 
     def __init__(self) -> None:
         self._verified: dict[str, bytes] = {}
+        self._checking: dict[str, threading.Lock] = {}
 
     def verify_known(self, key: ApiKey, secret: str) -> bool | None:
         """The answer for a key verified before in this process, or None (use `verify`)."""
@@ -103,13 +109,17 @@ class KeyVerifier:
         known = self.verify_known(key, secret)
         if known is not None:
             return known
-        digest = hashlib.sha256(secret.encode()).digest()
-        try:
-            _hasher.verify(key.secret_hash, secret)
-        except VerificationError:
-            return False
-        self._verified[key.id] = digest
-        return True
+        with self._checking.setdefault(key.id, threading.Lock()):
+            known = self.verify_known(key, secret)  # verified while this thread waited?
+            if known is not None:
+                return known
+            try:
+                _hasher.verify(key.secret_hash, secret)
+            except VerificationError:
+                return False
+            self._verified[key.id] = hashlib.sha256(secret.encode()).digest()
+            return True
 
     def forget(self, key_id: str) -> None:
         self._verified.pop(key_id, None)
+        self._checking.pop(key_id, None)
