@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from walletguard.api.app import ApiSettings, create_app
-from walletguard.api.environment import ENV_DB, ENV_RATE, ENV_REDIS
+from walletguard.api.environment import ENV_DB, ENV_RATE, ENV_REDIS, ENV_REDIS_PREFIX
 from walletguard.composition import build_runtime
 from walletguard.features.store import FeatureStore
 
@@ -17,17 +17,20 @@ from walletguard.features.store import FeatureStore
 def app_from_env() -> FastAPI:
     """The app for one worker: database from $WALLETGUARD_DB (default: embedded); with
     $WALLETGUARD_REDIS, feature state and rate limits shared in Redis (so several workers
-    decide on the same state), else features in this process (one worker)."""
+    decide on the same state; feature keys under $WALLETGUARD_REDIS_PREFIX), else features
+    in this process (one worker)."""
     redis_url = os.environ.get(ENV_REDIS) or None
     redis: Any = None
     features: FeatureStore | None = None
     if redis_url:
         import redis as redis_lib
 
-        from walletguard.features.redis_store import RedisFeatureStore
+        from walletguard.features.redis_store import DEFAULT_PREFIX, RedisFeatureStore
 
         redis = redis_lib.Redis.from_url(redis_url)
-        features = RedisFeatureStore(redis_url)
+        features = RedisFeatureStore(
+            redis_url, prefix=os.environ.get(ENV_REDIS_PREFIX) or DEFAULT_PREFIX
+        )
     runtime = build_runtime(
         os.environ.get(ENV_DB) or None,
         exclusive=False,

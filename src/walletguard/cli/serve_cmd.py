@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from walletguard.api.environment import ENV_DB, ENV_REDIS
+from walletguard.api.environment import ENV_DB, ENV_REDIS, ENV_REDIS_PREFIX
 from walletguard.cli.common import DbOption, err, failing_cleanly
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.storage.database import default_url, normalise_url, open_database
@@ -20,6 +20,14 @@ def serve_command(
         str | None,
         typer.Option(
             help="Redis URL: feature state and rate limits shared by workers.", envvar=ENV_REDIS
+        ),
+    ] = None,
+    redis_prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Prefix of the feature keys in Redis (default wg:f:): two deployments can "
+            "share one Redis under different prefixes.",
+            envvar=ENV_REDIS_PREFIX,
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -48,6 +56,8 @@ def serve_command(
     os.environ[ENV_DB] = url
     if redis:
         os.environ[ENV_REDIS] = redis
+    if redis_prefix:
+        os.environ[ENV_REDIS_PREFIX] = redis_prefix
     if workers > 1:  # metrics from every worker, summed when scraped
         os.environ.setdefault(
             "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="walletguard-metrics-")
