@@ -65,7 +65,14 @@ def test_an_auditor_exports_evidence_that_verifies_offline(
     assert freeze["actor"].endswith(":test-analyst")  # the key's owner is the actor
 
 
-def test_checkpoints_are_signed_by_supervisors_and_verified(service: LiveService) -> None:
+def test_checkpoints_are_signed_by_supervisors_and_verified(
+    service: LiveService, events: EventFactory
+) -> None:
+    account = new_account("carol")
+    decide(service, [events.register(account)])
+    with service.client(Role.ANALYST) as analyst:  # an audited change to checkpoint
+        frozen = analyst.post(f"/v1/accounts/{account}/freeze", json={"reason": "test"})
+        assert frozen.status_code == 200, frozen.text
     with service.client(Role.AUDITOR) as auditor:
         refused(auditor.post("/v1/audit/checkpoints"), 403)
     with service.client(Role.SUPERVISOR) as supervisor:
