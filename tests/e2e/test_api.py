@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import redis as redis_lib
+from redis.asyncio import Redis as AsyncRedis
 
 from tests.conftest import fresh_pg_database
 from tests.e2e.api_support import LiveService, live_service
@@ -20,7 +20,7 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def service() -> Iterator[LiveService]:
     """One service (PostgreSQL + Redis) for the module: each test uses its own event ids."""
-    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+    with live_service(fresh_pg_database(), redis=AsyncRedis()) as live:
         yield live
 
 
@@ -87,9 +87,7 @@ def test_keys_are_required_checked_and_revocable(
 
 def test_rate_limit_per_key_says_when_to_retry(pg_url: str, events: EventFactory) -> None:
     with (
-        live_service(
-            pg_url, redis=redis_lib.Redis(), settings=ApiSettings(rate_per_second=3)
-        ) as live,
+        live_service(pg_url, redis=AsyncRedis(), settings=ApiSettings(rate_per_second=3)) as live,
         live.client(Role.INTEGRATOR) as http,
     ):
         statuses = [http.post("/v1/events", json=events.login()) for _ in range(8)]

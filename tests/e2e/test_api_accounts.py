@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis as redis_lib
+from redis.asyncio import Redis as AsyncRedis
 
 from tests.conftest import fresh_pg_database
 from tests.e2e.api_support import LiveService, decide, live_service, new_account, refused
@@ -21,7 +21,7 @@ from walletguard.keys import KeyStore
 @pytest.fixture(scope="module")
 def service() -> Iterator[LiveService]:
     """One service for the module: each test works on its own accounts."""
-    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+    with live_service(fresh_pg_database(), redis=AsyncRedis()) as live:
         yield live
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis as redis_lib
+from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import text
 
 from tests.conftest import fresh_pg_database
@@ -24,7 +24,7 @@ from walletguard.access.roles import Role
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[LiveService]:
-    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+    with live_service(fresh_pg_database(), redis=AsyncRedis()) as live:
         yield live
 
 
@@ -93,7 +93,7 @@ def test_checkpoints_are_signed_by_supervisors_and_verified(
 
 def test_verify_names_the_first_record_that_was_edited(events: EventFactory) -> None:
     """On a database of its own: history is edited behind the service's back."""
-    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+    with live_service(fresh_pg_database(), redis=AsyncRedis()) as live:
         account = new_account("alice")
         decide(live, [events.register(account)])
         with live.client(Role.ANALYST) as analyst:

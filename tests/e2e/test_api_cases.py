@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis as redis_lib
+from redis.asyncio import Redis as AsyncRedis
 
 from tests.conftest import fresh_pg_database
 from tests.e2e.api_support import LiveService, decide, live_service, new_account, refused
@@ -17,7 +17,7 @@ from walletguard.access.roles import Role
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[LiveService]:
-    with live_service(fresh_pg_database(), redis=redis_lib.Redis()) as live:
+    with live_service(fresh_pg_database(), redis=AsyncRedis()) as live:
         yield live
 
 

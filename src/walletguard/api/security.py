@@ -96,8 +96,8 @@ class KeyCache:
 class RateLimiter:
     """At most `per_second` requests a second per key (a fixed one-second window).
 
-    With a Redis client the count is shared by every worker (under `namespace`); without,
-    it is per process.
+    With a Redis client (`redis.asyncio`) the count is shared by every worker (under
+    `namespace`) and counted without blocking the event loop; without, it is per process.
     """
 
     def __init__(
@@ -116,15 +116,15 @@ class RateLimiter:
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def admit(self, key_id: str) -> None:
+    async def admit(self, key_id: str) -> None:
         now = time.time()
         second = int(now)
         if self._redis is not None:
             name = f"{self._namespace}:{key_id}:{second}"
-            pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+            pipe = self._redis.pipeline(transaction=False)  # type: ignore[attr-defined]
             pipe.incr(name)
             pipe.expire(name, 2)
-            count = int(pipe.execute()[0])
+            count = int((await pipe.execute())[0])
         else:
             with self._lock:
                 if second != self._window:
@@ -158,7 +158,7 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
                 f"the {caller.role.value} role may not {permission.value.replace(':', ' ')} "
                 f"(needs a role granting {permission.value})",
             )
-        state.limiter.admit(caller.key_id)
+        await state.limiter.admit(caller.key_id)
         return caller
 
     dependency.__name__ = f"require_{permission.name.lower()}"
@@ -166,14 +166,14 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
     return dependency
 
 
-def per_client_address(request: Request) -> None:
+async def per_client_address(request: Request) -> None:
     """A dependency for the few operations that take no API key (their credential is in the
     body, e.g. a freeze link's token): rate-limited per client address instead.
 
     The address is the connection's peer; behind a proxy, run the server so that it trusts
     the proxy's `X-Forwarded-For` (uvicorn `--forwarded-allow-ips`)."""
     client = request.client.host if request.client else "unknown"
-    request.app.state.address_limiter.admit(f"ip:{client}")
+    await request.app.state.address_limiter.admit(f"ip:{client}")
 
 
 per_client_address.public = True  # type: ignore[attr-defined]  # read by route listings

@@ -23,11 +23,11 @@ def app_from_env() -> FastAPI:
     redis: Any = None
     features: FeatureStore | None = None
     if redis_url:
-        import redis as redis_lib
+        from redis.asyncio import Redis as AsyncRedis
 
         from walletguard.features.redis_store import DEFAULT_PREFIX, RedisFeatureStore
 
-        redis = redis_lib.Redis.from_url(redis_url)
+        redis = AsyncRedis.from_url(redis_url)  # rate limits and readiness, on the event loop
         features = RedisFeatureStore(
             redis_url, prefix=os.environ.get(ENV_REDIS_PREFIX) or DEFAULT_PREFIX
         )

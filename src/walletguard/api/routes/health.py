@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -22,18 +23,22 @@ def health() -> Health:
     summary="The database (and Redis, when used) answer",
     responses={503: {"model": Health}},
 )
-def ready(request: Request) -> Response:
+async def ready(request: Request) -> Response:
     checks: dict[str, str] = {}
-    try:
+
+    def query_database() -> None:
         with request.app.state.runtime.database.reading() as conn:
             conn.execute(text("select 1"))
+
+    try:
+        await anyio.to_thread.run_sync(query_database)
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["database"] = f"unavailable: {type(exc).__name__}"
     redis = request.app.state.redis
     if redis is not None:
         try:
-            redis.ping()
+            await redis.ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"unavailable: {type(exc).__name__}"
