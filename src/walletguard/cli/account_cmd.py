@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -18,12 +16,10 @@ from walletguard.accounts.model import AccountSecurity
 from walletguard.accounts.settings import AccountSettings
 from walletguard.accounts.stepup import answer_with_code
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
-from walletguard.composition import build_runtime, key_store
+from walletguard.composition import build_runtime, key_store, unit_of_work
 from walletguard.decisions.model import decision_json
 from walletguard.events.decode import decode_event
 from walletguard.kernel.errors import FieldProblem, InvalidInput, NotFound
-from walletguard.storage.database import open_database
-from walletguard.storage.uow import SqlUnitOfWork
 
 app = typer.Typer(
     help="Account security: state, lock-outs, bindings; freeze, restrict, unfreeze, unbind.",
@@ -53,21 +49,6 @@ def _at(text: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-@contextmanager
-def _unit_of_work(db: str | None) -> Iterator[SqlUnitOfWork]:
-    database = open_database(db)
-    uow = SqlUnitOfWork(database)
-    try:
-        yield uow
-        uow.commit()
-    except BaseException:
-        uow.rollback()
-        raise
-    finally:
-        uow.close()
-        database.dispose()
-
-
 def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
@@ -83,7 +64,7 @@ def show(
     decisions: Annotated[int, typer.Option(help="How many recent decisions to list.")] = 10,
 ) -> None:
     """The account's state, lock-out, bindings (with history), transitions and decisions."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         account = uow.accounts.get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}: walletguard has never seen an event for it")
@@ -152,7 +133,7 @@ def freeze(
     at: AtOption = None,
 ) -> None:  # fmt: skip
     """Freeze now: no money moves, no binding changes."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         account = service.freeze(uow, account_id, reason=reason, actor=actor, at=_at(at))
     out.print(_state_line(account))
 
@@ -163,7 +144,7 @@ def restrict(
     at: AtOption = None,
 ) -> None:  # fmt: skip
     """Make the account read-only: money may come in, nothing goes out."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         account = service.restrict(uow, account_id, reason=reason, actor=actor, at=_at(at))
     out.print(_state_line(account))
 
@@ -174,7 +155,7 @@ def unrestrict(
     at: AtOption = None,
 ) -> None:  # fmt: skip
     """Lift a restriction (restricted → active)."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         account = service.lift_restriction(uow, account_id, reason=reason, actor=actor, at=_at(at))
     out.print(_state_line(account))
 
@@ -196,7 +177,7 @@ def unfreeze(
 ) -> None:
     """Unfreeze after verifying the holder. If a rule or an analyst froze the account, this
     asks for an approval that someone else gives with `approve-unfreeze`."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         result = service.request_unfreeze(
             uow, account_id, reason=reason, actor=actor, verified_by=verified, at=_at(at)
         )
@@ -218,7 +199,7 @@ def approve_unfreeze(
     at: AtOption = None,
 ) -> None:
     """Approve a pending unfreeze (maker-checker: not by who asked) and carry it out."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         result = service.approve_unfreeze(uow, approval_id, approver=actor, at=_at(at))
     out.print(_state_line(result.account))
 
@@ -232,7 +213,7 @@ def unbind(
     db: DbOption = None, at: AtOption = None,
 ) -> None:  # fmt: skip
     """Remove a bound account or device in one step (its record is kept)."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         binding = service.unbind(uow, account_id, token, reason=reason, actor=actor, at=_at(at))
     out.print(f"{binding.kind} {binding.token} unbound from {account_id}")
 
@@ -243,7 +224,7 @@ def mark_suspicious(
     db: DbOption = None, at: AtOption = None,
 ) -> None:  # fmt: skip
     """Mark a binding suspicious: withdrawals to it are refused."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         binding = service.mark_suspicious(
             uow, account_id, token, reason=reason, actor=actor, at=_at(at)
         )
@@ -280,7 +261,7 @@ def redeem_freeze_link(
     at: AtOption = None,
 ) -> None:
     """Freeze the account a link names, at once, without signing in (the link works once)."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         result = service.redeem_freeze_link(
             uow, key_store().secret("freeze_link"), token, at=_at(at)
         )
@@ -293,7 +274,7 @@ def redeem_freeze_link(
 @app.command("enrol-totp")
 def enrol_totp_command(account_id: AccountArg, db: DbOption = None, at: AtOption = None) -> None:
     """Enrol an authenticator app; prints the provisioning URI once (its secret is sealed)."""
-    with failing_cleanly(), _unit_of_work(db) as uow:
+    with failing_cleanly(), unit_of_work(db) as uow:
         sealer = SecretSealer(key_store().secret("totp"))
         enrolment, uri = enrol_totp(sealer, account_id, at=_at(at))
         uow.accounts.totp.save(enrolment)
