@@ -85,6 +85,19 @@ def tune_gc_for_throughput() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
+def tune_gc_for_latency() -> None:
+    """Keep the cyclic garbage collector's pauses short in a long-running service.
+
+    What exists after start-up (restored features, IP data, rules) is frozen out of
+    collection, so full collections only walk what grew since; young collections stay
+    small (a large first threshold, as in `tune_gc_for_throughput`, makes each one walk
+    ~100,000 objects: 100-160 ms pauses, measured) and full ones rare.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(2_000, 10, 100)
+
+
 def default_ruleset_text() -> str:
     return resources.files("walletguard.rules").joinpath("default_ruleset.yaml").read_text()
 
