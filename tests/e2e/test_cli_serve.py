@@ -1,0 +1,111 @@
+"""`walletguard serve` as an operator runs it: a real process on a real port, on the embedded
+default with no other set-up, and with PostgreSQL + Redis in several workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import fresh_pg_database
+from tests.e2e.api_support import free_port
+from tests.e2e.test_cli_replay import CLI
+from tests.support import EventFactory
+from walletguard.features.redis_store import RedisFeatureStore
+
+REDIS_URL = os.environ.get("WALLETGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WALLETGUARD_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+@contextmanager
+def serving(home: Path, *args: str) -> Iterator[str]:
+    """`walletguard serve ARGS` until the block ends; yields its URL once it is ready."""
+    port = free_port()
+    env = {**os.environ, "WALLETGUARD_HOME": str(home)}
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "walletguard serve did not become ready"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def submit(url: str, key: str, documents: list[dict[str, object]]) -> list[httpx.Response]:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
+        return [http.post("/v1/events", json=doc) for doc in documents]
+
+
+def test_serve_runs_on_the_embedded_default_with_no_other_setup(
+    tmp_path: Path, events: EventFactory
+) -> None:
+    key = cli(tmp_path, "keys", "create", "--role", "integrator").stdout.strip()
+    documents = [*events.funded("alice", "100.00"), events.payment("alice", amount="30.00")]
+    with serving(tmp_path) as url:
+        answers = submit(url, key, documents)
+        assert [a.status_code for a in answers] == [200] * len(documents)
+        assert answers[-1].json()["decision"] == "allow"
+        again = submit(url, key, documents[-1:])[0]  # same event: same stored answer
+        assert again.json() == answers[-1].json()
+        ready = httpx.get(url + "/ready").json()
+    assert ready["checks"] == {"database": "ok"}
+    assert (tmp_path / "walletguard.db").exists()  # the embedded database, in the data dir
+    balance = cli(tmp_path, "ledger", "balance", "alice")  # what the server's decisions did
+    assert balance.returncode == 0, balance.stderr
+    assert "70.00" in balance.stdout  # 100.00 topped up and confirmed, 30.00 paid
+
+
+@pytest.mark.postgres
+def test_serve_runs_several_workers_on_postgresql_and_redis(
+    tmp_path: Path, events: EventFactory
+) -> None:
+    db = fresh_pg_database()
+    prefix = f"wg:test:serve:{uuid.uuid4().hex[:8]}:"
+    key = cli(tmp_path, "keys", "create", "--role", "integrator", "--db", db).stdout.strip()
+    accounts = [f"w{i}" for i in range(6)]
+    documents = [doc for a in accounts for doc in events.funded(a, "50.00")]
+    try:
+        with serving(
+            tmp_path, "--db", db, "--redis", REDIS_URL, "--redis-prefix", prefix, "--workers", "2"
+        ) as url:
+            answers = submit(url, key, documents)
+            ready = httpx.get(url + "/ready").json()
+    finally:
+        store = RedisFeatureStore(REDIS_URL, prefix=prefix)
+        kept = store.clear()
+        store.close()
+    assert [a.status_code for a in answers] == [200] * len(documents)
+    assert ready["checks"] == {"database": "ok", "redis": "ok"}
+    assert kept > 0  # the workers kept their feature state in Redis, under the prefix
+
+
+def test_serve_refuses_several_workers_without_shared_state(tmp_path: Path) -> None:
+    refused = cli(tmp_path, "serve", "--workers", "2")
+    assert refused.returncode != 0
+    assert "several workers need a shared database" in refused.stdout + refused.stderr
