@@ -14,9 +14,18 @@ import pytest
 
 from tests.support import Harness
 from walletguard.features.redis_store import RedisFeatureStore
-from walletguard.storage.database import open_database
+from walletguard.storage.database import Database, open_database
 
 REDIS_URL = os.environ.get("WALLETGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """An open, migrated, empty database (each test runs on SQLite and on PostgreSQL;
+    a module that overrides `db_url` with `pg_url` runs on PostgreSQL only)."""
+    database = open_database(db_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,6 @@ PostgreSQL: hand-written SQL that bypasses the application is refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -12,18 +10,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from tests.ledger_support import T0, funded, pay
 from walletguard.ledger import service
 from walletguard.ledger.model import ExpiryAction, Hold
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
 
 REFUSED = (IntegrityError, DBAPIError)
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = open_database(db_url)
-    yield database
-    database.dispose()
 
 
 def run_sql(db: Database, *statements: str, **params: object) -> None:

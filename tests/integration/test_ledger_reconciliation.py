@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,18 +14,11 @@ from walletguard.ledger.model import Topup, TopupStatus, wallet_account
 from walletguard.ledger.reconcile import reconcile
 from walletguard.ledger.settings import load_ledger_settings
 from walletguard.storage import tables as t
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
 
 SETTINGS = load_ledger_settings()  # tolerance 0.00, drift 60 minutes
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = open_database(db_url)
-    yield database
-    database.dispose()
 
 
 def line(ref: str, amount: str, minutes: float = 1, merchant: str = "M-1") -> str:

@@ -3,7 +3,6 @@ withdrawal approvals (maker-checker) and statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -28,16 +27,9 @@ from walletguard.ledger.statement_pdf import statement_pdf
 from walletguard.ledger.statements import StatementFilter, statement_csv
 from walletguard.ledger.sweep import sweep
 from walletguard.storage import tables as t
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import issue_statement, ledger_session
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = open_database(db_url)
-    yield database
-    database.dispose()
 
 
 def balance(db: Database, account: str) -> tuple[int, int, int]:

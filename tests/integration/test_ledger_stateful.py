@@ -5,7 +5,6 @@ retries, and compares every balance with a simple reference model after each ste
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -30,7 +29,7 @@ from walletguard.ledger.model import (
     TransferRequest,
     wallet_account,
 )
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
 
@@ -56,13 +55,6 @@ class Model:
 
     def available(self, name: str) -> int:
         return self.posted[name] - self.held[name]
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = open_database(db_url)
-    yield database
-    database.dispose()
 
 
 def test_the_ledger_behaves_like_its_reference_model(db: Database) -> None:
