@@ -1,9 +1,10 @@
 """`walletguard reconcile` and `walletguard ledger ...`: balances, statements, holds,
-withdrawal approvals, the sweep and the invariant check."""
+withdrawal approvals, transfers by hand, the sweep and the invariant check."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
@@ -18,13 +20,15 @@ from walletguard.events.timeparse import TimestampError, parse_rfc3339
 from walletguard.kernel.errors import FieldProblem, InvalidInput
 from walletguard.kernel.money import AmountError, format_amount, from_units, parse_amount, to_units
 from walletguard.ledger import operator, withdrawals
-from walletguard.ledger.model import HoldStatus, wallet_account
+from walletguard.ledger.model import HoldStatus, ledger_account
 from walletguard.ledger.reconcile import reconcile
 from walletguard.ledger.settings import LedgerSettings, load_ledger_settings
 from walletguard.ledger.statement_pdf import statement_pdf
 from walletguard.ledger.statements import StatementFilter, statement_csv
 from walletguard.ledger.sweep import sweep
+from walletguard.ledger.transfer_file import read_transfers
 from walletguard.storage.database import Database, open_database
+from walletguard.storage.ledger_import import ImportOutcome, import_transfers
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import LedgerSession, issue_statement, ledger_session
 
@@ -49,11 +53,6 @@ CurrencyOption = Annotated[str, typer.Option(help="Currency (ISO 4217).")]
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _account(name: str) -> str:
-    """`alice` means alice's wallet; a name with a colon is a ledger account code."""
-    return name if ":" in name else wallet_account(name)
 
 
 def _time(text: str | None, option: str) -> datetime | None:
@@ -175,7 +174,7 @@ def balance(
 ) -> None:
     """An account's posted, held, pending and available balance."""
     with failing_cleanly(), _ledger_session(db) as session:
-        b = session.ledger.balance(_account(account), currency)
+        b = session.ledger.balance(ledger_account(account), currency)
     table = Table(title=f"{b.account} ({currency})", title_justify="left", show_header=False)
     for name, value in (
         ("posted", b.posted),
@@ -219,7 +218,7 @@ def statement(
         )
         with _ledger_session(db) as session:
             made = issue_statement(
-                session, _account(account), currency, filters, at=_now(), actor=actor
+                session, ledger_account(account), currency, filters, at=_now(), actor=actor
             )
     if csv_path is not None:
         csv_path.write_text(statement_csv(made))
@@ -256,7 +255,8 @@ def holds(
 ) -> None:
     """Holds, newest first (pending ones unless --status says otherwise)."""
     with failing_cleanly(), _ledger_session(db) as session:
-        found = session.queries.holds(account=_account(account) if account else None, status=status)
+        wanted = ledger_account(account) if account else None
+        found = session.queries.holds(account=wanted, status=status)
     table = Table(title_justify="left")
     for column in (
         "hold",
@@ -373,6 +373,90 @@ def sweep_command(
     )
     for name in report.flagged_topups:
         out.print(f"  suspected fake top-up {name}")
+
+
+@app.command("transfer")
+def transfer_command(
+    transfer_id: Annotated[
+        str, typer.Argument(help="Your id for it: a retry with it posts nothing more.")
+    ],
+    source: Annotated[str, typer.Argument(help="From: a wallet id or a ledger account code.")],
+    destination: Annotated[str, typer.Argument(help="To: a wallet id or a ledger account code.")],
+    amount: Annotated[str, typer.Argument(help='Amount, a decimal string such as "1200.50".')],
+    actor: ActorOption,
+    kind: Annotated[
+        str, typer.Option(help="transfer, payment, withdrawal, settlement or adjustment.")
+    ] = "adjustment",
+    currency: CurrencyOption = "CNY",
+    memo: Annotated[str, typer.Option(help="Why (kept on the transaction).")] = "",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Move money by hand, at most once per id, limits checked; audited."""
+    line = json.dumps(
+        {"id": transfer_id, "kind": kind, "source": source, "destination": destination,
+         "amount": amount, "currency": currency, "memo": memo}
+    )  # fmt: skip
+    with failing_cleanly():
+        (request,) = read_transfers([line.encode()])
+        settings = _settings(config)
+        with _ledger_session(db) as session:
+            record = operator.transfer_as(session, request, by=actor, at=_now(), limits=settings)
+    again = " (a retry: the first outcome, nothing changed)" if record.replayed else ""
+    if not record.ok:
+        err.print(f"[bold red]refused:[/] {record.reason_code}: {record.message}{again}")
+        raise typer.Exit(1)
+    out.print(f"transfer {transfer_id} posted: {format_amount(from_units(request.amount))} "
+              f"{currency} {request.source} → {request.destination}{again}")  # fmt: skip
+
+
+@app.command("transfers")
+def transfers_command(
+    path: Annotated[
+        Path, typer.Argument(help="Transfers, one JSON object a line (see docs/ledger.md).")
+    ],
+    actor: ActorOption,
+    chunk: Annotated[int, typer.Option(help="Transfers per database transaction.", min=1)] = 100,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import a file of transfers (settlements, adjustments...), each at most once per id.
+
+    The whole file is checked first: a bad line applies nothing. On PostgreSQL, chunks with
+    no limited wallet operation take the server-side batch path."""
+    with failing_cleanly():
+        try:
+            requests = read_transfers(path.read_bytes().splitlines())
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] cannot read {path}: {exc.strerror}")
+            raise typer.Exit(2) from None
+        settings = _settings(config)
+        database = _open(db)
+        counts: Counter[str] = Counter()
+        refused: list[ImportOutcome] = []
+        try:
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task("transfers", total=len(requests))
+                for start in range(0, len(requests), chunk):
+                    part = requests[start : start + chunk]
+                    with ledger_session(database) as session:
+                        outcomes = import_transfers(
+                            session, part, by=actor, at=_now(), limits=settings
+                        )
+                    for outcome in outcomes:
+                        counts["replayed" if outcome.replayed else outcome.status] += 1
+                        if outcome.status != "posted" and not outcome.replayed:
+                            refused.append(outcome)
+                    progress.advance(task, len(part))
+        finally:
+            database.dispose()
+    out.print(
+        f"{len(requests):,} transfers: posted {counts['posted']:,}, refused "
+        f"{counts['failed']:,}, conflicting ids {counts['conflict']:,}, already imported "
+        f"{counts['replayed']:,}"
+    )
+    for outcome in refused:
+        out.print(f"  {outcome.id}: {outcome.status} {outcome.reason_code or ''}")
 
 
 @app.command("check")

@@ -48,6 +48,11 @@ def event_transaction_id(event_id: str) -> str:
     return "evt:" + event_id
 
 
+def ledger_account(name: str) -> str:
+    """`alice` means alice's wallet; a name with a colon is a ledger account code."""
+    return name if ":" in name else wallet_account(name)
+
+
 def is_wallet(code: str) -> bool:
     return code.startswith("wallet:")
 

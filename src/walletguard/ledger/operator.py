@@ -1,4 +1,5 @@
-"""Holds resolved by a person (the `walletguard ledger hold` commands), with audit records.
+"""Ledger changes a person makes (the `walletguard ledger hold` and `transfer` commands),
+with audit records.
 
 Withdrawal holds are not posted this way: releasing money to a bank account goes through
 `withdrawals.approve_withdrawal`, so it always has a checker other than the maker.
@@ -12,11 +13,12 @@ from typing import Protocol
 from walletguard.audit.chain import AuditLog
 from walletguard.kernel.errors import NotFound, Refused
 from walletguard.ledger import service
-from walletguard.ledger.model import Hold
+from walletguard.ledger.model import Hold, TransferRecord, TransferRequest
 from walletguard.ledger.ports import LedgerRepository
+from walletguard.ledger.settings import LedgerSettings
 
 
-class HoldPorts(Protocol):
+class OperatorPorts(Protocol):
     @property
     def ledger(self) -> LedgerRepository: ...
 
@@ -24,7 +26,7 @@ class HoldPorts(Protocol):
     def audit(self) -> AuditLog: ...
 
 
-def _hold(uow: HoldPorts, hold_id: str) -> Hold:
+def _hold(uow: OperatorPorts, hold_id: str) -> Hold:
     hold = uow.ledger.hold(hold_id)
     if hold is None:
         raise NotFound(f"no hold {hold_id}")
@@ -32,7 +34,7 @@ def _hold(uow: HoldPorts, hold_id: str) -> Hold:
 
 
 def post_hold_as(
-    uow: HoldPorts, hold_id: str, *, by: str, at: datetime, amount: int | None, note: str
+    uow: OperatorPorts, hold_id: str, *, by: str, at: datetime, amount: int | None, note: str
 ) -> Hold:
     """Post a hold (in full, or `amount` units of it; the rest is released)."""
     hold = _hold(uow, hold_id)
@@ -53,7 +55,7 @@ def post_hold_as(
     return posted
 
 
-def void_hold_as(uow: HoldPorts, hold_id: str, *, by: str, at: datetime, note: str) -> Hold:
+def void_hold_as(uow: OperatorPorts, hold_id: str, *, by: str, at: datetime, note: str) -> Hold:
     """Release a hold's money back to the wallet."""
     _hold(uow, hold_id)
     voided = service.void_hold(uow.ledger, hold_id, at=at, note=note or f"by {by}")
@@ -65,3 +67,30 @@ def void_hold_as(uow: HoldPorts, hold_id: str, *, by: str, at: datetime, note: s
         payload={"amount": voided.amount, "note": note},
     )
     return voided
+
+
+def transfer_as(
+    uow: OperatorPorts,
+    request: TransferRequest,
+    *,
+    by: str,
+    at: datetime,
+    limits: LedgerSettings | None,
+) -> TransferRecord:
+    """Move money by hand (a settlement, an adjustment, a transfer), at most once per
+    request id, as `service.transfer` promises; the first outcome — posted or refused — is
+    audited, a retry's answer is not (nothing changed)."""
+    record = service.transfer(uow.ledger, request, at=at, limits=limits)
+    if not record.replayed:
+        uow.audit.append(
+            at=at,
+            actor=by,
+            action="ledger.transfer",
+            subject=f"transfer:{request.id}",
+            payload={
+                **request.payload(),
+                "status": record.status.value,
+                "reason_code": record.reason_code,
+            },
+        )
+    return record

@@ -5,8 +5,9 @@
 payload → the first outcome, a different payload → `conflict`), the funds check, the
 postings, the balances — for a whole batch, in the caller's transaction. The database's
 own triggers and CHECK constraints still apply to every row it writes. It does not check
-limits: it is meant for bulk internal movements (settlements, sweeps, benchmarks), not for
-the user-initiated operations the engine decides.
+limits: it is meant for bulk internal movements (settlements, sweeps — `walletguard ledger
+transfers` uses it for chunks with no limited wallet operation), not for the
+user-initiated operations the engine decides.
 """
 
 from __future__ import annotations

@@ -1,0 +1,102 @@
+"""A file of transfers for `walletguard ledger transfers`: one JSON object a line.
+
+    {"id": "settle-2026-11-22-0001", "kind": "settlement", "source": "platform:merchant_settlement",
+     "destination": "merchant:shop-1", "amount": "1200.50", "currency": "CNY", "memo": "daily"}
+
+`id` is the caller's: importing the same file again changes nothing (each id's first
+outcome stands). `source` / `destination` are ledger account codes, or a wallet's id (`alice`
+means `wallet:alice`). `amount` is a decimal string in currency units (never a float).
+The whole file is read and checked before anything is applied: a bad line is an error
+naming its number and field, and no line of the file is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from walletguard.kernel.errors import FieldProblem, InvalidInput
+from walletguard.kernel.money import AmountError, parse_amount, to_units
+from walletguard.ledger.model import (
+    RESERVED_PREFIXES,
+    TRANSFER_KINDS,
+    TransferRequest,
+    ledger_account,
+)
+
+
+class _Line(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    kind: str
+    source: str
+    destination: str
+    amount: str
+    currency: str = "CNY"
+    memo: str = ""
+
+
+_decoder = msgspec.json.Decoder(_Line)
+
+
+def read_transfers(lines: Iterable[bytes]) -> list[TransferRequest]:
+    """Every transfer of the file, in order; `InvalidInput` naming each bad line's number
+    and field if any line is wrong (then none is returned)."""
+    requests: list[TransferRequest] = []
+    problems: list[FieldProblem] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"line {number}"
+        try:
+            line = _decoder.decode(raw)
+        except msgspec.ValidationError as exc:
+            problems.append(FieldProblem(where, str(exc)))
+            continue
+        except msgspec.DecodeError:
+            problems.append(FieldProblem(where, "not a JSON object"))
+            continue
+        if line.kind not in TRANSFER_KINDS:
+            kinds = ", ".join(sorted(TRANSFER_KINDS))
+            problems.append(
+                FieldProblem(f"{where}: $.kind", f"{line.kind!r} is not one of {kinds}")
+            )
+        if not line.id or line.id.startswith(RESERVED_PREFIXES):
+            problems.append(
+                FieldProblem(
+                    f"{where}: $.id",
+                    f"{line.id!r} is empty or starts with a prefix "
+                    f"the ledger keeps for itself ({', '.join(RESERVED_PREFIXES)})",
+                )
+            )
+        if line.id in seen:
+            problems.append(
+                FieldProblem(f"{where}: $.id", f"{line.id!r} is also on line {seen[line.id]}")
+            )
+        seen.setdefault(line.id, number)
+        if len(line.currency) != 3 or not line.currency.isalpha() or not line.currency.isupper():
+            problems.append(
+                FieldProblem(f"{where}: $.currency", f"{line.currency!r} is not ISO 4217")
+            )
+        try:
+            amount = to_units(parse_amount(line.amount))
+        except AmountError as exc:
+            problems.append(FieldProblem(f"{where}: $.amount", str(exc)))
+            continue
+        if amount <= 0:
+            problems.append(FieldProblem(f"{where}: $.amount", "must be positive"))
+        requests.append(
+            TransferRequest(
+                id=line.id,
+                kind=line.kind,
+                source=ledger_account(line.source),
+                destination=ledger_account(line.destination),
+                currency=line.currency,
+                amount=amount,
+                memo=line.memo,
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
+    return requests

@@ -1,0 +1,53 @@
+"""Reading a file of transfers: exact amounts, wallet ids expanded, every bad line named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from walletguard.kernel.errors import InvalidInput
+from walletguard.ledger.transfer_file import read_transfers
+
+
+def line(**fields: object) -> bytes:
+    base = {"id": "t-1", "kind": "settlement", "source": "platform:merchant_settlement",
+            "destination": "alice", "amount": "12.3456"}  # fmt: skip
+    return json.dumps({**base, **fields}).encode()
+
+
+def test_a_line_becomes_an_exact_transfer_to_the_wallet_it_names() -> None:
+    (request,) = read_transfers([line(), b"", b"  "])
+    assert request.amount == 123_456  # units of 1/10,000: no float anywhere
+    assert request.destination == "wallet:alice"
+    assert request.source == "platform:merchant_settlement"
+    assert (request.currency, request.memo) == ("CNY", "")
+
+
+@pytest.mark.parametrize(
+    ("bad", "path", "said"),
+    [
+        (line(amount=12.5), "line 1", "Expected `str`"),
+        (line(amount="-1.00"), "line 1: $.amount", ""),
+        (line(amount="0"), "line 1: $.amount", "must be positive"),
+        (line(amount="1.00001"), "line 1: $.amount", ""),
+        (line(kind="gift"), "line 1: $.kind", "'gift' is not one of"),
+        (line(currency="cny"), "line 1: $.currency", "ISO 4217"),
+        (line(id="evt:x"), "line 1: $.id", "prefix"),
+        (line(extra=1), "line 1", "extra"),
+        (b"[1, 2]", "line 1", ""),
+        (b"{not json", "line 1", "not a JSON object"),
+    ],
+)
+def test_a_bad_line_is_named_with_its_field(bad: bytes, path: str, said: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        read_transfers([bad])
+    problems = raised.value.problems
+    assert [p.path for p in problems] == [path]
+    assert said in problems[0].message
+
+
+def test_every_bad_line_is_reported_and_none_is_returned() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        read_transfers([line(), line(id="t-2", kind="gift"), line()])
+    assert [p.path for p in raised.value.problems] == ["line 2: $.kind", "line 3: $.id"]
