@@ -230,6 +230,26 @@ def test_engine_records_verify(db_url: str, events: EventFactory) -> None:
         database.dispose()
 
 
+def test_an_account_walletguard_first_sees_is_recorded_as_opened_once(
+    db_url: str, events: EventFactory
+) -> None:
+    h = Harness(db_url)
+    try:
+        registered = events.register("carol")
+        h.decide_all([registered, events.login("carol"), events.login("carol")])
+    finally:
+        h.close()
+    database = open_database(db_url)
+    try:
+        records = SqlAuditReader(database).for_subjects(["account:carol"])
+    finally:
+        database.dispose()
+    opened = [r for r in records if r.action == "account.opened"]
+    assert len(opened) == 1
+    assert opened[0].payload["state"] == "active"
+    assert opened[0].payload["event_id"] == registered["event_id"]
+
+
 @pytest.mark.postgres
 def test_concurrent_writers_keep_every_chain_whole(pg_url: str) -> None:
     """Many units of work appending at once (shared mode, row locks on the heads): no

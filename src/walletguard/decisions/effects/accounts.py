@@ -152,6 +152,10 @@ class AccountEffects:
         account = plan.account
         changes = list(plan.changes)
         kind = event.type
+        if ctx.account is None:  # the first event of this account walletguard sees
+            plan.notes.append(
+                ("account.opened", {"state": account.state.value, "tier": account.tier})
+            )
         if kind is EventType.PASSWORD_RESET_COMPLETE and out.verdict is Verdict.ALLOW:
             reset = complete_reset(
                 account,
