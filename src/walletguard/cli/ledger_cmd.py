@@ -26,7 +26,7 @@ from walletguard.ledger.settings import LedgerSettings, load_ledger_settings
 from walletguard.ledger.statement_pdf import statement_pdf
 from walletguard.ledger.statements import StatementFilter, statement_csv
 from walletguard.ledger.sweep import sweep
-from walletguard.ledger.transfer_file import read_transfers
+from walletguard.ledger.transfer_file import read_transfers, transfer_request
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_import import ImportOutcome, import_transfers
 from walletguard.storage.ledger_invariants import check_ledger
@@ -393,12 +393,10 @@ def transfer_command(
     config: ConfigOption = None,
 ) -> None:
     """Move money by hand, at most once per id, limits checked; audited."""
-    line = json.dumps(
-        {"id": transfer_id, "kind": kind, "source": source, "destination": destination,
-         "amount": amount, "currency": currency, "memo": memo}
-    )  # fmt: skip
     with failing_cleanly():
-        (request,) = read_transfers([line.encode()])
+        request = transfer_request(
+            transfer_id, kind, source, destination, amount, currency=currency, memo=memo
+        )
         settings = _settings(config)
         with _ledger_session(db) as session:
             record = operator.transfer_as(session, request, by=actor, at=_now(), limits=settings)

@@ -39,6 +39,26 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True):
 _decoder = msgspec.json.Decoder(_Line)
 
 
+def transfer_request(
+    transfer_id: str,
+    kind: str,
+    source: str,
+    destination: str,
+    amount: str,
+    *,
+    currency: str = "CNY",
+    memo: str = "",
+) -> TransferRequest:
+    """One transfer given field by field (the `ledger transfer` command), checked as a
+    file's line is; `InvalidInput` naming each bad field."""
+    problems: list[FieldProblem] = []
+    fields = _Line(transfer_id, kind, source, destination, amount, currency, memo)
+    request = _request(fields, "$", problems)
+    if request is None or problems:
+        raise InvalidInput(problems)
+    return request
+
+
 def read_transfers(lines: Iterable[bytes]) -> list[TransferRequest]:
     """Every transfer of the file, in order; `InvalidInput` naming each bad line's number
     and field if any line is wrong (then none is returned)."""
@@ -57,46 +77,48 @@ def read_transfers(lines: Iterable[bytes]) -> list[TransferRequest]:
         except msgspec.DecodeError:
             problems.append(FieldProblem(where, "not a JSON object"))
             continue
-        if line.kind not in TRANSFER_KINDS:
-            kinds = ", ".join(sorted(TRANSFER_KINDS))
-            problems.append(
-                FieldProblem(f"{where}: $.kind", f"{line.kind!r} is not one of {kinds}")
-            )
-        if not line.id or line.id.startswith(RESERVED_PREFIXES):
-            problems.append(
-                FieldProblem(
-                    f"{where}: $.id",
-                    f"{line.id!r} is empty or starts with a prefix "
-                    f"the ledger keeps for itself ({', '.join(RESERVED_PREFIXES)})",
-                )
-            )
         if line.id in seen:
             problems.append(
                 FieldProblem(f"{where}: $.id", f"{line.id!r} is also on line {seen[line.id]}")
             )
         seen.setdefault(line.id, number)
-        if len(line.currency) != 3 or not line.currency.isalpha() or not line.currency.isupper():
-            problems.append(
-                FieldProblem(f"{where}: $.currency", f"{line.currency!r} is not ISO 4217")
-            )
-        try:
-            amount = to_units(parse_amount(line.amount))
-        except AmountError as exc:
-            problems.append(FieldProblem(f"{where}: $.amount", str(exc)))
-            continue
-        if amount <= 0:
-            problems.append(FieldProblem(f"{where}: $.amount", "must be positive"))
-        requests.append(
-            TransferRequest(
-                id=line.id,
-                kind=line.kind,
-                source=ledger_account(line.source),
-                destination=ledger_account(line.destination),
-                currency=line.currency,
-                amount=amount,
-                memo=line.memo,
-            )
-        )
+        request = _request(line, f"{where}: $", problems)
+        if request is not None:
+            requests.append(request)
     if problems:
         raise InvalidInput(problems)
     return requests
+
+
+def _request(line: _Line, at: str, problems: list[FieldProblem]) -> TransferRequest | None:
+    """The transfer `line` describes, appending what is wrong with it to `problems` (paths
+    under `at`); None if its amount cannot be read."""
+    if line.kind not in TRANSFER_KINDS:
+        kinds = ", ".join(sorted(TRANSFER_KINDS))
+        problems.append(FieldProblem(f"{at}.kind", f"{line.kind!r} is not one of {kinds}"))
+    if not line.id or line.id.startswith(RESERVED_PREFIXES):
+        problems.append(
+            FieldProblem(
+                f"{at}.id",
+                f"{line.id!r} is empty or starts with a prefix "
+                f"the ledger keeps for itself ({', '.join(RESERVED_PREFIXES)})",
+            )
+        )
+    if len(line.currency) != 3 or not line.currency.isalpha() or not line.currency.isupper():
+        problems.append(FieldProblem(f"{at}.currency", f"{line.currency!r} is not ISO 4217"))
+    try:
+        amount = to_units(parse_amount(line.amount))
+    except AmountError as exc:
+        problems.append(FieldProblem(f"{at}.amount", str(exc)))
+        return None
+    if amount <= 0:
+        problems.append(FieldProblem(f"{at}.amount", "must be positive"))
+    return TransferRequest(
+        id=line.id,
+        kind=line.kind,
+        source=ledger_account(line.source),
+        destination=ledger_account(line.destination),
+        currency=line.currency,
+        amount=amount,
+        memo=line.memo,
+    )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from walletguard.kernel.errors import InvalidInput
-from walletguard.ledger.transfer_file import read_transfers
+from walletguard.ledger.transfer_file import read_transfers, transfer_request
 
 
 def line(**fields: object) -> bytes:
@@ -51,3 +51,11 @@ def test_every_bad_line_is_reported_and_none_is_returned() -> None:
     with pytest.raises(InvalidInput) as raised:
         read_transfers([line(), line(id="t-2", kind="gift"), line()])
     assert [p.path for p in raised.value.problems] == ["line 2: $.kind", "line 3: $.id"]
+
+
+def test_a_transfer_given_field_by_field_is_checked_the_same_way() -> None:
+    request = transfer_request("adj-1", "adjustment", "platform:suspense", "bob", "5.00")
+    assert (request.destination, request.amount) == ("wallet:bob", 50_000)
+    with pytest.raises(InvalidInput) as raised:
+        transfer_request("adj-2", "gift", "platform:suspense", "bob", "0")
+    assert [p.path for p in raised.value.problems] == ["$.kind", "$.amount"]
