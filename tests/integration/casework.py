@@ -3,12 +3,12 @@ decisions are easy to predict, and a harness that also does case work."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support import EventFactory, Harness
+from walletguard.composition import unit_of_work
 from walletguard.storage.uow import SqlUnitOfWork
 
 RULES = """
@@ -60,18 +60,9 @@ def case_harness(db_url: str, directory: Path) -> Harness:
     return Harness(db_url, ruleset_path=ruleset_file(directory), exclusive=False)
 
 
-@contextmanager
-def work(h: Harness) -> Iterator[SqlUnitOfWork]:
+def work(h: Harness) -> AbstractContextManager[SqlUnitOfWork]:
     """A shared-mode unit of work on the harness's database, committed at the end."""
-    uow = SqlUnitOfWork(h.runtime.database)
-    try:
-        yield uow
-        uow.commit()
-    except BaseException:
-        uow.rollback()
-        raise
-    finally:
-        uow.close()
+    return unit_of_work(h.runtime.database)
 
 
 def held_withdrawal(h: Harness, events: EventFactory, account: str, amount: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from walletguard.audit.chain import AuditLog
+from walletguard.cases.model import CaseRepository
 from walletguard.ledger.limits import LimitUsageRepository
 from walletguard.ledger.model import Balance, Hold, HoldStatus, Topup, Transaction, TransferRecord
 
@@ -55,3 +57,17 @@ class LedgerQueries(Protocol):
         self, digest: str, *, channel: str, source: str, at: datetime, lines: int,
         report: dict[str, Any],
     ) -> None: ...  # fmt: skip
+
+
+class LedgerCaseWork(Protocol):
+    """A unit of work that changes the ledger, may open cases and audits both (the
+    reconciliation and the sweep)."""
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...

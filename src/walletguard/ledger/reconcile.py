@@ -26,10 +26,9 @@ import io
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from walletguard.audit.chain import AuditLog
-from walletguard.cases.model import Alert, AlertKind, CaseRepository
+from walletguard.cases.model import Alert, AlertKind
 from walletguard.cases.service import raise_alert
 from walletguard.events.timeparse import parse_rfc3339
 from walletguard.kernel.canonical import sha256_hex
@@ -44,7 +43,7 @@ from walletguard.ledger.model import (
     TopupStatus,
     wallet_account,
 )
-from walletguard.ledger.ports import LedgerQueries, LedgerRepository
+from walletguard.ledger.ports import LedgerCaseWork, LedgerQueries
 from walletguard.ledger.settings import LedgerSettings, StatementFormat
 
 UNITS_PER_MINOR = 100
@@ -207,19 +206,8 @@ def classify(
     return Classification.MATCHED, ""
 
 
-class ReconPorts(Protocol):
-    @property
-    def ledger(self) -> LedgerRepository: ...
-
-    @property
-    def cases(self) -> CaseRepository: ...
-
-    @property
-    def audit(self) -> AuditLog: ...
-
-
 def reconcile(
-    uow: ReconPorts,
+    uow: LedgerCaseWork,
     queries: LedgerQueries,
     settings: LedgerSettings,
     *,
@@ -306,7 +294,7 @@ def reconcile(
 
 
 def _act(
-    uow: ReconPorts,
+    uow: LedgerCaseWork,
     topup: Topup,
     kind: Classification,
     note: str,
@@ -362,7 +350,7 @@ def _act(
 
 
 def _alert(
-    uow: ReconPorts,
+    uow: LedgerCaseWork,
     digest: str,
     topup: Topup,
     kind: Classification,
@@ -388,7 +376,7 @@ def _alert(
 
 
 def _audit(
-    uow: ReconPorts, topup: Topup, at: datetime, actor: str, problem: str, held: int
+    uow: LedgerCaseWork, topup: Topup, at: datetime, actor: str, problem: str, held: int
 ) -> None:
     uow.audit.append(
         at=at, actor=actor, action="ledger.topup_suspected", subject=f"account:{topup.account_id}",

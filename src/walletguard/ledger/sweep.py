@@ -14,26 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
 
-from walletguard.audit.chain import AuditLog
-from walletguard.cases.model import Alert, AlertKind, CaseRepository
+from walletguard.cases.model import Alert, AlertKind
 from walletguard.cases.service import raise_alert
 from walletguard.ledger import service
 from walletguard.ledger.model import ExpiryAction
-from walletguard.ledger.ports import LedgerQueries, LedgerRepository
+from walletguard.ledger.ports import LedgerCaseWork, LedgerQueries
 from walletguard.ledger.settings import LedgerSettings
-
-
-class SweepPorts(Protocol):
-    @property
-    def ledger(self) -> LedgerRepository: ...
-
-    @property
-    def cases(self) -> CaseRepository: ...
-
-    @property
-    def audit(self) -> AuditLog: ...
 
 
 @dataclass
@@ -45,7 +32,7 @@ class SweepReport:
 
 
 def sweep(
-    uow: SweepPorts,
+    uow: LedgerCaseWork,
     queries: LedgerQueries,
     settings: LedgerSettings,
     *,
