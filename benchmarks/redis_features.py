@@ -3,11 +3,13 @@
     .venv/bin/python -m benchmarks.redis_features [--events N] [--work-us U] [--url URL]
 
 Runs a seeded mixed event stream (tests.support.mixed_events) through the memory store
-and the Redis store (updates waited for, then deferred), reading for each event the
-features the default ruleset reads for its type, as the engine does. `--work-us` sleeps
-that long (at least) between an event's update and the next read, standing in for the
-engine's wait on its database commit: deferred updates only gain when there is such a
-wait to overlap. Writes under a fresh key prefix on the given Redis and deletes it.
+and the Redis store, reading for each event the features the default ruleset reads for
+its type, as the engine does, then adding it. The Redis store runs twice: as the engine
+runs it inside a batch (each event's update goes out with the next event's read: one
+round trip per event) and flushed after every event (as `Engine.decide` does for one
+event alone: two). `--work-us` sleeps that long (at least) between an event's update and
+the next read, standing in for the engine's other work. Writes under a fresh key prefix
+on the given Redis and deletes it.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def percentile(samples: list[int], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] / 1000
 
 
-def measure(store: FeatureStore, events: int, work_us: int) -> dict[str, float]:
+def measure(
+    store: FeatureStore, events: int, work_us: int, *, flush_each: bool = False
+) -> dict[str, float]:
     ruleset = load_rules(None)
     store.maintain(ruleset.window_features())
     wanted = {t: tuple(ruleset.window_features(t)) for t in EventType}
@@ -56,15 +60,15 @@ def measure(store: FeatureStore, events: int, work_us: int) -> dict[str, float]:
         store.read(event, keys, wanted[event.type])
         t1 = clock()
         store.update(event, keys, learn=i % 4 != 0, where=HOME)
+        if flush_each:
+            store.flush()
         t2 = clock()
         if i >= WARM_UP:
             reads.append(t1 - t0)
             updates.append(t2 - t1)
         if work_us:
             time.sleep(work_us / 1e6)
-    flush = getattr(store, "flush", None)
-    if flush is not None:
-        flush()
+    store.flush()
     return {
         "read p50": percentile(reads, 50),
         "read p99": percentile(reads, 99),
@@ -119,14 +123,12 @@ def main() -> None:
     prefix = f"wg:bench:{uuid.uuid4().hex[:8]}:"
     rows: list[tuple[str, dict[str, float]]] = []
     rows.append(("memory", measure(MemoryFeatureStore(), options.events, options.work_us)))
-    for label, deferred in (("redis", False), ("redis, deferred updates", True)):
-        store = RedisFeatureStore(
-            options.url, prefix=f"{prefix}{deferred}:", deferred_updates=deferred
-        )
+    for label, flush_each in (("redis", False), ("redis, flushed after every event", True)):
+        store = RedisFeatureStore(options.url, prefix=f"{prefix}{flush_each}:")
         server = script_server_time(options.url)
         try:
             calls, usec = server()
-            figures = measure(store, options.events, options.work_us)
+            figures = measure(store, options.events, options.work_us, flush_each=flush_each)
             after_calls, after_usec = server()
             figures["server per script"] = (after_usec - usec) / max(1, after_calls - calls)
             rows.append((label, figures))

@@ -161,13 +161,15 @@ class Engine:
             uow.close()
         if learn is not None:
             learn()
+            self.features.flush()
         return decision
 
     def decide_batch(self, events: Iterable[WalletEvent | Failure]) -> Iterator[Decision | Failure]:
         """Decide many events in one unit of work, committed when the input ends.
 
         Yields one result per input, in order. Features are updated as each event is decided,
-        so later events see earlier ones; if the final commit fails the exception propagates.
+        so later events see earlier ones, and are all sent to a shared store before the
+        commit; if the final commit fails the exception propagates.
         """
         items = list(events)
         with self.batch(items) as decide:
@@ -204,6 +206,7 @@ class Engine:
                 return decision
 
             yield decide
+            self.features.flush()  # a shared store sends the last event's update with it
             uow.commit()
         except BaseException:
             uow.rollback()

@@ -147,6 +147,9 @@ class MemoryFeatureStore:
             self.reports[key] = self.reports.get(key, 0) + 1
             self._dirty.add("r:" + key)
 
+    def flush(self) -> None:
+        """Nothing to do: this state is not shared."""
+
     def _profile(self, account_id: str) -> AccountProfile:
         profile = self.profiles.get(account_id)
         if profile is None:

@@ -1,14 +1,15 @@
 """One connection to Redis that runs the feature store's scripts, counting requests.
 
-Requests on one connection are executed by Redis in the order they were sent. `send`
-relies on that: it writes a request and returns without waiting, and the reply is read
-(and handed to its callback) before the connection is used for anything else, so a
-later request on the same store always sees the earlier one's effect.
+A script can be *queued* instead of run: it goes out in the same write as the
+connection's next request, and both replies come back in that one round trip. Redis
+runs one connection's requests in the order it received them, so the next request
+always sees the queued one's effect; a queued script is only sent early by `flush`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import redis
@@ -23,11 +24,20 @@ Reply = Any
 class _Connection(Protocol):
     """The part of redis-py's (untyped) `Connection` used here."""
 
-    def send_command(self, *args: str | bytes | int) -> None: ...
     def send_packed_command(self, command: list[bytes]) -> None: ...
     def pack_commands(self, commands: Sequence[tuple[str | bytes | int, ...]]) -> list[bytes]: ...
     def read_response(self) -> Reply: ...
     def disconnect(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    command: tuple[str | bytes, ...]
+    changes_state: bool
+
+
+def _no_callback(reply: Reply) -> None:
+    return None
 
 
 class ScriptChannel:
@@ -38,9 +48,9 @@ class ScriptChannel:
         self._client = client
         self._conn = cast(_Connection, client.connection_pool.get_connection())
         self._sources: dict[str, str] = {}
-        self._pending: tuple[tuple[str | bytes, ...], Callable[[Reply], None]] | None = None
+        self._queued: tuple[_Call, Callable[[Reply], None]] | None = None
         self.requests = 0
-        """Requests sent so far (a pipelined batch counts once)."""
+        """Round trips so far (requests written together count once)."""
 
     def script(self, source: str) -> str:
         """Register a script; returns the id to run it by."""
@@ -48,64 +58,47 @@ class ScriptChannel:
         self._sources[sha] = source
         return sha
 
-    def run(self, sha: str, keys: Sequence[str], args: Sequence[str | bytes]) -> Reply:
-        """Run a script and wait for its reply."""
-        self.flush()
-        return self._exchange(self._evalsha(sha, keys, args))
+    def run(
+        self, sha: str, keys: Sequence[str], args: Sequence[str | bytes], *, changes_state: bool
+    ) -> Reply:
+        """Run a script and wait for its reply, in one round trip with the queued one."""
+        call = _Call(self._evalsha(sha, keys, args), changes_state)
+        queued, self._queued = self._queued, None
+        if queued is None:
+            return self._exchange([call])[0]
+        first, this = self._exchange([queued[0], call])
+        queued[1](first)
+        return this
 
-    def send(
+    def queue(
         self,
         sha: str,
         keys: Sequence[str],
         args: Sequence[str | bytes],
-        on_reply: Callable[[Reply], None],
+        on_reply: Callable[[Reply], None] = _no_callback,
     ) -> None:
-        """Run a script without waiting: `on_reply` gets its reply at the next `flush`
-        (which every other request does first)."""
+        """Send a state-changing script with the next request; `on_reply` gets its reply
+        then, before that request's own reply is returned."""
         self.flush()
-        command = self._evalsha(sha, keys, args)
-        self._write(command)
-        self._pending = (command, on_reply)
+        self._queued = (_Call(self._evalsha(sha, keys, args), True), on_reply)
 
     def flush(self) -> None:
-        """Wait for the reply of a request sent by `send`, if any, and hand it over."""
-        if self._pending is None:
-            return
-        command, on_reply = self._pending
-        self._pending = None
-        try:
-            reply = self._conn.read_response()
-        except NoScriptError:
-            reply = self._exchange(command)
-        except (redis.ConnectionError, redis.TimeoutError):
-            self._conn.disconnect()
-            raise
-        on_reply(reply)
+        """Send the queued script, if any, now, and hand its reply over."""
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            queued[1](self._exchange([queued[0]])[0])
 
     def call_many(self, commands: Sequence[tuple[str | bytes | int, ...]]) -> list[Reply]:
         """Send plain commands in one batch and wait for all their replies."""
         self.flush()
-        conn = self._conn
-        try:
-            conn.send_packed_command(conn.pack_commands(commands))
-            self.requests += 1
-            replies: list[Reply] = []
-            failure: ResponseError | None = None
-            for _ in commands:
-                try:
-                    replies.append(conn.read_response())
-                except ResponseError as exc:  # read the rest, so the connection stays in step
-                    failure = failure or exc
-                    replies.append(None)
-        except (redis.ConnectionError, redis.TimeoutError):
-            conn.disconnect()
-            raise
+        replies = self._round_trip(commands)
+        failure = next((r for r in replies if isinstance(r, ResponseError)), None)
         if failure is not None:
             raise failure
         return replies
 
     def close(self) -> None:
-        """Wait for anything in flight, then give the connection back."""
+        """Send anything queued, then give the connection back."""
         try:
             self.flush()
         finally:
@@ -119,27 +112,43 @@ class ScriptChannel:
     ) -> tuple[str | bytes, ...]:
         return ("EVALSHA", sha, str(len(keys)), *keys, *args)
 
-    def _write(self, command: tuple[str | bytes, ...]) -> None:
+    def _round_trip(self, commands: Sequence[tuple[str | bytes | int, ...]]) -> list[Reply]:
+        """Write `commands` at once and read every reply; an error reply is returned in its
+        place (read in full, so the connection stays in step), a lost connection raises."""
+        conn = self._conn
         try:
-            self._conn.send_command(*command)
+            conn.send_packed_command(conn.pack_commands(commands))
+            self.requests += 1
+            replies: list[Reply] = []
+            for _ in commands:
+                try:
+                    replies.append(conn.read_response())
+                except ResponseError as exc:
+                    replies.append(exc)
         except (redis.ConnectionError, redis.TimeoutError):
-            self._conn.disconnect()
+            conn.disconnect()
             raise
-        self.requests += 1
+        return replies
 
-    def _read(self) -> Reply:
-        try:
-            return self._conn.read_response()
-        except (redis.ConnectionError, redis.TimeoutError):
-            self._conn.disconnect()
-            raise
+    def _exchange(self, calls: list[_Call]) -> list[Reply]:
+        """Run script calls in order, in one round trip unless Redis lacks a script.
 
-    def _exchange(self, command: tuple[str | bytes, ...]) -> Reply:
-        self._write(command)
-        try:
-            return self._read()
-        except NoScriptError:
-            self._write(("SCRIPT", "LOAD", self._sources[str(command[1])]))
-            self._read()
-            self._write(command)
-            return self._read()
+        Then every script is loaded and, from the first call that did not run, the calls
+        that did not run are sent again, with the read-only ones after them (which ran
+        without seeing it); a state-changing call that did run is never sent twice."""
+        replies = self._round_trip([c.command for c in calls])
+        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        if missing:
+            self._round_trip([("SCRIPT", "LOAD", source) for source in self._sources.values()])
+            again = [
+                i
+                for i in range(missing[0], len(calls))
+                if i in missing or not calls[i].changes_state
+            ]
+            sent_again = self._round_trip([calls[i].command for i in again])
+            for i, reply in zip(again, sent_again, strict=True):
+                replies[i] = reply
+        failure = next((r for r in replies if isinstance(r, ResponseError)), None)
+        if failure is not None:
+            raise failure
+        return replies

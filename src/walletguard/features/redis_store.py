@@ -11,9 +11,11 @@ Layout, under a configurable prefix (default `wg:f:`):
     {prefix}r                          hash: typed key → fraud reports
 
 Promises:
-- reading an event's features is one round trip (a Lua script, so the values come from
-  one consistent state); adding an event is one more (a script that updates counters,
-  profile and money in together, atomically);
+- one round trip per event: reading an event's features is a Lua script (so the values
+  come from one consistent state), and adding the event is another (counters, profile and
+  money in together, atomically) that goes out in the same write as the store's next
+  request — the next event's read — or at `flush`, which the owner calls when it has no
+  next event at hand;
 - windows change only server-side (HINCRBY, ZADD GT), so workers adding events at the
   same time never lose one; a window key expires `window + bucket + slack` seconds of
   wall-clock time after its last update, which bounds memory;
@@ -83,9 +85,8 @@ _encoder = msgspec.msgpack.Encoder()
 class RedisFeatureStore:
     """`FeatureStore` kept in Redis (6.2 or newer), shared by every process using `prefix`.
 
-    `deferred_updates`: `update` sends its request and returns without waiting for the
-    reply, which is read at the store's next request; Redis runs one connection's requests
-    in order, so this store's next read still sees the update.
+    An added event reaches Redis with this store's next request or at `flush`: this
+    store's own reads always see it; other processes see it once it has been sent.
     """
 
     def __init__(
@@ -94,7 +95,6 @@ class RedisFeatureStore:
         *,
         prefix: str = DEFAULT_PREFIX,
         expiry_slack_seconds: int = 3600,
-        deferred_updates: bool = False,
         client: redis.Redis | None = None,
     ) -> None:
         self._client = client if client is not None else redis.Redis.from_url(url)
@@ -104,7 +104,7 @@ class RedisFeatureStore:
         self.prefix = prefix
         self._reports_key = prefix + "r"
         self._slack = expiry_slack_seconds
-        self._deferred = deferred_updates
+        self._rewritten = False
         self._kept = KeptStates()
         self._ttl: dict[str, str] = {}
         self._plans: dict[int, tuple[Sequence[WindowFeature], list[_ReadStep]]] = {}
@@ -112,7 +112,7 @@ class RedisFeatureStore:
 
     @property
     def requests(self) -> int:
-        """Requests sent to Redis so far (each one round trip, waited for or not)."""
+        """Round trips to Redis so far."""
         return self._channel.requests
 
     # -- configuration --------------------------------------------------------------------
@@ -158,7 +158,10 @@ class RedisFeatureStore:
                 script_keys.append(self._reports_key)
                 args += ("r", reported)
 
-        reply = self._channel.run(self._read_sha, script_keys, args)
+        self._rewritten = False
+        reply = self._channel.run(self._read_sha, script_keys, args, changes_state=False)
+        if self._rewritten:  # the update sent with this read lost its compare-and-set
+            reply = self._channel.run(self._read_sha, script_keys, args, changes_state=False)
 
         for step, value in zip(asked, reply, strict=False):
             if step.op == "u":
@@ -242,11 +245,9 @@ class RedisFeatureStore:
         def on_reply(written: Reply) -> None:
             if not written:
                 self._rewrite_profile(event, fact=True, learn=learn, where=where, money=False)
+                self._rewritten = True
 
-        if self._deferred:
-            self._channel.send(self._update_sha, script_keys, args, on_reply)
-        else:
-            on_reply(self._channel.run(self._update_sha, script_keys, args))
+        self._channel.queue(self._update_sha, script_keys, args, on_reply)
 
     def learn_later(self, event: WalletEvent, where: Located) -> None:
         self._rewrite_profile(event, fact=False, learn=True, where=where, money=True)
@@ -272,7 +273,7 @@ class RedisFeatureStore:
                 script_keys.append(key)
                 args += ("m", *money_in)
                 money = False
-            if self._channel.run(self._update_sha, script_keys, args):
+            if self._channel.run(self._update_sha, script_keys, args, changes_state=True):
                 return
         raise ProfileContention(f"the profile of {event.account_id} kept changing")
 
@@ -291,7 +292,8 @@ class RedisFeatureStore:
         return f"{self.prefix}p:{account_id}"
 
     def flush(self) -> None:
-        """Wait until a deferred update has been applied."""
+        """Send an added event that is still waiting for the next request, and wait until
+        Redis has applied it."""
         self._channel.flush()
 
     def clear(self) -> int:
@@ -310,7 +312,7 @@ class RedisFeatureStore:
         return removed
 
     def close(self) -> None:
-        """Wait for a deferred update, then release the connection."""
+        """Send what is still waiting, then release the connection."""
         try:
             self._channel.close()
         finally:

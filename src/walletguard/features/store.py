@@ -113,3 +113,7 @@ class FeatureStore(Protocol):
 
     def report_fraud(self, keys: Iterable[str]) -> None:
         """Remember that these typed keys (counterparty, device, account) were named in fraud."""
+
+    def flush(self) -> None:
+        """Make every event added so far visible to the other users of a shared state (a
+        shared store may hold an added event back to send it with its next request)."""
