@@ -29,10 +29,13 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def serving(home: Path, *args: str) -> Iterator[str]:
-    """`walletguard serve ARGS` until the block ends; yields its URL once it is ready."""
+def serving(home: Path, *args: str, scratch: Path | None = None) -> Iterator[str]:
+    """`walletguard serve ARGS` until the block ends; yields its URL once it is ready.
+    `scratch`: the service's temporary directory."""
     port = free_port()
     env = {**os.environ, "WALLETGUARD_HOME": str(home)}
+    if scratch is not None:
+        env["TMPDIR"] = str(scratch)
     process = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), *args],
         env=env,
@@ -90,12 +93,18 @@ def test_serve_runs_several_workers_on_postgresql_and_redis(
     key = cli(tmp_path, "keys", "create", "--role", "integrator", "--db", db).stdout.strip()
     accounts = [f"w{i}" for i in range(6)]
     documents = [doc for a in accounts for doc in events.funded(a, "50.00")]
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     try:
         with serving(
-            tmp_path, "--db", db, "--redis", REDIS_URL, "--redis-prefix", prefix, "--workers", "2"
+            tmp_path,
+            *("--db", db, "--redis", REDIS_URL, "--redis-prefix", prefix, "--workers", "2"),
+            scratch=scratch,
         ) as url:
             answers = submit(url, key, documents)
             ready = httpx.get(url + "/ready").json()
+            metrics = httpx.get(url + "/metrics").text
+            assert list(scratch.glob("walletguard-metrics-*"))  # the workers' metric files
     finally:
         store = RedisFeatureStore(REDIS_URL, prefix=prefix)
         kept = store.clear()
@@ -103,6 +112,11 @@ def test_serve_runs_several_workers_on_postgresql_and_redis(
     assert [a.status_code for a in answers] == [200] * len(documents)
     assert ready["checks"] == {"database": "ok", "redis": "ok"}
     assert kept > 0  # the workers kept their feature state in Redis, under the prefix
+    decided = [
+        line for line in metrics.splitlines() if line.startswith("walletguard_decisions_total")
+    ]
+    assert sum(float(line.split()[-1]) for line in decided) == len(documents)  # both workers
+    assert not list(scratch.glob("walletguard-metrics-*"))  # removed when the service stopped
 
 
 def test_serve_refuses_several_workers_without_shared_state(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from typing import Annotated
 
@@ -58,20 +59,25 @@ def serve_command(
         os.environ[ENV_REDIS] = redis
     if redis_prefix:
         os.environ[ENV_REDIS_PREFIX] = redis_prefix
-    if workers > 1:  # metrics from every worker, summed when scraped
-        os.environ.setdefault(
-            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="walletguard-metrics-")
-        )
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # metrics from every worker, summed when scraped; the files go when the service stops
+        metrics_dir = tempfile.mkdtemp(prefix="walletguard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     err.print(
         f"walletguard serving on http://{host}:{port}  (database {url.split('@')[-1]}, "
         f"{workers} worker{'s' if workers > 1 else ''}) — API keys: `walletguard keys create`"
     )
-    uvicorn.run(
-        "walletguard.api.server:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "walletguard.api.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
