@@ -4,15 +4,22 @@ share a wallet account queue on it from their first step, so they cannot deadloc
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 from itertools import islice
 
 import pytest
 
+from tests.ledger_support import T0, fund, units
 from tests.support import EventFactory
+from walletguard.cases.model import Case, CaseStatus
 from walletguard.composition import build_runtime
 from walletguard.events.decode import decode_event
+from walletguard.ledger import service
+from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
 from walletguard.simulate import SimConfig, simulate
 from walletguard.storage.database import Database, open_database
+from walletguard.storage.ledger_session import ledger_session
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.uow import SqlUnitOfWork
 
@@ -61,6 +68,77 @@ def test_batches_without_a_shared_account_do_not_wait(db: Database, events: Even
     first.commit()
     first.close()
     second.close()
+
+
+def _alice_with_a_case_and_a_hold(db: Database) -> None:
+    with ledger_session(db) as session:
+        fund(session, "alice", "100.00")
+        hold = Hold(
+            id="hold-alice",
+            account=wallet_account("alice"),
+            currency="CNY",
+            amount=units("40.00"),
+            purpose="withdrawal",
+            destination="platform:payout_clearing",
+            created_at=T0,
+            expires_at=T0 + timedelta(days=1),
+            on_expiry=ExpiryAction.ESCALATE,
+        )
+        service.place_hold(session.ledger, hold)
+        session.cases.save_case(
+            Case(
+                id="case-alice",
+                account_id="alice",
+                status=CaseStatus.OPEN,
+                opened_at=T0,
+                updated_at=T0,
+                max_score=700,
+                amount_at_stake_units=units("40.00"),
+                alert_count=1,
+            )
+        )
+
+
+ANALYST_READS: dict[str, Callable[[SqlUnitOfWork], object]] = {
+    "her case": lambda uow: uow.cases.get("case-alice"),
+    "a hold on her wallet": lambda uow: uow.ledger.hold("hold-alice"),
+    "her account": lambda uow: uow.accounts.get("alice"),
+    "her balance": lambda uow: uow.ledger.balance(wallet_account("alice"), "CNY"),
+}
+
+
+@pytest.mark.parametrize("first_read", list(ANALYST_READS))
+def test_an_analysts_action_claims_the_account_before_it_locks_any_of_its_rows(
+    first_read: str, db: Database, events: EventFactory
+) -> None:
+    """An action that starts from alice's case (or hold, account, balance) holds alice's
+    claim from that first read, so a batch deciding alice's events waits for it at its
+    first step. Before, the action locked the case row alone while the batch claimed alice
+    and locked her account row; then each waited for the other's row: a deadlock, and
+    PostgreSQL aborted one of them."""
+    _alice_with_a_case_and_a_hold(db)
+    analyst = SqlUnitOfWork(db)
+    ANALYST_READS[first_read](analyst)
+    claimed = threading.Event()
+
+    def decision_writer() -> None:
+        batch = SqlUnitOfWork(db)
+        try:
+            batch.prefetch([decode_event(events.withdraw("alice", amount="10.00"))])
+            claimed.set()
+            batch.commit()
+        finally:
+            batch.close()
+
+    thread = threading.Thread(target=decision_writer)
+    thread.start()
+    assert not claimed.wait(0.5), "the batch went ahead while the analyst worked on alice"
+    analyst.accounts.get("alice")  # the rest of the action goes on, not waiting for the batch
+    assert analyst.ledger.balance(wallet_account("alice"), "CNY").held == units("40.00")
+    analyst.commit()
+    analyst.close()
+    thread.join(timeout=30)
+    assert claimed.is_set()
 
 
 def test_two_workers_deciding_a_simulated_mix_in_batches_never_deadlock(pg_url: str) -> None:

@@ -57,6 +57,11 @@ def is_wallet(code: str) -> bool:
     return code.startswith("wallet:")
 
 
+def wallet_owner(code: str) -> str:
+    """The account id whose wallet a ledger account code names (`wallet:alice` → `alice`)."""
+    return code.removeprefix("wallet:")
+
+
 @dataclass(frozen=True, slots=True)
 class Balance:
     """One ledger account's balance in one currency, in units."""

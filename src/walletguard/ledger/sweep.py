@@ -18,7 +18,7 @@ from datetime import datetime
 from walletguard.cases.model import Alert, AlertKind
 from walletguard.cases.service import raise_alert
 from walletguard.ledger import service
-from walletguard.ledger.model import ExpiryAction
+from walletguard.ledger.model import ExpiryAction, wallet_owner
 from walletguard.ledger.ports import LedgerCaseWork, LedgerQueries
 from walletguard.ledger.settings import LedgerSettings
 
@@ -78,7 +78,7 @@ def sweep(
         elif hold.on_expiry is ExpiryAction.ESCALATE:
             if hold.escalated_at is not None:
                 continue  # a person already has it
-            account_id = hold.account.removeprefix("wallet:")
+            account_id = wallet_owner(hold.account)
             case, _ = raise_alert(
                 uow.cases,
                 Alert(

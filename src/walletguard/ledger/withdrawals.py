@@ -19,7 +19,7 @@ from walletguard.audit.chain import AuditLog
 from walletguard.kernel.errors import NotFound, Refused
 from walletguard.kernel.money import format_amount, from_units
 from walletguard.ledger import service
-from walletguard.ledger.model import Hold, HoldStatus
+from walletguard.ledger.model import Hold, HoldStatus, wallet_owner
 from walletguard.ledger.ports import LedgerRepository
 from walletguard.ledger.settings import LedgerSettings
 from walletguard.notify.model import Notification, Outbox
@@ -46,7 +46,7 @@ class WithdrawalPorts(Protocol):
 
 def owner_of(hold: Hold) -> str:
     """The account id whose wallet the hold is on."""
-    return hold.account.removeprefix("wallet:")
+    return wallet_owner(hold.account)
 
 
 def open_release_request(

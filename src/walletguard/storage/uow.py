@@ -5,15 +5,22 @@ Two ways to run it:
   repositories' identity maps are kept across units of work as a read cache;
 - *shared* (the HTTP service, several workers): caches live for one unit of work and rows
   that will change are read with `FOR UPDATE` on PostgreSQL.
+
+On PostgreSQL every writer claims a wallet account (a transaction-scoped advisory lock)
+before it locks any row of that account: a batch of decisions claims all its accounts at
+once, in one global order, in `prefetch`; any other unit of work (an analyst's action)
+claims an account when it first reads, for change, the account or a row that belongs to
+it (its balance, a hold, a case). So writers sharing an account queue on its claim
+instead of locking its rows in different orders.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from walletguard.events.model import WalletEvent
 from walletguard.storage.database import Database
@@ -76,6 +83,9 @@ class SqlUnitOfWork:
         self.cache = cache if cache is not None else StateCache()
         self.staging = Staging()
         self._conn: Connection | None = None
+        self._claimed: set[int] = set()
+        self.claimed_up_front = False
+        """Whether `prefetch` claimed the accounts this unit of work will change."""
         self.events = SqlEventLog(self)
         self.decisions = SqlDecisionRepository(self)
         self.accounts = SqlAccountRepository(self)
@@ -111,6 +121,7 @@ class SqlUnitOfWork:
         batch = list(events)
         if self.lock_rows:
             self._claim_accounts(batch)
+            self.claimed_up_front = True
         self.decisions.prefetch(e.event_id for e in batch)
         self.accounts.prefetch(e.account_id for e in batch)
         self.ledger.prefetch(batch, self.default_currency)
@@ -131,7 +142,15 @@ class SqlUnitOfWork:
             for e in batch
             if e.counterparty is not None and e.counterparty.type == "account"
         )
-        keys = sorted({_advisory_key(a) for a in accounts})
+        self.claim_accounts(accounts)
+
+    def claim_accounts(self, account_ids: Iterable[str]) -> None:
+        """Claim these wallet accounts (in one global order) until the transaction ends,
+        waiting while another writer holds any of them; a no-op where rows are not locked
+        and for accounts already claimed."""
+        if not self.lock_rows:
+            return
+        keys = sorted({_advisory_key(a) for a in account_ids} - self._claimed)
         if keys:
             self.conn.exec_driver_sql(
                 "SELECT pg_advisory_xact_lock(k) FROM"
@@ -139,6 +158,22 @@ class SqlUnitOfWork:
                 " ORDER BY n) AS ordered",
                 {"keys": keys},
             )
+            self._claimed.update(keys)
+
+    def claim_owner_of(
+        self,
+        account_column: Any,
+        *where: Any,
+        owner: Callable[[str], str] = str,
+    ) -> None:
+        """Before a row is read for change, claim the wallet account it belongs to (its
+        `account_column`, read first without a lock, turned into an account id by `owner`),
+        unless this unit of work claimed its accounts up front."""
+        if not self.lock_rows or self.claimed_up_front:
+            return
+        account = self.conn.execute(select(account_column).where(*where)).scalar()
+        if account is not None:
+            self.claim_accounts([owner(account)])
 
     def savepoint(self) -> Savepoint:
         """Everything staged inside the `with` block is undone if it raises."""
@@ -154,6 +189,7 @@ class SqlUnitOfWork:
         self.flush()
         if self._conn is not None:
             self._conn.commit()
+        self._release_claims()
         if self.exclusive:
             self.cache.clear_transient()
         else:
@@ -163,8 +199,14 @@ class SqlUnitOfWork:
         self.staging.discard()
         if self._conn is not None:
             self._conn.rollback()
+        self._release_claims()
         # What the caches hold may not have reached the database.
         self.cache.clear()
+
+    def _release_claims(self) -> None:
+        """The transaction ended, and with it every advisory lock it held."""
+        self._claimed.clear()
+        self.claimed_up_front = False
 
     def close(self) -> None:
         if self._conn is not None:

@@ -70,6 +70,7 @@ class SqlAccountRepository(SqlRepository):
         def load() -> AccountSecurity | None:
             stmt = select(t.accounts).where(t.accounts.c.account_id == account_id)
             if self.uow.lock_rows:
+                self.uow.claim_accounts([account_id])
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else _account(row)

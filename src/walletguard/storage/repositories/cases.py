@@ -105,6 +105,7 @@ class SqlCaseRepository(SqlRepository):
                 .limit(1)
             )
             if self.uow.lock_rows:
+                self.uow.claim_accounts([account_id])
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else case_from_row(row)
@@ -135,6 +136,7 @@ class SqlCaseRepository(SqlRepository):
         def load() -> Case | None:
             stmt = select(t.cases).where(t.cases.c.id == case_id)
             if self.uow.lock_rows:
+                self.uow.claim_owner_of(t.cases.c.account_id, t.cases.c.id == case_id)
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else case_from_row(row)

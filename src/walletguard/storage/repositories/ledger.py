@@ -26,6 +26,7 @@ from walletguard.ledger.model import (
     hold_id_for,
     is_wallet,
     wallet_account,
+    wallet_owner,
 )
 from walletguard.storage import tables as t
 from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
@@ -42,6 +43,7 @@ class SqlLedgerRepository(SqlRepository):
             if not self.uow.lock_rows or not is_wallet(account):
                 row = conn.execute(stmt).first()
                 return None if row is None else balance_from_row(row)
+            self.uow.claim_accounts([wallet_owner(account)])
             stmt = stmt.with_for_update()
             row = conn.execute(stmt).first()
             if row is None:
@@ -239,6 +241,9 @@ class SqlLedgerRepository(SqlRepository):
         def load() -> Hold | None:
             stmt = select(t.holds).where(t.holds.c.id == hold_id)
             if self.uow.lock_rows:
+                self.uow.claim_owner_of(
+                    t.holds.c.account, t.holds.c.id == hold_id, owner=wallet_owner
+                )
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else hold_from_row(row)
