@@ -19,8 +19,8 @@ from walletguard.ledger import service
 from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
 from walletguard.simulate import SimConfig, simulate
 from walletguard.storage.database import Database, open_database
-from walletguard.storage.ledger_session import ledger_session
 from walletguard.storage.ledger_invariants import check_ledger
+from walletguard.storage.ledger_session import ledger_session
 from walletguard.storage.uow import SqlUnitOfWork
 
 pytestmark = pytest.mark.postgres
