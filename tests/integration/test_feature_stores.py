@@ -213,18 +213,46 @@ def _step_up(success: bool, challenge: str = "ch-1") -> dict[str, Any]:
 
 
 def test_windows_live_under_the_prefix_and_expire(redis_stores: RedisStores) -> None:
-    store = redis_stores(expiry_slack_seconds=600)
+    store = redis_stores(expiry_slack_seconds=600, retry_window_seconds=900)
     store.maintain(FEATURES)
     run(store, mixed_events(7, 60))
+    store.flush()
     client = redis.Redis.from_url(REDIS_URL)
     keys = [k.decode() for k in client.scan_iter(match=store.prefix + "*", count=1000)]
     windows = [k for k in keys if k.startswith(store.prefix + "w:")]
+    added = [k for k in keys if k.startswith(store.prefix + "e:")]
     assert windows
-    assert {k[len(store.prefix)] for k in keys} == {"w", "p"}
+    assert len(added) == 60  # one marker per event added, for the retry window
+    assert {k[len(store.prefix)] for k in keys} == {"w", "p", "e"}
     longest = 30 * 86400 + 86400 + 600
     assert all(0 < client.ttl(k) <= longest for k in windows)
-    assert all(client.ttl(k) == -1 for k in keys if k not in windows)  # profiles are kept
+    assert all(0 < client.ttl(k) <= 900 for k in added)
+    kept = [k for k in keys if k not in windows and k not in added]
+    assert all(client.ttl(k) == -1 for k in kept)  # profiles are kept
     client.close()
+
+
+def test_an_event_sent_again_after_a_failed_commit_is_counted_once(
+    redis_stores: RedisStores,
+) -> None:
+    """The engine adds an event when it decides it; if the batch's commit then fails, the
+    client sends the event again and the engine decides (and adds) it a second time."""
+    f = EventFactory()
+    memory, store = MemoryFeatureStore(), redis_stores()
+    for s in (memory, store):
+        s.maintain(FEATURES)
+    payment, other, later = (
+        decode_event(f.payment(amount=amount)) for amount in ("30.00", "40.00", "50.00")
+    )
+    for event in (payment, other):
+        for s in (memory, store):
+            s.read(event, EventKeys(event), FEATURES)
+            s.update(event, EventKeys(event), learn=True, where=HOME)
+    store.read(payment, EventKeys(payment), FEATURES)  # the retry: decided again...
+    store.update(payment, EventKeys(payment), learn=True, where=HOME)  # ...and added again
+    expected = frozen(memory.read(later, EventKeys(later), FEATURES))
+    assert frozen(store.read(later, EventKeys(later), FEATURES)) == expected
+    assert expected[0]["any_count_by_account_10m"] == 2
 
 
 def test_an_event_costs_one_round_trip_its_update_going_with_the_next_read(

@@ -64,9 +64,16 @@ UPDATE = """
 --                              values last seen at or before horizon
 -- p version new blob           write the profile if its version is still `version`
 -- m time units                 last money in
--- Returns 1, or 0 when a profile write found a newer version (nothing else is affected).
+-- o ttl                        only once: the event's own key (KEYS[1]), set for ttl seconds;
+--                              if it is already set, the event was added before and
+--                              nothing is done
+-- Returns 1; 0 when a profile write found a newer version (nothing else is affected);
+-- 2 when the event had already been added.
 local result = 1
 local a = 1
+if ARGV[1] == 'o' then
+  if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 2 end
+end
 for k = 1, #KEYS do
   local key, op = KEYS[k], ARGV[a]
   if op == 'c' then
@@ -102,6 +109,8 @@ for k = 1, #KEYS do
   elseif op == 'm' then
     redis.call('HSET', key, 'mt', ARGV[a + 1], 'mu', ARGV[a + 2])
     a = a + 3
+  elseif op == 'o' then
+    a = a + 2
   else
     return redis.error_reply('unknown update operation ' .. tostring(op))
   end

@@ -9,6 +9,7 @@ Layout, under a configurable prefix (default `wg:f:`):
     {prefix}p:{account id}             hash: `b` → profile (msgpack), `v` → its version,
                                        `mt` / `mu` → time and units of the last money in
     {prefix}r                          hash: typed key → fraud reports
+    {prefix}e:{event id}               set while an added event may still be sent again
 
 Promises:
 - one round trip per event: reading an event's features is a Lua script (so the values
@@ -22,6 +23,9 @@ Promises:
 - a profile is written by compare-and-set on its version: if another writer got there
   first (a `learn_later` between an event's read and its update, or another worker), the
   event is applied again to the newer profile, so no learning is lost;
+- an event is added at most once within `retry_window_seconds` (default an hour) of the
+  first time: a client sending an event again because its decision's commit failed gets
+  it decided again, but not counted twice;
 - money received by a wallet is an HSET of `mt`/`mu` in the receiver's hash, outside the
   profile blob (which never holds those fields), so it cannot race with the receiver's own
   events.
@@ -95,6 +99,7 @@ class RedisFeatureStore:
         *,
         prefix: str = DEFAULT_PREFIX,
         expiry_slack_seconds: int = 3600,
+        retry_window_seconds: int = 3600,
         client: redis.Redis | None = None,
     ) -> None:
         self._client = client if client is not None else redis.Redis.from_url(url)
@@ -104,6 +109,7 @@ class RedisFeatureStore:
         self.prefix = prefix
         self._reports_key = prefix + "r"
         self._slack = expiry_slack_seconds
+        self._retry_window = str(retry_window_seconds)
         self._rewritten = False
         self._kept = KeptStates()
         self._ttl: dict[str, str] = {}
@@ -207,8 +213,8 @@ class RedisFeatureStore:
 
     def update(self, event: WalletEvent, keys: EventKeys, *, learn: bool, where: Located) -> None:
         ts = event.ts
-        script_keys: list[str] = []
-        args: list[str | bytes] = []
+        script_keys: list[str] = [f"{self.prefix}e:{event.event_id}"]
+        args: list[str | bytes] = ["o", self._retry_window]
         for subject, specs in self._kept.by_subject.values():
             if not subject.matches(event):
                 continue
@@ -243,7 +249,7 @@ class RedisFeatureStore:
             args += ("m", repr(ts), str(keys.units))
 
         def on_reply(written: Reply) -> None:
-            if not written:
+            if not written:  # 0: the profile had moved on (2, already added: nothing to do)
                 self._rewrite_profile(event, fact=True, learn=learn, where=where, money=False)
                 self._rewritten = True
 
