@@ -49,6 +49,7 @@ def measure(
     stream = [decode_event(d) for d in mixed_events(2024, events + WARM_UP)]
     reads: list[int] = []
     updates: list[int] = []
+    totals: list[int] = []
     clock = time.perf_counter_ns
     requests = _requests(store)
     before = 0
@@ -66,6 +67,7 @@ def measure(
         if i >= WARM_UP:
             reads.append(t1 - t0)
             updates.append(t2 - t1)
+            totals.append(t2 - t0)
         if work_us:
             time.sleep(work_us / 1e6)
     store.flush()
@@ -74,6 +76,7 @@ def measure(
         "read p99": percentile(reads, 99),
         "update p50": percentile(updates, 50),
         "update p99": percentile(updates, 99),
+        "per event p50": percentile(totals, 50),
         "mean per event": (sum(reads) + sum(updates)) / len(reads) / 1000,
         "requests per event": (requests() - before) / len(reads),
     }
