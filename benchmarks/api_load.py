@@ -28,15 +28,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support import serving
 
 from benchmarks.loadgen import build_requests, run
 from benchmarks.replay_throughput import simulate
@@ -79,23 +78,11 @@ def service(db: str, redis: str | None, workers: int, port: int, home: Path) -> 
     prefix = f"wg:bench:{uuid.uuid4().hex[:8]}:"  # features start empty, like the database
     if redis:
         command += ["--redis", redis, "--redis-prefix", prefix]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"walletguard serve did not become ready: {' '.join(command)}")
-            time.sleep(0.5)
-        yield url
+        with serving(command, env, url):
+            yield url
     finally:
-        process.terminate()
-        process.wait(timeout=60)
         if redis:
             from walletguard.features.redis_store import RedisFeatureStore
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -264,3 +268,37 @@ def write_jsonl(path: Path, documents: Iterable[dict[str, Any]]) -> Path:
 
     path.write_text("".join(json.dumps(d) + "\n" for d in documents))
     return path
+
+
+@contextmanager
+def serving(
+    command: Sequence[str], env: dict[str, str], url: str, *, ready_within: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`walletguard serve` started by `command`, stopped (SIGTERM, then waited for) when the
+    block ends; enters once `url + "/ready"` answers 200. Raises `RuntimeError`, with what
+    the service wrote to standard error, if it exits or is not ready in time."""
+    import httpx
+
+    # stderr to a file, not a pipe: a busy service's warnings would fill a pipe and stall it
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(list(command), env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            deadline = time.monotonic() + ready_within
+            while True:
+                try:
+                    if httpx.get(url + "/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.terminate()
+                    process.wait(timeout=60)
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace")
+                    raise RuntimeError(f"{' '.join(command)} did not become ready:\n{said}")
+                time.sleep(0.2)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from tests.conftest import fresh_pg_database
 from tests.e2e.api_support import free_port
 from tests.e2e.test_cli_replay import CLI
 from tests.support import EventFactory
+from tests.support import serving as serve_process
 from walletguard.features.redis_store import RedisFeatureStore
 
 REDIS_URL = os.environ.get("WALLETGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -36,28 +36,9 @@ def serving(home: Path, *args: str, scratch: Path | None = None) -> Iterator[str
     env = {**os.environ, "WALLETGUARD_HOME": str(home)}
     if scratch is not None:
         env["TMPDIR"] = str(scratch)
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "walletguard serve did not become ready"
-            time.sleep(0.2)
+    with serve_process([*CLI, "serve", "--port", str(port), *args], env, url):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def submit(url: str, key: str, documents: list[dict[str, object]]) -> list[httpx.Response]:
