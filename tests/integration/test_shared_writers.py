@@ -16,12 +16,12 @@ from walletguard.cases.model import Case, CaseStatus
 from walletguard.composition import build_runtime
 from walletguard.events.decode import decode_event
 from walletguard.ledger import service
-from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
+from walletguard.ledger.model import ExpiryAction, Hold, TransferRequest, wallet_account
 from walletguard.simulate import SimConfig, simulate
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
-from walletguard.storage.uow import SqlUnitOfWork
+from walletguard.storage.uow import SqlUnitOfWork, _advisory_key
 
 pytestmark = pytest.mark.postgres
 
@@ -139,6 +139,63 @@ def test_an_analysts_action_claims_the_account_before_it_locks_any_of_its_rows(
     analyst.close()
     thread.join(timeout=30)
     assert claimed.is_set()
+
+
+def test_transfers_by_hand_and_batches_on_the_same_two_wallets_never_deadlock(
+    db: Database, events: EventFactory
+) -> None:
+    """w0 sorts before w1 by name but after it by claim key: a transfer that claimed each
+    wallet as it read its balance (name order) and a batch claiming both (key order) took
+    the two claims in opposite orders, and PostgreSQL aborted one of them."""
+    assert _advisory_key("w0") > _advisory_key("w1")
+    with ledger_session(db) as session:
+        fund(session, "w0", "1000.00")
+        fund(session, "w1", "1000.00")
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def by_hand() -> None:
+        start.wait()
+        for i in range(40):
+            source, destination = ("w0", "w1") if i % 2 else ("w1", "w0")
+            try:
+                with ledger_session(db) as session:
+                    service.transfer(
+                        session.ledger,
+                        TransferRequest(
+                            id=f"hand-{i}",
+                            kind="transfer",
+                            source=wallet_account(source),
+                            destination=wallet_account(destination),
+                            currency="CNY",
+                            amount=units("1.00"),
+                        ),
+                        at=T0,
+                    )
+            except BaseException as exc:
+                failures.append(exc)
+
+    def batches() -> None:
+        start.wait()
+        for _ in range(40):
+            uow = SqlUnitOfWork(db)
+            try:
+                uow.prefetch([decode_event(events.transfer("w0", to="w1"))])
+                uow.commit()
+            except BaseException as exc:
+                failures.append(exc)
+                uow.rollback()
+            finally:
+                uow.close()
+
+    threads = [threading.Thread(target=by_hand), threading.Thread(target=batches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with db.reading() as conn:
+        assert check_ledger(conn) == []
 
 
 def test_two_workers_deciding_a_simulated_mix_in_batches_never_deadlock(pg_url: str) -> None:

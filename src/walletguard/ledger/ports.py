@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -14,6 +15,11 @@ from walletguard.ledger.model import Balance, Hold, HoldStatus, Topup, Transacti
 class LedgerRepository(LimitUsageRepository, Protocol):
     """Reads and writes in the caller's unit of work. Reads of rows that will change take
     row locks where the database is shared (PostgreSQL)."""
+
+    def claim(self, accounts: Iterable[str]) -> None:
+        """About to change the balances of these ledger accounts: where the database is
+        shared, wait until no other writer works on any of their wallets, and keep them
+        until the unit of work ends (all at once, in the one order every writer uses)."""
 
     def balance(self, account: str, currency: str) -> Balance:
         """The balance (zero if the account never moved money in that currency)."""

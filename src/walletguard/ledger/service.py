@@ -84,6 +84,7 @@ def transfer(
         )
     # Lock (on PostgreSQL) before looking for the id: two sessions retrying the same
     # transfer queue on the source's row, and the second finds the first's record.
+    repo.claim([request.source, request.destination])
     for key in sorted(
         {(request.source, request.currency), (request.destination, request.currency)}
     ):

@@ -17,7 +17,7 @@ instead of locking its rows in different orders.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -160,20 +160,15 @@ class SqlUnitOfWork:
             )
             self._claimed.update(keys)
 
-    def claim_owner_of(
-        self,
-        account_column: Any,
-        *where: Any,
-        owner: Callable[[str], str] = str,
-    ) -> None:
+    def claim_owner_of(self, account_column: Any, *where: Any) -> None:
         """Before a row is read for change, claim the wallet account it belongs to (its
-        `account_column`, read first without a lock, turned into an account id by `owner`),
-        unless this unit of work claimed its accounts up front."""
+        `account_column`, read first without a lock), unless this unit of work claimed its
+        accounts up front."""
         if not self.lock_rows or self.claimed_up_front:
             return
         account = self.conn.execute(select(account_column).where(*where)).scalar()
         if account is not None:
-            self.claim_accounts([owner(account)])
+            self.claim_accounts([account])
 
     def savepoint(self) -> Savepoint:
         """Everything staged inside the `with` block is undone if it raises."""

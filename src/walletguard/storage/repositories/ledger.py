@@ -3,6 +3,7 @@ what the engine and the ledger services read and write in a unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -34,6 +35,9 @@ from walletguard.storage.repositories.base import SqlRepository, cached_lookup, 
 
 class SqlLedgerRepository(SqlRepository):
     cache_name = "balances"
+
+    def claim(self, accounts: Iterable[str]) -> None:
+        self.uow.claim_accounts(wallet_owner(a) for a in accounts if is_wallet(a))
 
     def balance(self, account: str, currency: str) -> Balance:
         def load() -> Balance | None:
@@ -241,14 +245,22 @@ class SqlLedgerRepository(SqlRepository):
         def load() -> Hold | None:
             stmt = select(t.holds).where(t.holds.c.id == hold_id)
             if self.uow.lock_rows:
-                self.uow.claim_owner_of(
-                    t.holds.c.account, t.holds.c.id == hold_id, owner=wallet_owner
-                )
+                self._claim_wallets_of_hold(hold_id)
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else hold_from_row(row)
 
         return cached_lookup(self.uow.cache.map("holds"), hold_id, load)
+
+    def _claim_wallets_of_hold(self, hold_id: str) -> None:
+        """Claim the wallet a hold is on and the one it would pay, together, before the
+        hold's row is locked (unless the unit of work claimed its accounts up front)."""
+        if self.uow.claimed_up_front:
+            return
+        c = t.holds.c
+        row = self.uow.conn.execute(select(c.account, c.destination).where(c.id == hold_id)).first()
+        if row is not None:
+            self.claim([row.account, row.destination])
 
     def save_hold(self, hold: Hold) -> None:
         self.uow.staging.upsert(
