@@ -232,27 +232,30 @@ def test_windows_live_under_the_prefix_and_expire(redis_stores: RedisStores) -> 
     client.close()
 
 
-def test_an_event_sent_again_after_a_failed_commit_is_counted_once(
-    redis_stores: RedisStores,
-) -> None:
+def test_an_event_sent_again_after_a_failed_commit_is_counted_once(store: FeatureStore) -> None:
     """The engine adds an event when it decides it; if the batch's commit then fails, the
     client sends the event again and the engine decides (and adds) it a second time."""
     f = EventFactory()
-    memory, store = MemoryFeatureStore(), redis_stores()
-    for s in (memory, store):
-        s.maintain(FEATURES)
     payment, other, later = (
         decode_event(f.payment(amount=amount)) for amount in ("30.00", "40.00", "50.00")
     )
-    for event in (payment, other):
-        for s in (memory, store):
-            s.read(event, EventKeys(event), FEATURES)
-            s.update(event, EventKeys(event), learn=True, where=HOME)
-    store.read(payment, EventKeys(payment), FEATURES)  # the retry: decided again...
-    store.update(payment, EventKeys(payment), learn=True, where=HOME)  # ...and added again
-    expected = frozen(memory.read(later, EventKeys(later), FEATURES))
-    assert frozen(store.read(later, EventKeys(later), FEATURES)) == expected
-    assert expected[0]["any_count_by_account_10m"] == 2
+    for event in (payment, other, payment):  # the third: the retry
+        store.read(event, EventKeys(event), FEATURES)
+        store.update(event, EventKeys(event), learn=True, where=HOME)
+    seen = frozen(store.read(later, EventKeys(later), FEATURES))
+    assert seen[0]["any_count_by_account_10m"] == 2
+    assert seen[0]["money_out_amount_sum_by_account_1h"] == Decimal("70.00")
+
+
+def test_the_memory_store_remembers_a_bounded_number_of_added_events() -> None:
+    f = EventFactory()
+    store = MemoryFeatureStore(recent_events=2)
+    store.maintain(FEATURES)
+    first, *rest = (decode_event(f.payment(amount="1.00")) for _ in range(4))
+    for event in (first, *rest, first):  # three others since: `first` is forgotten
+        store.update(event, EventKeys(event), learn=True, where=HOME)
+    check = decode_event(f.login())
+    assert frozen(store.read(check, EventKeys(check), FEATURES))[0]["any_count_by_account_10m"] == 5
 
 
 def test_an_event_costs_one_round_trip_its_update_going_with_the_next_read(

@@ -1,11 +1,14 @@
 """The in-process `FeatureStore` of the embedded default.
 
 State is grouped by entity key so it can be checkpointed (and swept) entity by
-entity. Only the features someone asked for are kept.
+entity. Only the features someone asked for are kept. The ids of the last
+`RECENT_EVENTS` events added are remembered, so an event added again (a client retrying
+after its batch's commit failed) is not counted twice.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
@@ -22,6 +25,9 @@ from walletguard.kernel.money import from_units
 
 Window = CountSumWindow | DistinctWindow
 _ReadStep = tuple[str, Entity, bool, str, StateSpec, bool, "int | Decimal"]
+RECENT_EVENTS = 100_000
+"""How many added events' ids are remembered (~10 MB): far more than arrive while a client
+waits to retry a failed commit."""
 _EMPTY_PROFILE = AccountProfile()
 """Read-only stand-in for an account never seen; never mutated (updates create real ones)."""
 
@@ -29,7 +35,7 @@ _EMPTY_PROFILE = AccountProfile()
 class MemoryFeatureStore:
     """`FeatureStore` held in this process; see `checkpoint_rows` / `restore` for durability."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, recent_events: int = RECENT_EVENTS) -> None:
         self._kept = KeptStates()
         self._specs = self._kept.specs
         self.entities: dict[str, dict[str, Window]] = {}
@@ -38,6 +44,8 @@ class MemoryFeatureStore:
         self._dirty: set[str] = set()
         self._plans: dict[int, tuple[Sequence[WindowFeature], list[_ReadStep]]] = {}
         self.latest_ts = 0.0
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._recent_limit = recent_events
 
     # -- configuration ------------------------------------------------------
 
@@ -101,6 +109,12 @@ class MemoryFeatureStore:
     # -- updating -----------------------------------------------------------
 
     def update(self, event: WalletEvent, keys: EventKeys, *, learn: bool, where: Located) -> None:
+        recent = self._recent
+        if event.event_id in recent:
+            return  # added already; its decision's commit failed and it was sent again
+        recent[event.event_id] = None
+        if len(recent) > self._recent_limit:
+            recent.popitem(last=False)
         ts = event.ts
         if ts > self.latest_ts:
             self.latest_ts = ts
