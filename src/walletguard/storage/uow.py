@@ -17,7 +17,7 @@ instead of locking its rows in different orders.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -160,15 +160,20 @@ class SqlUnitOfWork:
             )
             self._claimed.update(keys)
 
-    def claim_owner_of(self, account_column: Any, *where: Any) -> None:
-        """Before a row is read for change, claim the wallet account it belongs to (its
-        `account_column`, read first without a lock), unless this unit of work claimed its
-        accounts up front."""
+    def claim_owners_of(
+        self,
+        *account_columns: Any,
+        where: Any,
+        accounts: Callable[[Sequence[str]], Iterable[str]] = lambda values: values,
+    ) -> None:
+        """Before a row is read for change, claim the wallet accounts it belongs to, all at
+        once: `account_columns` are read first without a lock and turned into account ids
+        by `accounts`. Nothing to do when this unit of work claimed its accounts up front."""
         if not self.lock_rows or self.claimed_up_front:
             return
-        account = self.conn.execute(select(account_column).where(*where)).scalar()
-        if account is not None:
-            self.claim_accounts([account])
+        row = self.conn.execute(select(*account_columns).where(where)).first()
+        if row is not None:
+            self.claim_accounts(accounts([v for v in row if v is not None]))
 
     def savepoint(self) -> Savepoint:
         """Everything staged inside the `with` block is undone if it raises."""

@@ -136,7 +136,7 @@ class SqlCaseRepository(SqlRepository):
         def load() -> Case | None:
             stmt = select(t.cases).where(t.cases.c.id == case_id)
             if self.uow.lock_rows:
-                self.uow.claim_owner_of(t.cases.c.account_id, t.cases.c.id == case_id)
+                self.uow.claim_owners_of(t.cases.c.account_id, where=t.cases.c.id == case_id)
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else case_from_row(row)

@@ -33,11 +33,16 @@ from walletguard.storage import tables as t
 from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
 
 
+def _wallet_owners(codes: Iterable[str]) -> list[str]:
+    """The account ids of the wallets among these ledger account codes."""
+    return [wallet_owner(code) for code in codes if is_wallet(code)]
+
+
 class SqlLedgerRepository(SqlRepository):
     cache_name = "balances"
 
     def claim(self, accounts: Iterable[str]) -> None:
-        self.uow.claim_accounts(wallet_owner(a) for a in accounts if is_wallet(a))
+        self.uow.claim_accounts(_wallet_owners(accounts))
 
     def balance(self, account: str, currency: str) -> Balance:
         def load() -> Balance | None:
@@ -245,22 +250,16 @@ class SqlLedgerRepository(SqlRepository):
         def load() -> Hold | None:
             stmt = select(t.holds).where(t.holds.c.id == hold_id)
             if self.uow.lock_rows:
-                self._claim_wallets_of_hold(hold_id)
+                # the wallet it is on and the one it would pay, together
+                c = t.holds.c
+                self.uow.claim_owners_of(
+                    c.account, c.destination, where=c.id == hold_id, accounts=_wallet_owners
+                )
                 stmt = stmt.with_for_update()
             row = self.uow.conn.execute(stmt).first()
             return None if row is None else hold_from_row(row)
 
         return cached_lookup(self.uow.cache.map("holds"), hold_id, load)
-
-    def _claim_wallets_of_hold(self, hold_id: str) -> None:
-        """Claim the wallet a hold is on and the one it would pay, together, before the
-        hold's row is locked (unless the unit of work claimed its accounts up front)."""
-        if self.uow.claimed_up_front:
-            return
-        c = t.holds.c
-        row = self.uow.conn.execute(select(c.account, c.destination).where(c.id == hold_id)).first()
-        if row is not None:
-            self.claim([row.account, row.destination])
 
     def save_hold(self, hold: Hold) -> None:
         self.uow.staging.upsert(
