@@ -10,13 +10,13 @@ from itertools import islice
 
 import pytest
 
-from tests.ledger_support import T0, fund, units
+from tests.ledger_support import T0, fund, pay, units
 from tests.support import EventFactory
 from walletguard.cases.model import Case, CaseStatus
 from walletguard.composition import build_runtime
 from walletguard.events.decode import decode_event
 from walletguard.ledger import service
-from walletguard.ledger.model import ExpiryAction, Hold, TransferRequest, wallet_account
+from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
 from walletguard.simulate import SimConfig, simulate
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_invariants import check_ledger
@@ -159,19 +159,7 @@ def test_transfers_by_hand_and_batches_on_the_same_two_wallets_never_deadlock(
         for i in range(40):
             source, destination = ("w0", "w1") if i % 2 else ("w1", "w0")
             try:
-                with ledger_session(db) as session:
-                    service.transfer(
-                        session.ledger,
-                        TransferRequest(
-                            id=f"hand-{i}",
-                            kind="transfer",
-                            source=wallet_account(source),
-                            destination=wallet_account(destination),
-                            currency="CNY",
-                            amount=units("1.00"),
-                        ),
-                        at=T0,
-                    )
+                pay(db, f"hand-{i}", source, destination, "1.00")
             except BaseException as exc:
                 failures.append(exc)
 
