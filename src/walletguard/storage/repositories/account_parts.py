@@ -14,7 +14,9 @@ from sqlalchemy import Connection, select
 from walletguard.accounts.bindings import Binding, Target
 from walletguard.accounts.codes import TotpEnrolment
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository, chunks
+from walletguard.storage.repositories.base import SqlRepository, among, chunks
+
+_BINDINGS = select(t.bindings).where(among(t.bindings.c.account_id)).order_by(t.bindings.c.bound_at)
 
 _LOADED = "binding_accounts"
 
@@ -66,13 +68,8 @@ class SqlBindingRepository(SqlRepository):
     def prefetch(self, account_ids: Iterable[str]) -> None:
         loaded = self._loaded
         wanted = [a for a in dict.fromkeys(account_ids) if a not in loaded]
-        c = t.bindings.c
         for batch in chunks(wanted):
-            self._absorb(
-                self.uow.conn.execute(
-                    select(t.bindings).where(c.account_id.in_(batch)).order_by(c.bound_at)
-                )
-            )
+            self._absorb(self.uow.conn.execute(_BINDINGS, {"values": batch}))
             for account_id in batch:
                 loaded[account_id] = True
 

@@ -17,7 +17,11 @@ from walletguard.storage.repositories.account_parts import (
     SqlTotpRepository,
     recent_decisions,
 )
-from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+from walletguard.storage.repositories.base import SqlRepository, among, cached_lookup, chunks
+
+_ACCOUNTS = select(t.accounts).where(among(t.accounts.c.account_id))
+# Same order in every writer (sorted ids): concurrent batches queue, never deadlock.
+_ACCOUNTS_LOCKED = _ACCOUNTS.order_by(t.accounts.c.account_id).with_for_update()
 
 __all__ = ["RecentDecision", "SqlAccountRepository", "SqlChallengeRepository"]
 
@@ -85,11 +89,8 @@ class SqlAccountRepository(SqlRepository):
         for batch in chunks(sorted(wanted)):
             for account_id in batch:
                 cached[account_id] = None
-            stmt = select(t.accounts).where(t.accounts.c.account_id.in_(batch))
-            if self.uow.lock_rows:
-                # Same order in every writer (sorted ids): concurrent batches queue, never deadlock.
-                stmt = stmt.order_by(t.accounts.c.account_id).with_for_update()
-            for row in self.uow.conn.execute(stmt):
+            stmt = _ACCOUNTS_LOCKED if self.uow.lock_rows else _ACCOUNTS
+            for row in self.uow.conn.execute(stmt, {"values": batch}):
                 cached[row.account_id] = _account(row)
         self._bindings.prefetch(ids)
 

@@ -19,7 +19,10 @@ from walletguard.audit.checkpoint import Checkpoint, heads_document, heads_from_
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.storage import tables as t
 from walletguard.storage.database import Database
-from walletguard.storage.repositories.base import SqlRepository
+from walletguard.storage.repositories.base import SqlRepository, among
+
+_HEADS = select(t.audit_heads).where(among(t.audit_heads.c.chain)).order_by(t.audit_heads.c.chain)
+_HEADS_LOCKED = _HEADS.with_for_update()
 
 _chain_counts: dict[str, int] = {}
 
@@ -92,13 +95,11 @@ class SqlAuditLog(SqlRepository):
         # Read at every flush, not cached across units of work: one query per flush (per
         # batch in replay) keeps the chains whole even if another process appended to them
         # since (an analyst's command during a replay).
-        h = t.audit_heads.c
-        stmt = select(t.audit_heads).where(h.chain.in_(chains)).order_by(h.chain)
-        if not self.uow.database.is_sqlite:  # SQLite: the write transaction holds the lock
-            stmt = stmt.with_for_update()
+        # SQLite: the write transaction holds the lock already.
+        stmt = _HEADS if self.uow.database.is_sqlite else _HEADS_LOCKED
         heads = {
             row.chain: ChainHead(row.chain, row.seq, row.hash)
-            for row in self.uow.conn.execute(stmt)
+            for row in self.uow.conn.execute(stmt, {"values": chains})
         }
         for chain in chains:
             if chain not in heads:

@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from sqlalchemy import ColumnElement, bindparam
+
 if TYPE_CHECKING:
     from walletguard.storage.uow import SqlUnitOfWork
 
 T = TypeVar("T")
 CHUNK = 500
 _MISSING: Any = object()
+
+
+def among(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`column IN (...)` with the values bound at execution as `values`, for statements
+    built once at import: a statement with the list written into it is built, coerced value
+    by value and keyed for the compiled cache at every call (a third of the decision API
+    writer's prefetch went there)."""
+    return column.in_(bindparam("values", expanding=True))
 
 
 def cached_lookup(cache: dict[Any, Any], key: Any, load: Callable[[], T | None]) -> T | None:

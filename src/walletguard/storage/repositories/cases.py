@@ -16,8 +16,14 @@ from walletguard.features.store import EventKeys
 from walletguard.kernel.canonical import canonical_json
 from walletguard.ledger.model import Hold, wallet_account
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+from walletguard.storage.repositories.base import SqlRepository, among, cached_lookup, chunks
 from walletguard.storage.repositories.ledger import hold_from_row
+
+_OPEN_CASES = (
+    select(t.cases)
+    .where(among(t.cases.c.account_id), t.cases.c.status != CaseStatus.RESOLVED.value)
+    .order_by(t.cases.c.opened_at)
+)
 
 _trace_decoder = msgspec.json.Decoder(Trace)
 
@@ -116,16 +122,10 @@ class SqlCaseRepository(SqlRepository):
         """Load the open cases of these accounts in bulk."""
         cached = self.cached
         wanted = [a for a in dict.fromkeys(account_ids) if a not in cached]
-        c = t.cases.c
         for batch in chunks(wanted):
             for account_id in batch:
                 cached[account_id] = None
-            rows = self.uow.conn.execute(
-                select(t.cases)
-                .where(c.account_id.in_(batch), c.status != CaseStatus.RESOLVED.value)
-                .order_by(c.opened_at)
-            )
-            for row in rows:
+            for row in self.uow.conn.execute(_OPEN_CASES, {"values": batch}):
                 cached[row.account_id] = case_from_row(row)
 
     @property

@@ -12,7 +12,10 @@ from walletguard.decisions.ports import StoredDecision
 from walletguard.events.decode import decode_event
 from walletguard.events.model import WalletEvent
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+from walletguard.storage.repositories.base import SqlRepository, among, cached_lookup, chunks
+
+_c = t.decisions.c
+_STORED = select(_c.event_id, _c.payload_hash, _c.body).where(among(_c.event_id))
 
 _decision_decoder = msgspec.json.Decoder(Decision)
 _trace_encoder = msgspec.json.Encoder()
@@ -36,14 +39,10 @@ class SqlDecisionRepository(SqlRepository):
     def prefetch(self, event_ids: Iterable[str]) -> None:
         cached = self.cached
         wanted = [i for i in dict.fromkeys(event_ids) if i not in cached]
-        c = t.decisions.c
         for batch in chunks(wanted):
             for eid in batch:
                 cached[eid] = None
-            rows = self.uow.conn.execute(
-                select(c.event_id, c.payload_hash, c.body).where(c.event_id.in_(batch))
-            )
-            for row in rows:
+            for row in self.uow.conn.execute(_STORED, {"values": batch}):
                 cached[row.event_id] = _stored(row.event_id, row.payload_hash, row.body)
 
     def add(self, event: WalletEvent, decision: Decision, trace: Trace) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql
 
 from walletguard.events.model import MONEY_OUT, WalletEvent
@@ -30,7 +30,20 @@ from walletguard.ledger.model import (
     wallet_owner,
 )
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository, cached_lookup, chunks
+from walletguard.storage.repositories.base import SqlRepository, among, cached_lookup, chunks
+
+_BALANCES = select(t.balances).where(among(t.balances.c.account))
+# Every writer locks balances in the same order: batches queue, never deadlock.
+_BALANCES_LOCKED = _BALANCES.order_by(t.balances.c.account, t.balances.c.currency).with_for_update()
+_HOLDS = select(t.holds).where(among(t.holds.c.id))
+_LIMIT_USAGE = select(t.limit_usage).where(
+    among(t.limit_usage.c.account), t.limit_usage.c.period.in_(bindparam("periods", expanding=True))
+)
+# By both parts of the key: by reference alone, no index applies and every batch with a
+# top-up read the whole table.
+_TOPUPS = select(t.topups).where(
+    t.topups.c.channel.in_(bindparam("channels", expanding=True)), among(t.topups.c.channel_ref)
+)
 
 
 def _wallet_owners(codes: Iterable[str]) -> list[str]:
@@ -115,38 +128,33 @@ class SqlLedgerRepository(SqlRepository):
             for account in batch:
                 for currency in wanted_balances[account]:
                     balances[(account, currency)] = None
-            stmt = select(t.balances).where(t.balances.c.account.in_(batch))
-            if lock:
-                # Every writer locks balances in the same order: batches queue, never deadlock.
-                stmt = stmt.order_by(t.balances.c.account, t.balances.c.currency).with_for_update()
-            for row in conn.execute(stmt):
+            stmt = _BALANCES_LOCKED if lock else _BALANCES
+            for row in conn.execute(stmt, {"values": batch}):
                 balances[(row.account, row.currency)] = balance_from_row(row)
         for hold_ids in chunks(wanted_holds):
             for hold_id in hold_ids:
                 holds[hold_id] = None
-            for row in conn.execute(select(t.holds).where(t.holds.c.id.in_(hold_ids))):
+            for row in conn.execute(_HOLDS, {"values": hold_ids}):
                 holds[row.id] = hold_from_row(row)
         # Limit usage: every row of these accounts in these periods; what is absent is 0.
         loaded = self.uow.cache.map("limit_usage_loaded")
         wanted_pairs = [(a, p) for a in wanted_usage for p in periods if (a, p) not in loaded]
         for pairs in chunks(wanted_pairs):
-            usage_accounts = {a for a, _ in pairs}
-            wanted_periods = {p for _, p in pairs}
-            u = t.limit_usage.c
-            rows = conn.execute(
-                select(t.limit_usage).where(
-                    u.account.in_(usage_accounts), u.period.in_(wanted_periods)
-                )
-            )
-            for row in rows:
+            usage_accounts = sorted({a for a, _ in pairs})
+            wanted_periods = sorted({p for _, p in pairs})
+            params = {"values": usage_accounts, "periods": wanted_periods}
+            for row in conn.execute(_LIMIT_USAGE, params):
                 usage[(row.account, row.scope, row.period, row.currency)] = row.used
             for pair in pairs:
                 loaded[pair] = True
         for keys in chunks(wanted_topups):
             for key in keys:
                 topups[key] = None
-            refs = [ref for _, ref in keys]
-            for row in conn.execute(select(t.topups).where(t.topups.c.channel_ref.in_(refs))):
+            params = {
+                "channels": sorted({channel for channel, _ in keys}),
+                "values": [ref for _, ref in keys],
+            }
+            for row in conn.execute(_TOPUPS, params):
                 if (row.channel, row.channel_ref) in topups:
                     topups[(row.channel, row.channel_ref)] = topup_from_row(row)
 
