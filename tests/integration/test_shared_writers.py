@@ -12,8 +12,9 @@ import pytest
 
 from tests.ledger_support import T0, fund, pay, units
 from tests.support import EventFactory
+from walletguard.cases import actions
 from walletguard.cases.model import Case, CaseStatus
-from walletguard.composition import build_runtime
+from walletguard.composition import build_runtime, unit_of_work
 from walletguard.events.decode import decode_event
 from walletguard.ledger import service
 from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
@@ -182,6 +183,84 @@ def test_transfers_by_hand_and_batches_on_the_same_two_wallets_never_deadlock(
     for thread in threads:
         thread.join(timeout=120)
     assert failures == []
+    with db.reading() as conn:
+        assert check_ledger(conn) == []
+
+
+def test_releasing_a_held_transfer_from_its_case_never_deadlocks_with_batches(
+    db: Database, events: EventFactory
+) -> None:
+    """Holds on w0 paying w1, released from w0's case while batches decide transfers
+    between the two. The action read the case first, claiming w0, and w1 only when it read
+    the hold; a batch claims w1 before w0 (claim-key order), so each waited for the other
+    and PostgreSQL aborted one. The action now reads the hold first: both wallets at once."""
+    assert _advisory_key("w0") > _advisory_key("w1")
+    holds = [f"hold-w0-{i}" for i in range(30)]
+    with ledger_session(db) as session:
+        fund(session, "w0", "1000.00")
+        fund(session, "w1", "1000.00")
+        for hold_id in holds:
+            service.place_hold(
+                session.ledger,
+                Hold(
+                    id=hold_id,
+                    account=wallet_account("w0"),
+                    currency="CNY",
+                    amount=units("1.00"),
+                    purpose="transfer",
+                    destination=wallet_account("w1"),
+                    created_at=T0,
+                    expires_at=T0 + timedelta(days=1),
+                    on_expiry=ExpiryAction.ESCALATE,
+                ),
+            )
+        session.cases.save_case(
+            Case(
+                id="case-w0",
+                account_id="w0",
+                status=CaseStatus.OPEN,
+                opened_at=T0,
+                updated_at=T0,
+                max_score=700,
+                amount_at_stake_units=units("30.00"),
+                alert_count=1,
+            )
+        )
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def analyst() -> None:
+        start.wait()
+        for hold_id in holds:
+            try:
+                with unit_of_work(db) as uow:
+                    actions.release_hold(
+                        uow, "case-w0", hold_id, reason="customer confirmed", actor="ann", at=T0
+                    )
+            except BaseException as exc:
+                failures.append(exc)
+
+    def batches() -> None:
+        start.wait()
+        for _ in range(len(holds)):
+            uow = SqlUnitOfWork(db)
+            try:
+                uow.prefetch([decode_event(events.transfer("w1", to="w0"))])
+                uow.commit()
+            except BaseException as exc:
+                failures.append(exc)
+                uow.rollback()
+            finally:
+                uow.close()
+
+    threads = [threading.Thread(target=analyst), threading.Thread(target=batches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with unit_of_work(db) as uow:
+        assert {uow.ledger.hold(h).status.value for h in holds} == {"posted"}  # type: ignore[union-attr]
     with db.reading() as conn:
         assert check_ledger(conn) == []
 

@@ -225,6 +225,13 @@ def _do_unfreeze(
     return ActionResult(True, f"account {account.account_id} is active again", approval)
 
 
+def _claim_hold_first(uow: ActionUnitOfWork, hold_id: str) -> None:
+    """Read the hold before its case: that claims the wallet it is on and the wallet it
+    pays together. Reading the case first claimed the first wallet alone and the payee only
+    later, out of the order in which a decision batch claims both: a deadlock with it."""
+    uow.ledger.hold(hold_id)
+
+
 def _case_hold(uow: ActionUnitOfWork, case: Case, hold_id: str) -> Hold:
     hold = uow.ledger.hold(hold_id)
     if hold is None:
@@ -249,6 +256,7 @@ def release_hold(
 ) -> ActionResult:
     """Let held money go where it was going. A large hold asks for a second person first."""
     settings = settings or QueueSettings()
+    _claim_hold_first(uow, hold_id)
     case = get_case(uow, case_id)
     _require_reason(reason)
     hold = _case_hold(uow, case, hold_id)
@@ -306,6 +314,7 @@ def void_hold(
     uow: ActionUnitOfWork, case_id: str, hold_id: str, *, reason: str, actor: str, at: datetime
 ) -> ActionResult:
     """Cancel the held movement: the money goes back to the wallet's available balance."""
+    _claim_hold_first(uow, hold_id)
     case = get_case(uow, case_id)
     _require_reason(reason)
     hold = _case_hold(uow, case, hold_id)
@@ -437,6 +446,8 @@ def approve_action(
         raise Refused(
             f"approval {approval_id} is not for a case action", reason_code="NOT_A_CASE_ACTION"
         )
+    if request.action == RELEASE_HOLD:
+        _claim_hold_first(uow, request.subject.removeprefix("hold:"))
     case = get_case(uow, case_id)
     uow.audit.append(
         at=at,
