@@ -18,8 +18,7 @@ _MISSING: Any = object()
 def among(column: ColumnElement[Any]) -> ColumnElement[bool]:
     """`column IN (...)` with the values bound at execution as `values`, for statements
     built once at import: a statement with the list written into it is built, coerced value
-    by value and keyed for the compiled cache at every call (a third of the decision API
-    writer's prefetch went there)."""
+    by value and keyed for the compiled cache at every call, per batch."""
     return column.in_(bindparam("values", expanding=True))
 
 
