@@ -4,9 +4,11 @@ share a wallet account queue on it from their first step, so they cannot deadloc
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from functools import partial
 from itertools import islice
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from walletguard.cases import actions
 from walletguard.cases.model import Case, CaseStatus
 from walletguard.composition import build_runtime, unit_of_work
 from walletguard.events.decode import decode_event
+from walletguard.events.model import WalletEvent
 from walletguard.ledger import service
 from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
 from walletguard.simulate import SimConfig, simulate
@@ -31,6 +34,42 @@ pytestmark = pytest.mark.postgres
 def db_url(pg_url: str) -> str:
     """PostgreSQL only: what is tested here does not exist on SQLite."""
     return pg_url
+
+
+Step = Callable[[], object]
+
+
+def race(*writers: Iterable[Step]) -> list[BaseException]:
+    """Start the writers at once, each in its own thread doing its steps in order; return
+    what every failed step raised (a failed step does not stop its writer)."""
+    failures: list[BaseException] = []
+    start = threading.Barrier(len(writers))
+
+    def run(steps: Iterable[Step]) -> None:
+        start.wait()
+        for step in steps:
+            try:
+                step()
+            except BaseException as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(steps,)) for steps in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return failures
+
+
+def batch_start(db: Database, document: dict[str, Any]) -> Step:
+    """A decision batch's first step for one event (claim its wallets, lock and load their
+    rows), then its commit."""
+
+    def step() -> None:
+        with unit_of_work(db) as uow:
+            uow.prefetch([decode_event(document)])
+
+    return step
 
 
 def test_a_batch_touching_an_account_waits_for_the_batch_holding_it(
@@ -152,37 +191,12 @@ def test_transfers_by_hand_and_batches_on_the_same_two_wallets_never_deadlock(
     with ledger_session(db) as session:
         fund(session, "w0", "1000.00")
         fund(session, "w1", "1000.00")
-    failures: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def by_hand() -> None:
-        start.wait()
-        for i in range(40):
-            source, destination = ("w0", "w1") if i % 2 else ("w1", "w0")
-            try:
-                pay(db, f"hand-{i}", source, destination, "1.00")
-            except BaseException as exc:
-                failures.append(exc)
-
-    def batches() -> None:
-        start.wait()
-        for _ in range(40):
-            uow = SqlUnitOfWork(db)
-            try:
-                uow.prefetch([decode_event(events.transfer("w0", to="w1"))])
-                uow.commit()
-            except BaseException as exc:
-                failures.append(exc)
-                uow.rollback()
-            finally:
-                uow.close()
-
-    threads = [threading.Thread(target=by_hand), threading.Thread(target=batches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    by_hand = [
+        partial(pay, db, f"hand-{i}", *(("w0", "w1") if i % 2 else ("w1", "w0")), "1.00")
+        for i in range(40)
+    ]
+    batches = [batch_start(db, events.transfer("w0", to="w1")) for _ in range(40)]
+    assert race(by_hand, batches) == []
     with db.reading() as conn:
         assert check_ledger(conn) == []
 
@@ -226,39 +240,16 @@ def test_releasing_a_held_transfer_from_its_case_never_deadlocks_with_batches(
                 alert_count=1,
             )
         )
-    failures: list[BaseException] = []
-    start = threading.Barrier(2)
 
-    def analyst() -> None:
-        start.wait()
-        for hold_id in holds:
-            try:
-                with unit_of_work(db) as uow:
-                    actions.release_hold(
-                        uow, "case-w0", hold_id, reason="customer confirmed", actor="ann", at=T0
-                    )
-            except BaseException as exc:
-                failures.append(exc)
+    def release(hold_id: str) -> None:
+        with unit_of_work(db) as uow:
+            actions.release_hold(
+                uow, "case-w0", hold_id, reason="customer confirmed", actor="ann", at=T0
+            )
 
-    def batches() -> None:
-        start.wait()
-        for _ in range(len(holds)):
-            uow = SqlUnitOfWork(db)
-            try:
-                uow.prefetch([decode_event(events.transfer("w1", to="w0"))])
-                uow.commit()
-            except BaseException as exc:
-                failures.append(exc)
-                uow.rollback()
-            finally:
-                uow.close()
-
-    threads = [threading.Thread(target=analyst), threading.Thread(target=batches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    analyst = [partial(release, hold_id) for hold_id in holds]
+    batches = [batch_start(db, events.transfer("w1", to="w0")) for _ in holds]
+    assert race(analyst, batches) == []
     with unit_of_work(db) as uow:
         assert {uow.ledger.hold(h).status.value for h in holds} == {"posted"}  # type: ignore[union-attr]
     with db.reading() as conn:
@@ -271,23 +262,15 @@ def test_two_workers_deciding_a_simulated_mix_in_batches_never_deadlock(pg_url: 
     this mix (many new accounts, transfers between them) deadlocked within ~3,000 events."""
     mix = [decode_event(e.doc) for e in islice(simulate(SimConfig(seed=1, users=10_000)), 3000)]
     runtimes = [build_runtime(pg_url, exclusive=False, graph=False) for _ in range(2)]
-    failures: list[BaseException] = []
-    start = threading.Barrier(2)
 
-    def worker(number: int) -> None:
+    def decide(number: int, chunk: list[WalletEvent]) -> None:
+        list(runtimes[number].engine.decide_batch(chunk))
+
+    def batches(number: int) -> list[Step]:
         share = mix[number::2]
-        start.wait()
-        for i in range(0, len(share), 40):
-            try:
-                list(runtimes[number].engine.decide_batch(share[i : i + 40]))
-            except BaseException as exc:
-                failures.append(exc)
+        return [partial(decide, number, share[i : i + 40]) for i in range(0, len(share), 40)]
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failures = race(batches(0), batches(1))
     for runtime in runtimes:
         runtime.close()
     assert failures == []
