@@ -15,10 +15,10 @@ from walletguard.composition import build_runtime
 from walletguard.events.decode import EventDecoder
 from walletguard.simulate import TYPOLOGIES, SimConfig, write_run
 
-# Small and bounded by configuration, or read whole on purpose (lists, when they change).
+# A handful of rows (keys, chain heads, settings, rulesets, models), or read whole on
+# purpose when they change (lists, the rings the graph found).
 BOUNDED = {
-    "api_keys", "audit_heads", "settings_kv", "list_entries", "rulesets", "models",
-    "notify_contacts", "ring_cases",
+    "api_keys", "audit_heads", "settings_kv", "rulesets", "models", "list_entries", "ring_cases",
 }  # fmt: skip
 
 
