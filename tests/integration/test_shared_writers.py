@@ -110,33 +110,45 @@ def test_batches_without_a_shared_account_do_not_wait(db: Database, events: Even
     second.close()
 
 
+def _hold(hold_id: str, account: str, amount: str, *, purpose: str, destination: str) -> Hold:
+    return Hold(
+        id=hold_id,
+        account=wallet_account(account),
+        currency="CNY",
+        amount=units(amount),
+        purpose=purpose,
+        destination=destination,
+        created_at=T0,
+        expires_at=T0 + timedelta(days=1),
+        on_expiry=ExpiryAction.ESCALATE,
+    )
+
+
+def _open_case(case_id: str, account: str, at_stake: str) -> Case:
+    return Case(
+        id=case_id,
+        account_id=account,
+        status=CaseStatus.OPEN,
+        opened_at=T0,
+        updated_at=T0,
+        max_score=700,
+        amount_at_stake_units=units(at_stake),
+        alert_count=1,
+    )
+
+
 def _alice_with_a_case_and_a_hold(db: Database) -> None:
     with ledger_session(db) as session:
         fund(session, "alice", "100.00")
-        hold = Hold(
-            id="hold-alice",
-            account=wallet_account("alice"),
-            currency="CNY",
-            amount=units("40.00"),
+        hold = _hold(
+            "hold-alice",
+            "alice",
+            "40.00",
             purpose="withdrawal",
             destination="platform:payout_clearing",
-            created_at=T0,
-            expires_at=T0 + timedelta(days=1),
-            on_expiry=ExpiryAction.ESCALATE,
         )
         service.place_hold(session.ledger, hold)
-        session.cases.save_case(
-            Case(
-                id="case-alice",
-                account_id="alice",
-                status=CaseStatus.OPEN,
-                opened_at=T0,
-                updated_at=T0,
-                max_score=700,
-                amount_at_stake_units=units("40.00"),
-                alert_count=1,
-            )
-        )
+        session.cases.save_case(_open_case("case-alice", "alice", "40.00"))
 
 
 ANALYST_READS: dict[str, Callable[[SqlUnitOfWork], object]] = {
@@ -214,32 +226,11 @@ def test_releasing_a_held_transfer_from_its_case_never_deadlocks_with_batches(
         fund(session, "w0", "1000.00")
         fund(session, "w1", "1000.00")
         for hold_id in holds:
-            service.place_hold(
-                session.ledger,
-                Hold(
-                    id=hold_id,
-                    account=wallet_account("w0"),
-                    currency="CNY",
-                    amount=units("1.00"),
-                    purpose="transfer",
-                    destination=wallet_account("w1"),
-                    created_at=T0,
-                    expires_at=T0 + timedelta(days=1),
-                    on_expiry=ExpiryAction.ESCALATE,
-                ),
+            hold = _hold(
+                hold_id, "w0", "1.00", purpose="transfer", destination=wallet_account("w1")
             )
-        session.cases.save_case(
-            Case(
-                id="case-w0",
-                account_id="w0",
-                status=CaseStatus.OPEN,
-                opened_at=T0,
-                updated_at=T0,
-                max_score=700,
-                amount_at_stake_units=units("30.00"),
-                alert_count=1,
-            )
-        )
+            service.place_hold(session.ledger, hold)
+        session.cases.save_case(_open_case("case-w0", "w0", "30.00"))
 
     def release(hold_id: str) -> None:
         with unit_of_work(db) as uow:
