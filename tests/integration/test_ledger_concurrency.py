@@ -9,14 +9,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.ledger_support import T0, funded, units
+from tests.ledger_support import T0, funded, pay, units
 from walletguard.kernel.errors import Refused
 from walletguard.ledger import service
 from walletguard.ledger.model import (
     ExpiryAction,
     Hold,
     Platform,
-    TransferRequest,
     wallet_account,
 )
 from walletguard.storage.database import Database, open_database
@@ -67,19 +66,14 @@ def test_concurrent_withdrawals_never_spend_more_than_is_there(db: Database) -> 
     def withdraw(client: int) -> str:
         results = []
         for attempt in range(5):
-            with ledger_session(db) as session:
-                record = service.transfer(
-                    session.ledger,
-                    TransferRequest(
-                        id=f"w-{client}-{attempt}",
-                        kind="withdrawal",
-                        source=wallet_account("alice"),
-                        destination=Platform.PAYOUT_CLEARING,
-                        currency="CNY",
-                        amount=units("90.00"),
-                    ),
-                    at=T0,
-                )
+            record = pay(
+                db,
+                f"w-{client}-{attempt}",
+                "alice",
+                Platform.PAYOUT_CLEARING,
+                "90.00",
+                kind="withdrawal",
+            )
             results.append(record.reason_code or "posted")
         return ",".join(results)
 
@@ -105,20 +99,9 @@ def test_concurrent_holds_transfers_both_ways_and_retries(db: Database) -> None:
         done = []
         for attempt in range(4):
             source, target = ("alice", "bob") if (client + attempt) % 2 else ("bob", "alice")
-            with ledger_session(db) as session:
-                record = service.transfer(
-                    session.ledger,
-                    TransferRequest(
-                        id=f"x-{attempt}-{source}",  # every client asks for the same ids
-                        kind="transfer",
-                        source=wallet_account(source),
-                        destination=wallet_account(target),
-                        currency="CNY",
-                        amount=units("70.00"),
-                    ),
-                    at=T0,
-                )
-                done.append("replayed" if record.replayed else record.status.value)
+            # Every client asks for the same transfer ids.
+            record = pay(db, f"x-{attempt}-{source}", source, target, "70.00")
+            done.append("replayed" if record.replayed else record.status.value)
             try:
                 with ledger_session(db) as session:
                     service.place_hold(
