@@ -62,6 +62,34 @@ def test_bad_input_names_every_field_and_changes_nothing(service: LiveService) -
         assert not_json.status_code == 422
 
 
+def test_the_largest_amounts_are_decided_and_break_no_one_after_them(
+    service: LiveService, events: EventFactory
+) -> None:
+    """Amounts the schema admits up to 15 digits; the ledger holds up to 922337203685477.5807.
+    Neither kind may leave an account, or the wallet it paid, failing afterwards."""
+    largest, beyond = "922337203685477.5807", "999999999999999.9999"
+    setup = events.funded("giver", "50.00")
+    huge = [
+        events.transfer("attacker", to="victim", amount=largest),
+        events.transfer("attacker", to="victim", amount=largest),
+        events.confirm("attacker", amount=beyond, ref="ref-beyond"),
+        events.withdraw("attacker", amount=beyond),
+    ]
+    after = [
+        events.transfer("attacker", to="victim", amount="1.00"),
+        events.transfer("giver", to="victim", amount="1.00"),
+        events.transfer("victim", to="giver", amount="0.50"),
+    ]
+    with service.client(Role.INTEGRATOR) as http:
+        for doc in setup:
+            assert http.post("/v1/events", json=doc).status_code == 200
+        answers = [http.post("/v1/events", json=doc) for doc in [*huge, *after]]
+    assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
+    assert [a.json()["decision"] for a in answers[: len(huge)]] == ["block"] * len(huge)
+    assert answers[-2].json()["decision"] == "allow"  # the payee's money arrives
+    assert answers[-1].json()["decision"] == "allow"  # and can be spent
+
+
 def test_oversized_bodies_are_refused(service: LiveService, events: EventFactory) -> None:
     doc = events.login(metadata={"padding": "x" * 100_000})
     with service.client(Role.INTEGRATOR) as http:

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.support import EventFactory, Harness, codes
-from walletguard.decisions.engine import Failure
+from walletguard.decisions.engine import INTERNAL_ERROR, Failure
 from walletguard.events.decode import decode_event
-from walletguard.kernel.errors import Conflict
+from walletguard.kernel.errors import Conflict, WalletguardError
 from walletguard.kernel.money import from_units
 from walletguard.ledger.model import wallet_account
 from walletguard.storage import tables as t
@@ -87,16 +87,25 @@ def test_decisions_are_stored_with_their_rule_trace(h: Harness, events: EventFac
     assert row.ruleset_version == decision.ruleset_version
 
 
-def test_a_failing_event_in_a_batch_is_undone_alone(h: Harness, events: EventFactory) -> None:
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (WalletguardError("injected failure after the ledger moved money"), "error"),
+        # A defect meeting this event's data: it fails alone too, not the whole batch.
+        (OverflowError("int too big to convert"), INTERNAL_ERROR),
+    ],
+    ids=["refused", "defect"],
+)
+def test_a_failing_event_in_a_batch_is_undone_alone(
+    h: Harness, events: EventFactory, error: Exception, code: str
+) -> None:
     class Explode:
         def guard(self, ctx: Any, out: Any) -> None:
             return None
 
         def apply(self, ctx: Any, out: Any) -> None:
             if ctx.event.event_id == doomed["event_id"]:
-                from walletguard.kernel.errors import WalletguardError
-
-                raise WalletguardError("injected failure after the ledger moved money")
+                raise error
 
     h.engine.stages.append(Explode())
     docs = events.funded("alice", "100.00")
@@ -104,6 +113,7 @@ def test_a_failing_event_in_a_batch_is_undone_alone(h: Harness, events: EventFac
     after = events.payment(amount="15.00")
     results = list(h.engine.decide_batch([decode_event(d) for d in [*docs, doomed, after]]))
     assert isinstance(results[4], Failure)
+    assert results[4].code == code
     assert results[5].decision == "allow"
     assert balance(h, "alice")["posted"] == Decimal("85.00")
     with h.runtime.database.reading() as conn:

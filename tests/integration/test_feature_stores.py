@@ -152,6 +152,23 @@ def test_late_events_count_in_their_own_bucket(store: FeatureStore) -> None:
     assert values(seen, "login_failed_count_by_ip_10m") == [0, 0, 2, 1]
 
 
+def test_a_window_sum_stops_at_the_largest_amount_instead_of_failing(store: FeatureStore) -> None:
+    """The schema admits amounts up to the ledger's largest; two of them in one window must
+    not break the account's (or its payees') later events."""
+    f = EventFactory()
+    largest = "922337203685477.5807"
+    docs = [f.withdraw(amount=largest), f.withdraw(amount=largest), f.withdraw(amount="1.00")]
+    docs.append(f.withdraw(amount="1.00"))
+    seen = run(store, docs)
+    assert values(seen, "withdrawal_amount_sum_by_account_24h") == [
+        0,
+        Decimal(largest),
+        Decimal(largest),
+        Decimal(largest),
+    ]
+    assert values(seen, "withdrawal_count_by_account_1h") == [0, 1, 2, 3]
+
+
 def test_money_received_shows_up_for_the_receiver(store: FeatureStore) -> None:
     f = EventFactory()
     docs = [f.transfer(f"sender-{i}", to="mule", amount="100") for i in range(3)]

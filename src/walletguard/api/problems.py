@@ -57,20 +57,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "path": "$"
-                + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"][1:]),
-                "message": e["msg"],
-            }
-            for e in exc.errors()
-        ]
+        errors = [_field_problem(e) for e in exc.errors()]
         return problem(
             422,
             "InvalidInput",
             "; ".join(f"{e['path']}: {e['message']}" for e in errors),
             code="invalid_input",
             errors=errors,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the exception, with its traceback, after this answer is sent.
+        return problem(
+            500,
+            "Internal error",
+            "the request met an internal error (logged)",
+            code="internal_error",
         )
 
     @app.exception_handler(HTTPException)
@@ -82,3 +85,15 @@ def install(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
             code="http_error",
         )
+
+
+def _field_problem(error: Any) -> dict[str, str]:
+    """A request validation error as a field path (`$.a[0].b`) and what is wrong there."""
+    loc = error["loc"]
+    if error.get("type") == "json_invalid":
+        # loc is ("body", character offset): a place in the text, not a field
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason = error.get("ctx", {}).get("error", "")
+        return {"path": "$", "message": f"not valid JSON{where}: {reason}".rstrip(": ")}
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    return {"path": path, "message": error["msg"]}

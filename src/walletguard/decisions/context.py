@@ -16,7 +16,7 @@ from walletguard.enrich.lists import ListHit, ListKind
 from walletguard.enrich.location import Located, locate
 from walletguard.events.model import WalletEvent
 from walletguard.features.store import EventKeys, FeatureSnapshot
-from walletguard.kernel.money import to_units
+from walletguard.kernel.money import AmountError, to_units
 from walletguard.ledger.model import Balance, Topup, wallet_account
 from walletguard.ledger.service import topup_problem
 
@@ -131,9 +131,13 @@ class DecisionContext:
         t = event.topup
         if t is None:
             return "the confirmation names no top-up"
+        try:
+            amount = to_units(event.amount) if event.amount is not None else None
+        except AmountError:
+            return f"the confirmed amount {event.amount} is larger than the ledger can hold"
         return topup_problem(
             self.topup,
-            amount=to_units(event.amount) if event.amount is not None else None,
+            amount=amount,
             merchant_no=t.merchant_no,
             signature_valid=t.signature_valid,
         )

@@ -10,12 +10,14 @@ graph (`graph/`) learns each event after its decision, like the feature store.
 
 `decide` runs one event in its own unit of work and only teaches the feature
 store once that unit of work has committed. `decide_batch` runs many events in
-one unit of work (replay, back-tests), each inside a savepoint: an event that
-fails is undone alone and reported, the others stand.
+one unit of work (replay, back-tests, the API's group commits), each inside a savepoint:
+an event that fails — refused, or meeting a defect (`EVENT_FAULTS`) — is undone alone and
+reported, the others stand.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +47,24 @@ if TYPE_CHECKING:
     from walletguard.scoring.serving import ModelOutcome, ModelRunner
 
 _UNKNOWN_IP = IpFacts.unknown()
+log = logging.getLogger(__name__)
+
+EVENT_FAULTS: tuple[type[BaseException], ...] = (
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    LookupError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
+"""What a defect meeting one event's data raises. In a batch, that event fails alone (undone,
+logged, reported as `internal_error`) and the others stand. An outage (the database, Redis)
+raises none of these: it fails the whole batch, which is then sent again."""
+
+
+INTERNAL_ERROR = "internal_error"
+"""The `Failure` code of an event that met a defect (see `EVENT_FAULTS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +221,14 @@ class Engine:
                         decision, learn = self._decide(item, uow)
                 except WalletguardError as exc:
                     return Failure(item.event_id, exc.code, exc.message)
+                except EVENT_FAULTS:
+                    log.exception("deciding event %s failed; it was undone", item.event_id)
+                    return Failure(
+                        item.event_id,
+                        INTERNAL_ERROR,
+                        "the event could not be decided (an internal error, logged); "
+                        "nothing of it was stored",
+                    )
                 if learn is not None:
                     learn()
                 return decision

@@ -122,6 +122,9 @@ class EventDecoder:
             raise InvalidInput(problems) from None
         except msgspec.DecodeError as exc:
             raise InvalidInput([FieldProblem("$", f"not valid JSON: {exc}")]) from None
+        except RecursionError:
+            # msgspec stops at about a thousand levels of nested objects and arrays
+            raise InvalidInput([FieldProblem("$", "nested too deeply to be decoded")]) from None
         return _normalise(wire, parsed)
 
 

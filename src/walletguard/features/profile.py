@@ -15,7 +15,7 @@ import msgspec
 
 from walletguard.accounts.settings import STRONG_METHODS
 from walletguard.events.model import MONEY_OUT, EventType, WalletEvent
-from walletguard.kernel.money import to_units
+from walletguard.kernel.money import MAX_UNITS, to_units
 
 MAX_DEVICES = 32
 MAX_COUNTERPARTIES = 256
@@ -206,7 +206,8 @@ class AccountProfile(msgspec.Struct, gc=False):
         if stats is None:
             stats = self.amounts[kind] = AmountStats()
         stats.count += 1
-        stats.sum_units += units
+        # Saturates like a window's sum: the profile is stored as 64-bit integers.
+        stats.sum_units = min(stats.sum_units + units, MAX_UNITS)
         stats.max_units = max(stats.max_units, units)
 
 

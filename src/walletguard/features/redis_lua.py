@@ -58,8 +58,9 @@ return out
 """
 
 UPDATE = """
--- c bucket units buckets ttl   count one event of `units` in `bucket`, then drop the
---                              buckets at or before (newest bucket - buckets)
+-- c bucket units buckets ttl   count one event of `units` in `bucket` (its sum saturating
+--                              at 2^63 - 1), then drop the buckets at or before
+--                              (newest bucket - buckets)
 -- d value time horizon ttl     value last seen at time (never moved back), then drop the
 --                              values last seen at or before horizon
 -- p version new blob           write the profile if its version is still `version`
@@ -79,7 +80,11 @@ for k = 1, #KEYS do
   if op == 'c' then
     local bucket = ARGV[a + 1]
     redis.call('HINCRBY', key, 'c' .. bucket, 1)
-    redis.call('HINCRBY', key, 'u' .. bucket, ARGV[a + 2])
+    local summed = redis.pcall('HINCRBY', key, 'u' .. bucket, ARGV[a + 2])
+    if type(summed) == 'table' and summed.err then
+      -- the sum would pass the largest 64-bit integer: it stays there, as in memory
+      redis.call('HSET', key, 'u' .. bucket, '9223372036854775807')
+    end
     local fields = redis.call('HKEYS', key)
     local newest = tonumber(bucket)
     for i = 1, #fields do

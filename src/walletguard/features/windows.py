@@ -15,12 +15,19 @@ from __future__ import annotations
 
 from array import array
 
+from walletguard.kernel.money import MAX_UNITS
+
+SUM_CEILING = MAX_UNITS
+"""A bucket's sum stops here (the largest `array('q')` value) instead of overflowing: a
+window holding more than the ledger's largest amount reads as that much, which is all a
+rule comparing it with a threshold needs."""
+
 
 class CountSumWindow:
     """Count and sum (in integer units) over a window of fixed-width buckets.
 
     Stored as a flat `array('q')` of `(bucket, count, sum)` triples in ascending
-    bucket order: 24 bytes a bucket.
+    bucket order: 24 bytes a bucket. A bucket's sum saturates at `SUM_CEILING`.
     """
 
     __slots__ = ("data",)
@@ -35,7 +42,8 @@ class CountSumWindow:
         n = len(d)
         if n and d[n - 3] == idx:
             d[n - 2] += 1
-            d[n - 1] += units
+            total = d[n - 1] + units
+            d[n - 1] = total if total < SUM_CEILING else SUM_CEILING
         elif not n or d[n - 3] < idx:
             d.extend((idx, 1, units))
         else:
@@ -52,7 +60,8 @@ class CountSumWindow:
         for i in range(0, len(d), 3):
             if d[i] == idx:
                 d[i + 1] += 1
-                d[i + 2] += units
+                total = d[i + 2] + units
+                d[i + 2] = total if total < SUM_CEILING else SUM_CEILING
                 return
             if d[i] > idx:
                 d[i:i] = array("q", (idx, 1, units))

@@ -352,6 +352,19 @@ def test_not_json_and_not_an_object() -> None:
     assert "$" in problems_of(b"[1, 2]")
 
 
+def test_metadata_nested_past_the_decoders_depth_is_refused_not_a_crash() -> None:
+    depth = 5_000
+    body = (
+        b'{"event_id":"e","type":"login","occurred_at":"2026-03-01T03:12:00Z",'
+        b'"account_id":"a","metadata":' + b'{"a":' * depth + b"1" + b"}" * depth + b"}"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        decode_event(body)
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("$", "nested too deeply to be decoded")
+    ]
+
+
 def test_a_time_without_offset_is_refused() -> None:
     assert "$.occurred_at" in problems_of(
         {"event_id": "e", "type": "login", "occurred_at": "2026-03-01T03:12:00", "account_id": "a"}

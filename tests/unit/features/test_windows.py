@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from walletguard.features.windows import CountSumWindow, DistinctWindow
+from walletguard.features.windows import SUM_CEILING, CountSumWindow, DistinctWindow
 
 MIN = 60
 
@@ -29,6 +29,18 @@ def test_out_of_order_events_land_in_their_bucket() -> None:
     w.update(5 * MIN + 1, 1, MIN, 10)
     assert w.get(5 * MIN, MIN, 10) == (3, 3)
     assert w.get(2 * MIN, MIN, 10) == (1, 1)
+
+
+def test_a_bucket_sum_saturates_instead_of_overflowing_in_order_or_not() -> None:
+    w = CountSumWindow()
+    w.update(5 * MIN, SUM_CEILING, MIN, 10)
+    w.update(5 * MIN, 1, MIN, 10)  # the newest bucket
+    w.update(2 * MIN, SUM_CEILING, MIN, 10)
+    w.update(2 * MIN, SUM_CEILING, MIN, 10)  # an older bucket, out of order
+    assert w.get(2 * MIN, MIN, 1) == (2, SUM_CEILING)
+    assert w.get(5 * MIN, MIN, 1) == (2, SUM_CEILING)
+    # a read adds buckets in Python: beyond 64 bits, and exact
+    assert w.get(5 * MIN, MIN, 10) == (4, 2 * SUM_CEILING)
 
 
 @given(

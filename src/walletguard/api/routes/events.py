@@ -15,7 +15,7 @@ from walletguard.api.deps import unit_of_work
 from walletguard.api.problems import problem, problem_for
 from walletguard.api.schemas import DecisionOut, Problem
 from walletguard.api.security import CanReadDecisions, CanSubmitEvents
-from walletguard.decisions.engine import Failure
+from walletguard.decisions.engine import INTERNAL_ERROR, Failure
 from walletguard.decisions.model import decision_json
 from walletguard.events.decode import event_schema
 from walletguard.kernel.errors import NotFound
@@ -36,6 +36,10 @@ def _event_body_doc() -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+_FAILURE_STATUS = {"conflict": (409, "Conflict"), INTERNAL_ERROR: (500, "Internal error")}
+"""HTTP status and title of an event the engine could not decide, by `Failure.code`."""
+
+
 @router.post(
     "/events",
     response_model=DecisionOut,
@@ -49,6 +53,7 @@ def _event_body_doc() -> dict[str, Any]:
         409: {"model": Problem},
         413: {"model": Problem},
         422: {"model": Problem},
+        500: {"model": Problem, "description": "This event met an internal error; not stored"},
         503: {"model": Problem, "description": "Not stored (e.g. the database is away); retry"},
     },
 )
@@ -71,10 +76,8 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
             code="unavailable",
         )
     if isinstance(result, Failure):
-        status = 409 if result.code == "conflict" else 422
-        return problem(
-            status, "Conflict" if status == 409 else "Refused", result.message, code=result.code
-        )
+        status, title = _FAILURE_STATUS.get(result.code, (422, "Refused"))
+        return problem(status, title, result.message, code=result.code)
     state.metrics.decisions.labels(result.decision).inc()
     state.metrics.latency.observe(time.perf_counter() - started)
     return Response(decision_json(result), media_type="application/json")
