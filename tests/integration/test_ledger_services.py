@@ -61,6 +61,25 @@ def test_a_retried_transfer_pays_once_and_returns_the_first_result(db: Database)
     assert_sound(db)
 
 
+def test_money_beyond_what_a_balance_can_record_is_refused_and_nothing_moves(
+    db: Database,
+) -> None:
+    largest = "922337203685477.5807"  # the most a balance records (a signed 64-bit column)
+    with ledger_session(db) as session:
+        fund(session, "alice", largest, channel="unionpay")
+        fund(session, "bob", "1.00", channel="alipay")
+    with ledger_session(db) as session, pytest.raises(Refused) as refused:
+        fund(session, "carol", "0.0001", channel="unionpay")  # its clearing account is full
+    assert refused.value.reason_code == "AMOUNT_TOO_LARGE"
+    over = pay(db, "t-over", "bob", "alice", "1.00")  # alice's wallet is full
+    assert not over.ok
+    assert over.reason_code == "AMOUNT_TOO_LARGE"
+    assert balance(db, "alice")[0] == units(largest)
+    assert balance(db, "bob")[0] == units("1.00")
+    assert balance(db, "carol")[0] == 0
+    assert_sound(db)
+
+
 def test_a_remembered_failure_stays_a_failure_even_once_money_arrives(db: Database) -> None:
     funded(db, alice="10.00")
     failed = pay(db, "t-2", "alice", "bob", "50.00")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from walletguard.approvals.model import ApprovalRepository, ApprovalStatus
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.kernel.errors import Conflict, NotFound, Refused
-from walletguard.kernel.money import format_amount, from_units
+from walletguard.kernel.money import MAX_UNITS, format_amount, from_units
 from walletguard.ledger.limits import LimitedOperation, check_limits, count_usage
 from walletguard.ledger.model import (
     RESERVED_PREFIXES,
@@ -37,8 +37,9 @@ from walletguard.ledger.settings import OPERATIONS, LedgerSettings
 
 
 def post_transaction(repo: LedgerRepository, transaction: Transaction) -> None:
-    """Apply a balanced transaction. Refused (nothing applied) if it does not balance or
-    would take a wallet's available balance below zero."""
+    """Apply a balanced transaction. Refused (nothing applied) if it does not balance,
+    would take a wallet's available balance below zero or a balance beyond what the ledger
+    records."""
     transaction.check_balanced()
     keys = sorted({(p.account, p.currency) for p in transaction.postings})
     updated = {key: repo.balance(*key) for key in keys}
@@ -47,9 +48,26 @@ def post_transaction(repo: LedgerRepository, transaction: Transaction) -> None:
         updated[key] = updated[key].with_posting(posting.amount)
     for balance in updated.values():
         _check_available(balance)
+        _check_range(balance)
     for balance in updated.values():
         repo.save_balance(balance)
     repo.add_transaction(transaction)
+
+
+def _save_balance(repo: LedgerRepository, balance: Balance) -> None:
+    """Save `balance`; `Refused` (nothing saved) if a figure left what the ledger stores."""
+    _check_range(balance)
+    repo.save_balance(balance)
+
+
+def _check_range(balance: Balance) -> None:
+    for figure in (balance.posted, balance.pending_in, balance.pending_out, balance.held):
+        if not -MAX_UNITS <= figure <= MAX_UNITS:
+            raise Refused(
+                f"{balance.account} would hold more in {balance.currency} than the ledger can "
+                "record",
+                reason_code="AMOUNT_TOO_LARGE",
+            )
 
 
 def _check_available(balance: Balance) -> None:
@@ -211,7 +229,7 @@ def place_hold(
     if operation is not None and limits is not None:
         check_limits(repo, limits, operation)
         count_usage(repo, limits, operation)
-    repo.save_balance(held)
+    _save_balance(repo, held)
     repo.save_hold(hold)
     return hold
 
@@ -262,7 +280,7 @@ def post_hold(
             reason_code="HOLD_AMOUNT",
         )
     balance = repo.balance(hold.account, hold.currency)
-    repo.save_balance(replace(balance, held=balance.held - hold.amount))
+    _save_balance(repo, replace(balance, held=balance.held - hold.amount))
     post_transaction(
         repo,
         Transaction(
@@ -289,7 +307,7 @@ def void_hold(repo: LedgerRepository, hold_id: str, *, at: datetime, note: str =
     """Release held money back to the available balance. A hold resolves at most once."""
     hold = _pending_hold(repo, hold_id)
     balance = repo.balance(hold.account, hold.currency)
-    repo.save_balance(replace(balance, held=balance.held - hold.amount))
+    _save_balance(repo, replace(balance, held=balance.held - hold.amount))
     _give_back(repo, hold, hold.amount)
     resolved = replace(hold, status=HoldStatus.VOIDED, resolved_at=at, resolution=note)
     repo.save_hold(resolved)
@@ -306,7 +324,7 @@ def set_overdraft(repo: LedgerRepository, account: str, currency: str, allowed: 
             f"{currency}; bring it back to zero first",
             reason_code="OVERDRAWN",
         )
-    repo.save_balance(balance)
+    _save_balance(repo, balance)
     return balance
 
 
@@ -325,7 +343,7 @@ def request_topup(repo: LedgerRepository, topup: Topup) -> Topup:
         )
     account = wallet_account(topup.account_id)
     balance = repo.balance(account, topup.currency)
-    repo.save_balance(replace(balance, pending_in=balance.pending_in + topup.amount))
+    _save_balance(repo, replace(balance, pending_in=balance.pending_in + topup.amount))
     repo.save_topup(topup)
     return topup
 
@@ -363,8 +381,7 @@ def confirm_topup(repo: LedgerRepository, topup: Topup, *, at: datetime, event_i
     if topup.status is not TopupStatus.PENDING:
         raise Conflict(f"top-up {topup.channel}/{topup.channel_ref} is {topup.status.value}")
     account = wallet_account(topup.account_id)
-    balance = repo.balance(account, topup.currency)
-    repo.save_balance(replace(balance, pending_in=balance.pending_in - topup.amount))
+    # Posted first: if the posting is refused, nothing has changed.
     post_transaction(
         repo,
         Transaction(
@@ -378,6 +395,8 @@ def confirm_topup(repo: LedgerRepository, topup: Topup, *, at: datetime, event_i
             event_id=event_id,
         ),
     )
+    balance = repo.balance(account, topup.currency)
+    _save_balance(repo, replace(balance, pending_in=balance.pending_in - topup.amount))
     confirmed = replace(
         topup, status=TopupStatus.CONFIRMED, confirmed_at=at, confirm_event_id=event_id
     )
