@@ -62,6 +62,14 @@ def test_a_held_withdrawal_approved_by_a_supervisor_releases_the_money(
         refused(analyst.post(f"/v1/withdrawals/{hold_id}/approve"), 403)
         not_like_this = analyst.post(f"/v1/holds/{hold_id}/post", json={})
         refused(not_like_this, 422, "WITHDRAWAL_NEEDS_APPROVAL")
+        (case,) = analyst.get(f"/v1/cases?account_id={account}").json()
+        from_the_case = analyst.post(
+            f"/v1/cases/{case['id']}/holds/{hold_id}/release", json={"reason": "fine"}
+        )
+        refused(from_the_case, 422, "WITHDRAWAL_NEEDS_APPROVAL")  # no approval that never runs
+        asked = {(a["action"], a["subject"]) for a in analyst.get("/v1/approvals").json()}
+        assert ("hold.release", f"hold:{hold_id}") not in asked
+        assert ("withdrawal.release", f"hold:{hold_id}") in asked
     with service.client(Role.SUPERVISOR) as supervisor:
         released = supervisor.post(f"/v1/withdrawals/{hold_id}/approve")
         assert released.status_code == 200, released.text

@@ -74,3 +74,15 @@ def held_withdrawal(h: Harness, events: EventFactory, account: str, amount: str)
     assert decision.hold_id is not None
     assert decision.case_id is not None
     return decision.case_id
+
+
+def restored(h: Harness, case_id: str) -> None:
+    """Lift the restriction a review put on the case's account (asked by one analyst,
+    approved by another), as an analyst does before releasing its held money."""
+    from walletguard.cases import actions
+
+    with work(h) as uow:
+        asked = actions.unfreeze(uow, case_id, reason="customer verified", actor="ann", at=NOW)
+    assert asked.approval is not None
+    with work(h) as uow:
+        assert actions.approve_action(uow, asked.approval.id, approver="carl", at=NOW).done

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.integration.casework import NOW, case_harness, held_withdrawal, work
+from tests.integration.casework import NOW, case_harness, held_withdrawal, restored, work
 from tests.support import EventFactory, Harness
 from walletguard.audit.checkpoint import TrustedKeys
 from walletguard.audit.verify import verify_log
@@ -141,9 +141,34 @@ def test_unfreezing_needs_a_second_person(h: Harness, events: EventFactory) -> N
     assert audit_actions(h).count("account.state_changed") >= 3
 
 
+def test_held_money_does_not_leave_an_account_that_may_not_send_it(
+    h: Harness, events: EventFactory
+) -> None:
+    """The review that held the withdrawal restricted the account: nothing goes out of it,
+    from a case either, until the restriction is lifted (by two people)."""
+    case_id = held_withdrawal(h, events, "alice", "12000.00")
+    one_person = actions.QueueSettings(large_hold_units=15_000 * 10_000)
+
+    def release() -> actions.ActionResult:
+        with work(h) as uow:
+            return actions.release_hold(
+                uow, case_id, "hold-ev-5", reason="ok", actor="ann", at=NOW, settings=one_person
+            )
+
+    with pytest.raises(Refused) as refused:
+        release()
+    assert refused.value.reason_code == "ACCOUNT_RESTRICTED"
+    with work(h) as uow:
+        assert uow.ledger.hold("hold-ev-5").status.value == "pending"  # type: ignore[union-attr]
+    restored(h, case_id)
+    assert release().done
+
+
 def test_large_holds_need_approval_small_ones_do_not(h: Harness, events: EventFactory) -> None:
     big_case = held_withdrawal(h, events, "alice", "20000.00")
     small_case = held_withdrawal(h, events, "bob", "12000.00")
+    restored(h, big_case)
+    restored(h, small_case)
     small_settings = actions.QueueSettings(large_hold_units=15_000 * 10_000)
     with work(h) as uow:
         waiting = actions.release_hold(

@@ -26,6 +26,7 @@ from walletguard.kernel.money import format_amount, from_units
 from walletguard.ledger import service as ledger
 from walletguard.ledger.model import Hold, wallet_account
 from walletguard.ledger.ports import LedgerRepository
+from walletguard.ledger.withdrawals import require_sender_allowed
 
 UNFREEZE = "account.unfreeze"
 RELEASE_HOLD = "hold.release"
@@ -260,6 +261,14 @@ def release_hold(
     case = get_case(uow, case_id)
     _require_reason(reason)
     hold = _case_hold(uow, case, hold_id)
+    if hold.approval_id is not None:
+        # Its own approval decides; a case's release could never post it.
+        raise Refused(
+            f"hold {hold.id} is released by its withdrawal approval {hold.approval_id} "
+            f"(`walletguard ledger withdrawal approve`, POST /v1/withdrawals/{hold.id}/approve)",
+            reason_code="WITHDRAWAL_NEEDS_APPROVAL",
+        )
+    require_sender_allowed(uow.accounts, hold)  # before anyone is asked to approve, too
     if hold.amount >= settings.large_hold_units:
         approval = approved_request(uow.approvals, RELEASE_HOLD, f"hold:{hold_id}")
         if approval is None:
@@ -282,6 +291,7 @@ def _do_release(
     reason: str = "",
 ) -> ActionResult:
     why = approval.reason if approval is not None else reason
+    require_sender_allowed(uow.accounts, hold)
     posted = ledger.post_hold(uow.ledger, hold.id, at=at, note=f"released from {case.id}: {why}")
     amount = _amount_text(posted.posted_amount, hold.currency)
     details = _hold_details(hold, posted.posted_amount, why)
