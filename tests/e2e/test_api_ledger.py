@@ -62,6 +62,10 @@ def test_a_held_withdrawal_approved_by_a_supervisor_releases_the_money(
         refused(analyst.post(f"/v1/withdrawals/{hold_id}/approve"), 403)
         not_like_this = analyst.post(f"/v1/holds/{hold_id}/post", json={})
         refused(not_like_this, 422, "WITHDRAWAL_NEEDS_APPROVAL")
+        too_much = analyst.post(
+            f"/v1/holds/{hold_id}/post", json={"amount": "999999999999999.9999"}
+        )
+        assert [e["path"] for e in refused(too_much, 422)["errors"]] == ["$.amount"]
         (case,) = analyst.get(f"/v1/cases?account_id={account}").json()
         from_the_case = analyst.post(
             f"/v1/cases/{case['id']}/holds/{hold_id}/release", json={"reason": "fine"}

@@ -18,7 +18,7 @@ from rich.table import Table
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
 from walletguard.kernel.errors import FieldProblem, InvalidInput
-from walletguard.kernel.money import AmountError, format_amount, from_units, parse_amount, to_units
+from walletguard.kernel.money import format_amount, from_units, units_of
 from walletguard.ledger import operator, withdrawals
 from walletguard.ledger.model import HoldStatus, ledger_account
 from walletguard.ledger.reconcile import reconcile
@@ -65,12 +65,7 @@ def _time(text: str | None, option: str) -> datetime | None:
 
 
 def _units(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return to_units(parse_amount(text))
-    except AmountError as exc:
-        raise InvalidInput([FieldProblem("--amount", str(exc))]) from None
+    return None if text is None else units_of(text, "--amount")
 
 
 def _money(units: int | None) -> str:

@@ -7,7 +7,10 @@ major unit. A float never touches an amount: parsing refuses floats outright.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+
+from walletguard.kernel.errors import FieldProblem, InvalidInput
 
 SCALE = 4
 UNITS_PER_MAJOR = 10**SCALE
@@ -15,6 +18,9 @@ QUANTUM = Decimal(1).scaleb(-SCALE)
 MAX_UNITS = 2**63 - 1
 """The largest amount in units that the ledger stores (a signed 64-bit column)."""
 ZERO = Decimal(0)
+
+
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class AmountError(ValueError):
@@ -29,12 +35,16 @@ def parse_amount(text: str) -> Decimal:
     """
     if not isinstance(text, str):
         raise AmountError(f"amount must be a decimal string, got {type(text).__name__}")
+    if _PLAIN_DECIMAL.fullmatch(text) is None:
+        # Decimal() alone would also take "1e3", "1_000", "+5", " 10" and non-ASCII digits.
+        raise AmountError(
+            f"amount {text!r} is not a plain decimal such as 12.50 "
+            "(ASCII digits, optionally a point and decimals)"
+        )
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
         raise AmountError(f"amount {text!r} is not a decimal number") from exc
-    if not value.is_finite() or value < 0:
-        raise AmountError(f"amount {text!r} must be a finite, non-negative number")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -SCALE:
         raise AmountError(f"amount {text!r} has more than {SCALE} decimal places")
@@ -50,6 +60,14 @@ def to_units(amount: Decimal) -> int:
     if abs(result) > MAX_UNITS:
         raise AmountError(f"amount {amount} is larger than the ledger can hold")
     return result
+
+
+def units_of(text: str, field: str) -> int:
+    """`text` as units, or `InvalidInput` naming `field` (a request field, an option)."""
+    try:
+        return to_units(parse_amount(text))
+    except AmountError as exc:
+        raise InvalidInput([FieldProblem(field, str(exc))]) from None
 
 
 def from_units(units: int) -> Decimal:

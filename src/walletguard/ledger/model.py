@@ -38,6 +38,27 @@ class Platform:
     SUSPENSE = "platform:suspense"
 
 
+PLATFORM_ACCOUNTS = frozenset(
+    {Platform.PAYOUT_CLEARING, Platform.MERCHANT_SETTLEMENT, Platform.FEES, Platform.SUSPENSE}
+)
+"""The platform's accounts besides one clearing account per top-up channel."""
+
+
+def account_code_problem(code: str) -> str | None:
+    """What is wrong with an account code a person gave (`None` if it names a wallet or one
+    of the platform's accounts): a misspelt code must not open an account that makes money."""
+    if is_wallet(code):
+        return None if code != "wallet:" else "names no wallet"
+    channel = code.removeprefix(Platform.channel_clearing(""))
+    if code in PLATFORM_ACCOUNTS or (channel != code and channel):
+        return None
+    known = ", ".join(sorted(PLATFORM_ACCOUNTS))
+    return (
+        f"{code!r} is neither a wallet nor a platform account ({known}, "
+        "platform:channel_clearing:<channel>)"
+    )
+
+
 def hold_id_for(event_id: str) -> str:
     """The id of the hold a decision on `event_id` places (one per event at most)."""
     return "hold-" + event_id

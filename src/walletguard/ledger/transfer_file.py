@@ -22,6 +22,7 @@ from walletguard.ledger.model import (
     RESERVED_PREFIXES,
     TRANSFER_KINDS,
     TransferRequest,
+    account_code_problem,
     ledger_account,
 )
 
@@ -104,6 +105,11 @@ def _request(line: _Line, at: str, problems: list[FieldProblem]) -> TransferRequ
                 f"the ledger keeps for itself ({', '.join(RESERVED_PREFIXES)})",
             )
         )
+    source, destination = ledger_account(line.source), ledger_account(line.destination)
+    for field, code in (("source", source), ("destination", destination)):
+        problem = account_code_problem(code)
+        if problem is not None:
+            problems.append(FieldProblem(f"{at}.{field}", problem))
     if len(line.currency) != 3 or not line.currency.isalpha() or not line.currency.isupper():
         problems.append(FieldProblem(f"{at}.currency", f"{line.currency!r} is not ISO 4217"))
     try:
@@ -116,8 +122,8 @@ def _request(line: _Line, at: str, problems: list[FieldProblem]) -> TransferRequ
     return TransferRequest(
         id=line.id,
         kind=line.kind,
-        source=ledger_account(line.source),
-        destination=ledger_account(line.destination),
+        source=source,
+        destination=destination,
         currency=line.currency,
         amount=amount,
         memo=line.memo,

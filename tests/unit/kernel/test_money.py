@@ -13,7 +13,26 @@ def test_parses_contract_amounts_exactly() -> None:
     assert to_units(parse_amount("999999999999.9999")) == 9999999999999999
 
 
-@pytest.mark.parametrize("text", ["-1", "1.23456", "abc", "NaN", "Infinity", ""])
+@pytest.mark.parametrize(
+    "text",
+    # Decimal() itself takes the exponent, underscore, sign, space and non-ASCII digit forms.
+    [
+        "-1",
+        "1.23456",
+        "abc",
+        "NaN",
+        "Infinity",
+        "",
+        "1e3",
+        "1_000",
+        "+5",
+        " 10",
+        "１０",
+        "١٠",
+        "1.",
+        ".5",
+    ],
+)
 def test_refuses_what_is_not_an_exact_amount(text: str) -> None:
     with pytest.raises(AmountError):
         parse_amount(text)

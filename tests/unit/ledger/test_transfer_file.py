@@ -21,6 +21,8 @@ def test_a_line_becomes_an_exact_transfer_to_the_wallet_it_names() -> None:
     assert request.amount == 123_456  # units of 1/10,000: no float anywhere
     assert request.destination == "wallet:alice"
     assert request.source == "platform:merchant_settlement"
+    (from_clearing,) = read_transfers([line(source="platform:channel_clearing:unionpay")])
+    assert from_clearing.source == "platform:channel_clearing:unionpay"
     assert (request.currency, request.memo) == ("CNY", "")
 
 
@@ -34,6 +36,12 @@ def test_a_line_becomes_an_exact_transfer_to_the_wallet_it_names() -> None:
         (line(kind="gift"), "line 1: $.kind", "'gift' is not one of"),
         (line(currency="cny"), "line 1: $.currency", "ISO 4217"),
         (line(id="evt:x"), "line 1: $.id", "prefix"),
+        (line(amount="1e3"), "line 1: $.amount", "plain decimal"),
+        # a misspelt platform account would open a new account and make money
+        (line(source="platform:settlement"), "line 1: $.source", "neither a wallet"),
+        (line(source="platform:channel_clearing:"), "line 1: $.source", "neither a wallet"),
+        (line(destination=""), "line 1: $.destination", "names no wallet"),
+        (line(destination="wallet:"), "line 1: $.destination", "names no wallet"),
         (line(extra=1), "line 1", "extra"),
         (b"[1, 2]", "line 1", ""),
         (b"{not json", "line 1", "not a JSON object"),

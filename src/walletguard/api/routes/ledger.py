@@ -20,7 +20,7 @@ from walletguard.api.schemas_ledger import (
     WithdrawalOut,
 )
 from walletguard.api.security import CanActOnLedger, CanApprove, CanReadLedger
-from walletguard.kernel.money import parse_amount, to_units
+from walletguard.kernel.money import units_of
 from walletguard.ledger import operator, withdrawals
 from walletguard.ledger.model import Balance, HoldStatus, wallet_account
 from walletguard.ledger.statement_pdf import statement_pdf
@@ -144,7 +144,7 @@ def holds(
     responses=problems(404, 409, 422),
 )
 def post_hold(hold_id: HoldId, body: HoldPostIn, request: Request, who: CanActOnLedger) -> HoldOut:
-    amount = to_units(parse_amount(body.amount)) if body.amount is not None else None
+    amount = units_of(body.amount, "$.amount") if body.amount is not None else None
     with ledger_session(request) as session:
         hold = operator.post_hold_as(
             session, hold_id, by=who.actor, at=now(), amount=amount, note=body.note
