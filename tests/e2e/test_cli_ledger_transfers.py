@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.e2e.test_cli_ledger import run
+from tests.support import EventFactory, write_jsonl
 from walletguard.storage import tables as t
 from walletguard.storage.database import open_database
 
@@ -127,3 +128,33 @@ def test_one_transfer_by_hand_is_posted_once(tmp_path: Path) -> None:
     assert "80.00" in available("alice", db, tmp_path)
     audit = run("audit", "verify", "--db", db, cwd=tmp_path)
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_a_frozen_wallet_moves_no_money_by_hand_either(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    events = EventFactory()
+    registered = write_jsonl(
+        tmp_path / "e.jsonl", [events.register("alice"), events.register("bob")]
+    )
+    replayed = run("replay", str(registered), "-o", "-", "--db", db, cwd=tmp_path)
+    assert replayed.returncode == 0, replayed.stderr
+
+    def transfer(*args: str) -> tuple[int, str]:
+        done = run("ledger", "transfer", *args, "--db", db, "--as", "ops:lee", cwd=tmp_path)
+        return done.returncode, done.stdout + done.stderr
+
+    for name in ("alice", "bob"):
+        assert transfer(f"fund-{name}", "platform:suspense", name, "80.00")[0] == 0
+    frozen = run("account", "freeze", "alice", "--reason", "stolen phone", "--db", db, cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    code, said = transfer("out-1", "alice", "bob", "10.00", "--kind", "transfer")
+    assert code == 1
+    assert "account alice is frozen: it may not send money" in said
+    code, said = transfer("in-1", "bob", "alice", "10.00", "--kind", "transfer")
+    assert code == 1
+    assert "account alice is frozen: it may not receive money" in said
+    # the platform's own correction still reaches it, audited like any hand transfer
+    code, said = transfer("fix-1", "platform:suspense", "alice", "5.00", "--kind", "adjustment")
+    assert code == 0, said
+    assert "85.00" in available("alice", db, tmp_path)
+    assert "80.00" in available("bob", db, tmp_path)

@@ -10,17 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from walletguard.accounts.ports import AccountRepository
 from walletguard.audit.chain import AuditLog
 from walletguard.kernel.errors import NotFound, Refused
 from walletguard.ledger import service
-from walletguard.ledger.model import Hold, TransferRecord, TransferRequest
+from walletguard.ledger.model import Hold, TransferRecord, TransferRequest, is_wallet, wallet_owner
 from walletguard.ledger.ports import LedgerRepository
-from walletguard.ledger.settings import LedgerSettings
+from walletguard.ledger.settings import OPERATIONS, LedgerSettings
 
 
 class OperatorPorts(Protocol):
     @property
     def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
 
     @property
     def audit(self) -> AuditLog: ...
@@ -79,7 +83,15 @@ def transfer_as(
 ) -> TransferRecord:
     """Move money by hand (a settlement, an adjustment, a transfer), at most once per
     request id, as `service.transfer` promises; the first outcome — posted or refused — is
-    audited, a retry's answer is not (nothing changed)."""
+    audited, a retry's answer is not (nothing changed).
+
+    A customer's kind of movement (transfer, payment, withdrawal) by hand obeys the
+    wallets' states as the customer's own would: `Refused`, and not remembered, while the
+    source may not send (frozen, restricted, closed) or a destination wallet may not
+    receive (frozen, closed). Settlements and adjustments are the platform's own
+    corrections and move money whatever the state."""
+    if request.kind in OPERATIONS:
+        _require_states_allow(uow.accounts, request)
     record = service.transfer(uow.ledger, request, at=at, limits=limits)
     if not record.replayed:
         uow.audit.append(
@@ -94,3 +106,17 @@ def transfer_as(
             },
         )
     return record
+
+
+def _require_states_allow(accounts: AccountRepository, request: TransferRequest) -> None:
+    for code, sending in ((request.source, True), (request.destination, False)):
+        if not is_wallet(code):
+            continue
+        account = accounts.get(wallet_owner(code))
+        if account is None or (account.can_send_money if sending else account.can_receive_money):
+            continue
+        side = "send" if sending else "receive"
+        raise Refused(
+            f"account {account.account_id} is {account.state.value}: it may not {side} money",
+            reason_code=f"ACCOUNT_{account.state.value.upper()}",
+        )

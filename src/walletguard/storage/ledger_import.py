@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from walletguard.kernel.errors import Conflict
+from walletguard.kernel.errors import Conflict, Refused
 from walletguard.ledger import operator
 from walletguard.ledger.model import TransferRequest, is_wallet
 from walletguard.ledger.settings import OPERATIONS, LedgerSettings
@@ -74,4 +74,6 @@ def _one(
         record = operator.transfer_as(session, request, by=by, at=at, limits=limits)
     except Conflict:
         return ImportOutcome(request.id, "conflict", "CONFLICT", False)
+    except Refused as exc:  # before the ledger saw it (a wallet's state): not remembered
+        return ImportOutcome(request.id, "failed", exc.reason_code, False)
     return ImportOutcome(request.id, record.status.value, record.reason_code, record.replayed)
