@@ -142,6 +142,17 @@ def test_lists_take_effect_on_the_next_event(service: LiveService, events: Event
             "/v1/lists", json={"kind": "block", "entity": "ip", "value": "999.1.1.1", "reason": "x"}
         )
         assert bad.status_code == 422
+        entry = {"kind": "block", "entity": "device", "value": "phone-2", "reason": "x"}
+        for expires_at in [
+            "2026-03-01T00:00:00",
+            "9999-12-31T23:59:59-05:00",
+            "1999-01-01T00:00:00Z",
+        ]:
+            answer = analyst.post("/v1/lists", json={**entry, "expires_at": expires_at})
+            assert answer.status_code == 422, (expires_at, answer.text)
+            assert answer.headers["content-type"] == PROBLEM
+            assert [e["path"] for e in answer.json()["errors"]] == ["$.expires_at"]
+        assert not any(e["value"] == "phone-2" for e in analyst.get("/v1/lists").json())
     with service.client(Role.INTEGRATOR) as http:
         decision = http.post("/v1/events", json=events.login(device={"id": "stolen-phone"})).json()
     assert decision["decision"] == "block"

@@ -153,6 +153,8 @@ def test_a_freeze_link_freezes_once_and_is_refused_after(
         assert link["url"] == f"https://wallet.example/security/freeze/{link['token']}"
         too_short = analyst.post(f"/v1/accounts/{account}/freeze-links", json={"ttl_hours": 0})
         assert refused(too_short, 422)["errors"][0]["path"] == "$.ttl_hours"
+        # a link for a name walletguard does not know would create that account, frozen
+        refused(analyst.post("/v1/accounts/never-seen/freeze-links", json={}), 404)
     secret = KeyStore(service.keys_dir).secret("freeze_link")
     expired = mint_freeze_token(secret, account, at=datetime.now(UTC) - timedelta(days=8))
     with service.client() as anonymous:  # no API key: the token is the credential

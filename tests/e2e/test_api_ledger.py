@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis as AsyncRedis
+from sqlalchemy import func, select
 
 from tests.conftest import fresh_pg_database
 from tests.e2e.api_support import LiveService, decide, live_service, new_account, refused
 from tests.support import EventFactory
 from walletguard.access.roles import Role
+from walletguard.storage import tables as t
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +158,22 @@ def test_statements_as_json_csv_and_pdf(service: LiveService, events: EventFacto
         assert as_pdf.content.startswith(b"%PDF")
         bad = auditor.get(f"/v1/accounts/{account}/statement", params={"from": "yesterday"})
         assert refused(bad, 422)["errors"][0]["path"] == "$.from"
+        backwards = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}
+        bad = auditor.get(f"/v1/accounts/{account}/statement", params=backwards)
+        assert "is after to" in refused(bad, 422)["detail"]
+        # a made-up name is not a wallet with an empty statement (nor a line in the audit log)
+        issued = statements_issued(service)
+        refused(auditor.get("/v1/accounts/nobody-at-all/statement"), 404)
+        assert statements_issued(service) == issued
+
+
+def statements_issued(service: LiveService) -> int:
+    with service.app.state.runtime.database.reading() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(t.audit_log.c.action == "ledger.statement_issued")
+            ).scalar_one()
+        )
 
 
 def statement_csv(lines: list[tuple[str, str, str]]) -> bytes:

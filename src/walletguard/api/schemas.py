@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from walletguard.approvals.model import ApprovalRequest, ApprovalStatus
 from walletguard.kernel.money import format_amount, from_units
@@ -119,6 +119,17 @@ class Problem(BaseModel):
     reason_code: str | None = None
 
 
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once in UTC") from None
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A time with its UTC offset (RFC 3339), in UTC; a time without one is refused."""
+
+
 class ListEntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -126,7 +137,7 @@ class ListEntryIn(BaseModel):
     entity: Literal["account", "device", "ip", "ip_range", "token", "counterparty"]
     value: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     reason: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
-    expires_at: datetime | None = None
+    expires_at: UtcTime | None = None
 
 
 class ListEntryOut(BaseModel):

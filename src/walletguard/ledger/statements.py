@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from walletguard.kernel.canonical import digest
+from walletguard.kernel.errors import FieldProblem, InvalidInput
 from walletguard.kernel.money import format_amount, from_units
 
 CHANNEL_PREFIX = "platform:channel_clearing:"
@@ -51,6 +52,10 @@ class StatementFilter:
     kinds: frozenset[str] = frozenset()
     channel: str | None = None
     counterparty: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise InvalidInput([FieldProblem("from", "is after to: the period is empty")])
 
     def shows(self, posting: StatementPosting) -> bool:
         if self.kinds and posting.kind not in self.kinds:

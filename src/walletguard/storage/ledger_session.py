@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from sqlalchemy import select
+
+from walletguard.kernel.errors import NotFound
+from walletguard.ledger.model import is_wallet, wallet_owner
 from walletguard.ledger.statements import AuditStamp, Statement, StatementFilter, build_statement
+from walletguard.storage import tables as t
 from walletguard.storage.database import Database
 from walletguard.storage.repositories.ledger_queries import (
     SqlLedgerQueries,
@@ -49,7 +54,13 @@ def issue_statement(
     actor: str,
 ) -> Statement:
     """Build an account statement stamped with the audit chain's head, and record its
-    issue (with the statement's digest) in the audit log."""
+    issue (with the statement's digest) in the audit log. `NotFound` for a ledger account
+    that never held money and, for a wallet, whose account walletguard does not know."""
+    known = session.conn.execute(
+        select(t.balances.c.account).where(t.balances.c.account == account).limit(1)
+    ).first()
+    if known is None and not (is_wallet(account) and session.accounts.get(wallet_owner(account))):
+        raise NotFound(f"no ledger account {account}")
     session.flush()  # the head must include records this unit of work already appended
     conn = session.conn
     stamp = AuditStamp(*audit_head(conn, account))

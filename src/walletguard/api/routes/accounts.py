@@ -45,7 +45,7 @@ def read_account(account_id: AccountId, request: Request, who: CanReadAccounts) 
     with unit_of_work(request) as uow:
         account = uow.accounts.get(account_id)
         if account is None:
-            raise NotFound(f"no account {account_id}: walletguard has never seen an event for it")
+            raise _unknown(account_id)
         transitions = uow.accounts.history(account_id, limit=50)
         bindings = uow.accounts.bindings.history(account_id)
         recent = uow.accounts.recent_decisions(account_id, 20)
@@ -180,12 +180,15 @@ def mark_suspicious(
     summary='Mint a signed, single-use "not me? freeze now" link for a notification',
     description="Whoever holds the token can freeze the account, once, until it expires, "
     "with `POST /v1/self-service/freeze` (no API key). Minting is audited.",
-    responses=problems(422),
+    responses=problems(404, 422),
 )
 def mint_freeze_link(
     account_id: AccountId, body: FreezeLinkIn, request: Request, who: CanActOnAccounts
 ) -> FreezeLinkOut:
     at = now()
+    with unit_of_work(request) as uow:
+        if uow.accounts.get(account_id) is None:
+            raise _unknown(account_id)
     key = request.app.state.key_store.secret("freeze_link")
     link = service.mint_freeze_link(
         key, account_id, at=at, ttl=timedelta(hours=body.ttl_hours), base_url=body.base_url
@@ -203,3 +206,7 @@ def mint_freeze_link(
     return FreezeLinkOut(
         token=token, url=link if body.base_url else None, expires_at=claim.expires_at
     )
+
+
+def _unknown(account_id: str) -> NotFound:
+    return NotFound(f"no account {account_id}: walletguard has never seen an event for it")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from walletguard.api.deps import ledger_session, ledger_settings, now
 from walletguard.api.params import AccountId, HoldId
 from walletguard.api.routes.common import problems
-from walletguard.api.schemas import ApprovalOut, ReasonIn
+from walletguard.api.schemas import ApprovalOut, ReasonIn, UtcTime
 from walletguard.api.schemas_ledger import (
     BalanceOut,
     HoldOut,
@@ -83,8 +82,8 @@ def statement(
     account_id: AccountId,
     request: Request,
     who: CanReadLedger,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[UtcTime | None, Query(alias="from")] = None,
+    end: Annotated[UtcTime | None, Query(alias="to")] = None,
     types: Annotated[list[str] | None, Query(alias="type", max_length=20)] = None,
     channel: Filter = None,
     counterparty: Filter = None,

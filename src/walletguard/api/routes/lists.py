@@ -11,7 +11,7 @@ from walletguard.api.routes.events import _ERRORS
 from walletguard.api.schemas import ListEntryIn, ListEntryOut, Problem
 from walletguard.api.security import CanReadLists, CanWriteLists
 from walletguard.enrich.lists import ListEntity, ListEntry, ListKind, normalise_list_value
-from walletguard.kernel.errors import NotFound
+from walletguard.kernel.errors import FieldProblem, InvalidInput, NotFound
 
 router = APIRouter(prefix="/v1/lists", tags=["lists"])
 
@@ -46,6 +46,10 @@ def add_entry(entry: ListEntryIn, request: Request, who: CanWriteLists) -> ListE
     entity = ListEntity(entry.entity)
     value = normalise_list_value(entity, entry.value)
     at = now()
+    if entry.expires_at is not None and entry.expires_at <= at:
+        raise InvalidInput(
+            [FieldProblem("$.expires_at", "is already past: the entry would do nothing")]
+        )
     with unit_of_work(request) as uow:
         stored = ListEntry(
             ListKind(entry.kind), entity, value, entry.reason, entry.expires_at, who.actor
