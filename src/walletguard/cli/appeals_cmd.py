@@ -15,7 +15,7 @@ from rich.table import Table
 
 from walletguard.cases.appeals import AppealResult, open_appeal, resolve_appeal
 from walletguard.cases.stats import rule_precision
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
 from walletguard.composition import unit_of_work
 
 app = typer.Typer(help="Users' appeals against restrictions.", no_args_is_help=True)
@@ -102,7 +102,14 @@ def list_command(
 
 def labels_command(
     output: Annotated[
-        Path, typer.Option("-o", "--out", help="CSV file ('-' for stdout).", allow_dash=True)
+        Path,
+        typer.Option(
+            "-o",
+            "--out",
+            help="CSV file ('-' for stdout).",
+            allow_dash=True,
+            callback=writable_file,
+        ),
     ],
     db: DbOption = None,
 ) -> None:

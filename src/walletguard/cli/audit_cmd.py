@@ -12,7 +12,7 @@ from rich.table import Table
 
 from walletguard.audit.checkpoint import key_id, public_pem
 from walletguard.audit.verify import verify_log
-from walletguard.cli.common import DbOption, err, failing_cleanly, out
+from walletguard.cli.common import DbOption, err, failing_cleanly, out, writable_file
 from walletguard.composition import audit_reader, create_checkpoint, key_store, trusted_audit_keys
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -92,7 +92,10 @@ def checkpoint(db: DbOption = None) -> None:
 @app.command("public-key")
 def public_key_command(
     output: Annotated[
-        Path | None, typer.Option("-o", "--out", help="Write the PEM here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Write the PEM here instead of stdout.", callback=writable_file
+        ),
     ] = None,
 ) -> None:
     """The audit key's public half (PEM), for verifying checkpoints and evidence elsewhere."""

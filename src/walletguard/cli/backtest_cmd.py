@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly, out
+from walletguard.cli.common import err, failing_cleanly, out, writable_file
 from walletguard.cli.evaluate_cmd import (
     CampaignsOption,
     EventsArg,
@@ -42,7 +42,8 @@ def backtest_command(
     policy: PolicyOption = None,
     support: SupportOption = True,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the comparison as JSON here.")
+        Path | None,
+        typer.Option("--json", help="Write the comparison as JSON here.", callback=writable_file),
     ] = None,
     batch: BatchOption = 5000,
 ) -> None:

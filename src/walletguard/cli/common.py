@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -27,6 +28,20 @@ DbOption = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writable_file(path: Path | None) -> Path | None:
+    """Option callback for a file a command will write: refused before any work is done
+    (and so before anything is recorded as written) if it could not be created there."""
+    if path is None or str(path) == "-":
+        return path
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a directory, not a file")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"{path.parent} is not an existing directory")
+    if not os.access(path.parent, os.W_OK):
+        raise typer.BadParameter(f"{path.parent} is not writable")
+    return path
 
 
 @contextmanager

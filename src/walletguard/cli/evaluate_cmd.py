@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from walletguard.cli.common import DbOption, err, failing_cleanly, out
+from walletguard.cli.common import DbOption, err, failing_cleanly, out, writable_file
 from walletguard.cli.evaluation_view import (
     advance_on_input,
     count_lines,
@@ -56,7 +56,8 @@ def evaluate_command(
     policy: PolicyOption = None,
     support: SupportOption = True,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write every figure as JSON here.")
+        Path | None,
+        typer.Option("--json", help="Write every figure as JSON here.", callback=writable_file),
     ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Write the risk report (HTML and PDF) into this directory.")

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from walletguard.cli.audit_cmd import PublicKeyOption
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
 from walletguard.composition import export_evidence, trusted_audit_keys
 from walletguard.evidence.package import verify_package
 
@@ -19,7 +19,9 @@ app = typer.Typer(help="Evidence packages for auditors and investigators.", no_a
 
 @app.command("export")
 def export(
-    output: Annotated[Path, typer.Option("-o", "--out", help="The zip file to write.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--out", help="The zip file to write.", callback=writable_file)
+    ],
     account: Annotated[str | None, typer.Option("--account", help="An account's evidence.")] = None,
     case: Annotated[str | None, typer.Option("--case", help="One case's evidence.")] = None,
     db: DbOption = None,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
 from walletguard.composition import unit_of_work
 from walletguard.decisions.settings import EngineSettings
 from walletguard.graph.rings import detect_rings
@@ -91,7 +91,9 @@ def scan(
 @app.command("picture")
 def picture(
     case_id: Annotated[str, typer.Argument(help="A ring's case id (see `graph scan`).")],
-    to: Annotated[Path, typer.Option("--out", "-o", help="Where to write the SVG.")],
+    to: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the SVG.", callback=writable_file)
+    ],
     db: DbOption = None,
 ) -> None:
     """Write the SVG picture stored with a ring's case."""

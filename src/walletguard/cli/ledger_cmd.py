@@ -15,7 +15,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
 from walletguard.kernel.errors import FieldProblem, InvalidInput
 from walletguard.kernel.money import format_amount, from_units, units_of
@@ -197,8 +197,12 @@ def statement(
         str | None, typer.Option(help="Only lines with this counterparty (account code or id).")
     ] = None,
     currency: CurrencyOption = "CNY",
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write CSV here.")] = None,
-    pdf_path: Annotated[Path | None, typer.Option("--pdf", help="Write PDF here.")] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Write CSV here.", callback=writable_file)
+    ] = None,
+    pdf_path: Annotated[
+        Path | None, typer.Option("--pdf", help="Write PDF here.", callback=writable_file)
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """An account statement with running balances, stamped with the audit chain's head.

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from walletguard.cli.common import DbOption, err, failing_cleanly
+from walletguard.cli.common import DbOption, err, failing_cleanly, writable_file
 from walletguard.composition import build_runtime, tune_gc_for_throughput
 from walletguard.evaluate.replay import ReplaySummary, parse_lines, replay
 from walletguard.storage.database import data_dir
@@ -48,6 +48,7 @@ def replay_command(
             "-o",
             help="Where to write one decision a line ('-' for stdout).",
             allow_dash=True,
+            callback=writable_file,
         ),
     ],
     db: DbOption = None,
