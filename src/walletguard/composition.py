@@ -522,23 +522,34 @@ def set_contacts(
     phone: str | None,
     actor: str,
     at: datetime,
-) -> None:
-    """Store where the user gets e-mail and SMS (audited without the addresses)."""
-    if email is not None and "@" not in email:
+) -> Contacts:
+    """Change where the user gets e-mail and SMS: a channel not given stays as it was, an
+    empty one is removed (audited without the addresses). Returns the contacts now."""
+    if email is None and phone is None:
+        raise InvalidInput(
+            [FieldProblem("email", "give an e-mail address, a phone number or both ('' removes)")]
+        )
+    if email and "@" not in email:
         raise InvalidInput([FieldProblem("email", f"{email!r} is not an e-mail address")])
-    if phone is not None and not (phone.startswith("+") and phone[1:].isdigit()):
+    if phone and not (phone.startswith("+") and phone[1:].isdigit()):
         raise InvalidInput(
             [FieldProblem("phone", f"{phone!r} is not an E.164 number (+country...)")]
         )
     with unit_of_work(db_url) as uow:
-        uow.outbox.set_contacts(account_id, Contacts(email, phone), at=at)
+        current = uow.outbox.contacts(account_id)
+        now_set = Contacts(
+            current.email if email is None else email or None,
+            current.phone if phone is None else phone or None,
+        )
+        uow.outbox.set_contacts(account_id, now_set, at=at)
         uow.audit.append(
             at=at,
             actor=actor,
             action="notify.contacts_set",
             subject=f"account:{account_id}",
-            payload={"email": email is not None, "phone": phone is not None},
+            payload={"email": now_set.email is not None, "phone": now_set.phone is not None},
         )
+    return now_set
 
 
 def train_on_history(

@@ -16,10 +16,11 @@ import pytest
 from tests.integration.receivers import HttpReceiver, Mailbox, http_receiver, smtp_server
 from tests.support import EventFactory, Harness
 from walletguard.accounts.freeze_links import verify_freeze_token
-from walletguard.composition import build_dispatcher, key_store, set_contacts
+from walletguard.composition import build_dispatcher, key_store, set_contacts, unit_of_work
+from walletguard.kernel.errors import InvalidInput
 from walletguard.notify import webhook
 from walletguard.notify.dispatcher import Dispatcher
-from walletguard.notify.model import DeliveryStatus, RetryPolicy
+from walletguard.notify.model import Contacts, DeliveryStatus, RetryPolicy
 from walletguard.notify.settings import NotifySettings
 from walletguard.storage.uow import SqlUnitOfWork
 
@@ -250,3 +251,23 @@ def test_without_an_address_a_channel_is_skipped(
         assert entry.deliveries["email"].last_error == "no address for this user"
     finally:
         uow.close()
+
+
+def test_changing_one_contact_keeps_the_other(h: Harness) -> None:
+    url = h.runtime.database.url
+
+    def change(**contacts: str | None) -> Contacts:
+        given = {"email": None, "phone": None, **contacts}
+        return set_contacts(url, "carol", **given, actor="test", at=datetime.now(UTC))
+
+    assert change(email="carol@example.com", phone="+8613800000000") == Contacts(
+        "carol@example.com", "+8613800000000"
+    )
+    assert change(phone="+8613900000000") == Contacts("carol@example.com", "+8613900000000")
+    assert change(email="") == Contacts(None, "+8613900000000")  # '' removes
+    with pytest.raises(InvalidInput):
+        change()  # nothing to change is a mistake, not a wipe
+    with pytest.raises(InvalidInput):
+        change(email="not-an-address")
+    with unit_of_work(url) as uow:
+        assert uow.outbox.contacts("carol") == Contacts(None, "+8613900000000")

@@ -420,7 +420,8 @@ def transfers_command(
     """Import a file of transfers (settlements, adjustments...), each at most once per id.
 
     The whole file is checked first: a bad line applies nothing. On PostgreSQL, chunks with
-    no limited wallet operation take the server-side batch path."""
+    no limited wallet operation take the server-side batch path. Exits 1 if any transfer
+    was refused or its id conflicts with an earlier one (the others stand)."""
     with failing_cleanly():
         try:
             requests = read_transfers(path.read_bytes().splitlines())
@@ -453,7 +454,10 @@ def transfers_command(
         f"{counts['replayed']:,}"
     )
     for outcome in refused:
-        out.print(f"  {outcome.id}: {outcome.status} {outcome.reason_code or ''}")
+        detail = f": {outcome.detail}" if outcome.detail else ""
+        out.print(f"  {outcome.id}: {outcome.status} {outcome.reason_code or ''}{detail}")
+    if refused:
+        raise typer.Exit(1)
 
 
 @app.command("check")

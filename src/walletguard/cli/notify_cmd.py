@@ -96,18 +96,25 @@ def list_notifications(
 @app.command("contact")
 def contact(
     account: Annotated[str, typer.Argument(help="The account.")],
-    email: Annotated[str | None, typer.Option(help="Where e-mail goes.")] = None,
+    email: Annotated[str | None, typer.Option(help="Where e-mail goes ('' removes it).")] = None,
     phone: Annotated[
-        str | None, typer.Option(help="Where SMS goes (E.164, e.g. +8613800000000).")
+        str | None,
+        typer.Option(help="Where SMS goes (E.164, e.g. +8613800000000; '' removes it)."),
     ] = None,
     db: DbOption = None,
     *,
     actor: ActorOption,
 ) -> None:
-    """Set where a user gets e-mail and SMS (push goes through the wallet's own service)."""
+    """Set where a user gets e-mail and SMS (push goes through the wallet's own service); a
+    channel not given stays as it was."""
     with failing_cleanly():
-        set_contacts(db, account, email=email, phone=phone, actor=actor, at=datetime.now(UTC))
-    out.print(f"{account}: e-mail {'set' if email else 'none'}, SMS {'set' if phone else 'none'}")
+        now_set = set_contacts(
+            db, account, email=email, phone=phone, actor=actor, at=datetime.now(UTC)
+        )
+    out.print(
+        f"{account}: e-mail {'set' if now_set.email else 'none'}, "
+        f"SMS {'set' if now_set.phone else 'none'}"
+    )
 
 
 @app.command("webhook-key")

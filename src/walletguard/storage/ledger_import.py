@@ -28,6 +28,8 @@ class ImportOutcome:
     reason_code: str | None
     replayed: bool
     """The id's first outcome, from an earlier import: nothing changed now."""
+    detail: str = ""
+    """What was wrong, where the path that decided says (a refusal, a conflict's difference)."""
 
 
 def _limited(request: TransferRequest) -> bool:
@@ -72,8 +74,10 @@ def _one(
 ) -> ImportOutcome:
     try:
         record = operator.transfer_as(session, request, by=by, at=at, limits=limits)
-    except Conflict:
-        return ImportOutcome(request.id, "conflict", "CONFLICT", False)
+    except Conflict as exc:
+        return ImportOutcome(request.id, "conflict", "CONFLICT", False, exc.message)
     except Refused as exc:  # before the ledger saw it (a wallet's state): not remembered
-        return ImportOutcome(request.id, "failed", exc.reason_code, False)
-    return ImportOutcome(request.id, record.status.value, record.reason_code, record.replayed)
+        return ImportOutcome(request.id, "failed", exc.reason_code, False, exc.message)
+    return ImportOutcome(
+        request.id, record.status.value, record.reason_code, record.replayed, record.message or ""
+    )
