@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DatabaseError
 
 from walletguard.kernel.errors import WalletguardError
 
@@ -30,6 +31,12 @@ DbOption = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _named(value: str, what: str) -> str:
+    if not value.strip():
+        raise typer.BadParameter(f"must not be empty: name {what}")
+    return value.strip()
+
+
 def writable_file(path: Path | None) -> Path | None:
     """Option callback for a file a command will write: refused before any work is done
     (and so before anything is recorded as written) if it could not be created there."""
@@ -46,11 +53,17 @@ def writable_file(path: Path | None) -> Path | None:
 
 @contextmanager
 def failing_cleanly() -> Iterator[None]:
-    """Turn walletguard's own errors into one red line and exit status 1."""
+    """Turn walletguard's own errors, and a database that cannot be used, into one red line
+    and exit status 1."""
     try:
         yield
     except WalletguardError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(1)
+    except DatabaseError as exc:  # not a database, unreachable, refused credentials...
+        err.print(
+            f"[bold red]error:[/] the database could not be used: {exc.orig}", highlight=False
+        )
         sys.exit(1)
 
 
@@ -61,6 +74,7 @@ ActorOption = Annotated[
         help="Who is acting (for the audit log). Default: $WALLETGUARD_ACTOR or the OS user.",
         envvar="WALLETGUARD_ACTOR",
         default_factory=lambda: "operator:" + (os.environ.get("USER") or "unknown"),
+        callback=lambda value: _named(value, "who acts, e.g. ops:lee"),
     ),
 ]
 """Who acts. Declare it without a default value (it has a default factory)."""

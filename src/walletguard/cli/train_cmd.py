@@ -15,8 +15,9 @@ from walletguard.cli.models_cmd import metrics_table
 from walletguard.composition import train_on_history, unit_of_work
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.events.decode import EventDecoder
+from walletguard.events.model import EventType
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
-from walletguard.kernel.errors import ConfigurationError
+from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
 from walletguard.scoring import registry
 from walletguard.scoring.defaults import DEFAULT_EVENT_TYPES, DEFAULT_FEATURES, read_feature_list
 from walletguard.scoring.training import DAY, TrainingPlan
@@ -82,6 +83,16 @@ def train_command(
     with failing_cleanly():
         names = read_feature_list(features) if features else DEFAULT_FEATURES
         kinds = tuple(t.strip() for t in types.split(",") if t.strip())
+        unknown = sorted(set(kinds) - {t.value for t in EventType})
+        if unknown or not kinds:
+            known = ", ".join(t.value for t in EventType)
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "--types", f"{', '.join(unknown) or 'none'}: event types are {known}"
+                    )
+                ]
+            )
         catalogue = RuleCatalogue()
         vectorizer = Vectorizer(names, catalogue)
         plan = TrainingPlan(

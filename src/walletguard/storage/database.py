@@ -53,6 +53,9 @@ def normalise_url(url: str) -> str:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigurationError(f"{url!r}: walletguard runs on SQLite or PostgreSQL")
+    if parsed.get_backend_name() == "postgresql" and not parsed.database:
+        # libpq would pick a server and a database by itself: never where the user meant
+        raise ConfigurationError(f"{url!r} names no database (postgresql://host/database)")
     return parsed.render_as_string(hide_password=False)
 
 

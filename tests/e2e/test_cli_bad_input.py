@@ -1,5 +1,7 @@
-"""A command that writes a file checks, before any work, that it can: a missing directory or
-a directory given as the file is one clear error, and nothing is recorded as written."""
+"""Bad input to the commands is one clear line and a non-zero exit, never a traceback, and
+nothing is half done: a file a command will write is checked before any work (nothing is
+recorded as written), a database that cannot be used or is not named is said so, an
+empty actor or an unknown event type is refused."""
 
 from __future__ import annotations
 
@@ -47,3 +49,38 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(
 def _audit_records(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute("select count(*) from audit_log").fetchone()[0])
+
+
+def refusal(*args: str, home: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env={"WALLETGUARD_HOME": str(home)})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, " ".join(result.output.replace("│", " ").split())
+
+
+def test_a_file_that_is_not_a_database_is_said_so(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    code, said = refusal("ledger", "balance", "alice", "--db", f"sqlite:///{text}", home=tmp_path)
+    assert (code, said) == (1, "error: the database could not be used: file is not a database")
+
+
+def test_a_postgresql_url_must_name_its_database(tmp_path: Path) -> None:
+    code, said = refusal("ledger", "balance", "alice", "--db", "postgresql://", home=tmp_path)
+    assert code == 1
+    assert "names no database" in said
+
+
+def test_an_empty_actor_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    code, said = refusal(
+        "keys", "create", "--role", "admin", "--as", " ", "--db", db, home=tmp_path
+    )
+    assert code == 2
+    assert "must not be empty" in said
+
+
+def test_training_on_an_unknown_event_type_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    code, said = refusal("train", "--types", "payment,bogus", "--db", db, home=tmp_path)
+    assert code == 1
+    assert "--types: bogus: event types are" in said
