@@ -52,7 +52,7 @@ def endpoints_table() -> str:
                 needs = "none"
             summary = (route.summary or "").replace("|", "\\|")
             for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-                lines.append(f"| {method} | `{route.path}` | {needs} | {summary} |")
+                lines.append(f"| {method} | `{route.path_format}` | {needs} | {summary} |")
     return "\n".join(lines)
 
 

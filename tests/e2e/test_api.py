@@ -37,6 +37,13 @@ def test_submit_an_event_and_read_its_decision(service: LiveService, events: Eve
         missing = http.get("/v1/decisions/nope")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == PROBLEM
+        assert "no decision for event nope" in missing.json()["detail"]
+        slashed = {**events.login(), "event_id": "shop/2026/ev-1?x#y"}
+        assert http.post("/v1/events", json=slashed).status_code == 200
+        read = http.get("/v1/decisions/shop%2F2026%2Fev-1%3Fx%23y")
+        assert read.status_code == 200, read.text
+        assert read.json()["event_id"] == slashed["event_id"]
+        assert http.get("/v1/decisions/" + "x" * 129).status_code == 422
 
 
 def test_same_id_different_body_is_409(service: LiveService, events: EventFactory) -> None:

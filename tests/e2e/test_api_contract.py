@@ -75,7 +75,7 @@ def protected_routes(app: Any) -> list[tuple[str, str, Permission]]:
         permission = next((p for p in permissions if p is not None), None)
         for method in route.methods - {"HEAD", "OPTIONS"}:
             if permission is not None:
-                found.append((method, route.path, permission))
+                found.append((method, route.path_format, permission))
     return found
 
 

@@ -14,6 +14,7 @@ def _id(description: str, max_length: int = 128) -> Any:
 
 
 AccountId = Annotated[str, _id("The wallet account id")]
+EventId = Annotated[str, _id("The event id (a '/' in it sent as %2F)")]
 Token = Annotated[str, _id("The bound account's token, or the device id")]
 HoldId = Annotated[str, _id("The hold id (e.g. `hold-<event id>`)", 200)]
 CaseId = Annotated[str, _id("The case id", 160)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -78,12 +79,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase
         return problem(
             exc.status_code,
-            "HTTPError",
+            phrase,
             str(exc.detail),
             headers=dict(exc.headers or {}),
-            code="http_error",
+            code=phrase.lower().replace(" ", "_"),
         )
 
 

@@ -155,8 +155,7 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
         if not allows(caller.role, permission):
             raise HTTPException(
                 403,
-                f"the {caller.role.value} role may not {permission.value.replace(':', ' ')} "
-                f"(needs a role granting {permission.value})",
+                f"the {caller.role.value} role lacks the permission {permission.value}",
             )
         await state.limiter.admit(caller.key_id)
         return caller

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from walletguard.api.deps import unit_of_work
+from walletguard.api.params import EventId
 from walletguard.api.problems import problem, problem_for
 from walletguard.api.schemas import DecisionOut, Problem
 from walletguard.api.security import CanReadDecisions, CanSubmitEvents
@@ -84,12 +85,12 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
 
 
 @router.get(
-    "/decisions/{event_id}",
+    "/decisions/{event_id:path}",  # an event id may hold '/' (sent as %2F)
     response_model=DecisionOut,
     summary="Read the decision made for an event",
     responses={**_ERRORS, 404: {"model": Problem}},
 )
-def read_decision(event_id: str, request: Request, who: CanReadDecisions) -> Response:
+def read_decision(event_id: EventId, request: Request, who: CanReadDecisions) -> Response:
     with unit_of_work(request) as uow:
         body = uow.conn.execute(
             select(t.decisions.c.body).where(t.decisions.c.event_id == event_id)
