@@ -101,6 +101,9 @@ def test_a_rejected_withdrawal_makes_the_money_available_again(
     account = funded(service, events, "70000.00")
     hold_id = held_withdrawal(service, events, account, "55000.00")
     with service.client(Role.SUPERVISOR) as supervisor:
+        # not by voiding its hold: that would skip the reason and the user's notification
+        voided = supervisor.post(f"/v1/holds/{hold_id}/void", json={})
+        refused(voided, 422, "WITHDRAWAL_NEEDS_REJECTION")
         refused(supervisor.post(f"/v1/withdrawals/{hold_id}/reject", json={}), 422)
         rejected = supervisor.post(
             f"/v1/withdrawals/{hold_id}/reject", json={"reason": "payee not verified"}

@@ -121,7 +121,7 @@ def test_one_transfer_by_hand_is_posted_once(tmp_path: Path) -> None:
     assert "a retry: the first outcome, nothing changed" in said
     code, said = transfer("fund-1", "platform:suspense", "alice", "90.00")
     assert code != 0
-    assert "amount 800000 then, 900000 now" in said
+    assert "amount 80.00 then, 90.00 now" in said
     code, said = transfer("pay-1", "alice", "bob", "100.00", "--kind", "transfer")
     assert code == 1
     assert "INSUFFICIENT_FUNDS" in said

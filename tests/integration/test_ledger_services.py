@@ -100,7 +100,7 @@ def test_the_same_id_with_a_different_payload_is_a_conflict_naming_the_differenc
 ) -> None:
     funded(db, alice="100.00")
     pay(db, "t-3", "alice", "bob", "30.00")
-    with pytest.raises(Conflict, match=r"amount 300000 then, 310000 now"):
+    with pytest.raises(Conflict, match=r"amount 30.00 then, 31.00 now"):
         pay(db, "t-3", "alice", "bob", "31.00")
     with pytest.raises(Conflict, match="destination"):
         pay(db, "t-3", "alice", "carol", "30.00")
@@ -140,6 +140,9 @@ def test_a_hold_posts_in_part_and_releases_the_rest_once(db: Database) -> None:
     assert balance(db, "alice") == (units("100.00"), units("60.00"), units("40.00"))
     with pytest.raises(Refused, match="insufficient"), ledger_session(db) as session:
         service.place_hold(session.ledger, _hold("h-2", "40.01"))
+    too_much = "hold h-1 can post more than 0 and at most 60.00 CNY, not 60.01"
+    with pytest.raises(Refused, match=too_much), ledger_session(db) as session:
+        service.post_hold(session.ledger, "h-1", at=T0, amount=units("60.01"))
     with ledger_session(db) as session:
         posted = service.post_hold(session.ledger, "h-1", at=T0, amount=units("25.00"))
     assert posted.status is HoldStatus.POSTED

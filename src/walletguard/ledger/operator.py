@@ -14,7 +14,14 @@ from walletguard.accounts.ports import AccountRepository
 from walletguard.audit.chain import AuditLog
 from walletguard.kernel.errors import NotFound, Refused
 from walletguard.ledger import service
-from walletguard.ledger.model import Hold, TransferRecord, TransferRequest, is_wallet, wallet_owner
+from walletguard.ledger.model import (
+    Hold,
+    HoldStatus,
+    TransferRecord,
+    TransferRequest,
+    is_wallet,
+    wallet_owner,
+)
 from walletguard.ledger.ports import LedgerRepository
 from walletguard.ledger.settings import OPERATIONS, LedgerSettings
 
@@ -60,8 +67,15 @@ def post_hold_as(
 
 
 def void_hold_as(uow: OperatorPorts, hold_id: str, *, by: str, at: datetime, note: str) -> Hold:
-    """Release a hold's money back to the wallet."""
-    _hold(uow, hold_id)
+    """Release a hold's money back to the wallet. Not a withdrawal's: turning one down is
+    `withdrawals.reject_withdrawal`, which needs a reason and tells the user."""
+    hold = _hold(uow, hold_id)
+    if hold.purpose == "withdrawal" and hold.status is HoldStatus.PENDING:
+        raise Refused(
+            f"hold {hold_id} is a withdrawal: reject it with `walletguard ledger withdrawal "
+            f"reject` (POST /v1/withdrawals/{hold_id}/reject), which tells the user why",
+            reason_code="WITHDRAWAL_NEEDS_REJECTION",
+        )
     voided = service.void_hold(uow.ledger, hold_id, at=at, note=note or f"by {by}")
     uow.audit.append(
         at=at,

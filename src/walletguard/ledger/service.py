@@ -179,8 +179,14 @@ def move_funds(
 
 def _difference(request: TransferRequest, existing: TransferRecord) -> str:
     now = request.payload()
+
+    def shown(name: str, value: object) -> str:
+        if name == "amount" and isinstance(value, int):
+            return format_amount(from_units(value))  # as the person gave it, not in units
+        return repr(value)
+
     changed = [
-        f"{name} {existing.payload.get(name)!r} then, {now.get(name)!r} now"
+        f"{name} {shown(name, existing.payload.get(name))} then, {shown(name, now.get(name))} now"
         for name in sorted(set(now) | set(existing.payload))
         if now.get(name) != existing.payload.get(name)
     ]
@@ -276,7 +282,9 @@ def post_hold(
     amount = hold.amount if amount is None else amount
     if not 0 < amount <= hold.amount:
         raise Refused(
-            f"can post between 0 and {hold.amount} units of hold {hold_id}, not {amount}",
+            f"hold {hold_id} can post more than 0 and at most "
+            f"{format_amount(from_units(hold.amount))} {hold.currency}, "
+            f"not {format_amount(from_units(amount))}",
             reason_code="HOLD_AMOUNT",
         )
     balance = repo.balance(hold.account, hold.currency)
