@@ -84,3 +84,21 @@ def test_training_on_an_unknown_event_type_is_refused(tmp_path: Path) -> None:
     code, said = refusal("train", "--types", "payment,bogus", "--db", db, home=tmp_path)
     assert code == 1
     assert "--types: bogus: event types are" in said
+
+
+def test_revoking_a_key_twice_says_so_and_audits_once(tmp_path: Path) -> None:
+    db = tmp_path / "wg.db"
+    created = CliRunner().invoke(
+        app, ["keys", "create", "--role", "analyst", "--as", "ops:lee", "--db", f"sqlite:///{db}"]
+    )
+    assert created.exit_code == 0, created.output
+    key_id = created.stdout.strip().split("_")[1]
+    said = [
+        refusal("keys", "revoke", key_id, "--db", f"sqlite:///{db}", home=tmp_path) for _ in "12"
+    ]
+    assert said[0] == (0, f"key {key_id} revoked")
+    assert said[1][0] == 0
+    assert f"key {key_id} was already revoked at" in said[1][1]
+    with sqlite3.connect(db) as conn:
+        revoked = conn.execute("select count(*) from audit_log where action = 'key.revoked'")
+        assert revoked.fetchone()[0] == 1

@@ -66,6 +66,8 @@ def issue_key(
 
 
 def revoke_key(repo: KeyRepository, key_id: str, *, at: datetime) -> ApiKey:
+    """Revoke a key from `at`; a key revoked before is returned as it is (its `revoked_at`
+    tells when), so a repeat changes nothing."""
     key = repo.get(key_id)
     if key is None:
         raise NotFound(f"no API key {key_id}")

@@ -21,11 +21,20 @@ def request_approval(
     at: datetime,
     payload: dict[str, Any] | None = None,
 ) -> ApprovalRequest:
-    """Open a request needing `required` approvers other than `requested_by`."""
+    """Open a request needing `required` approvers other than `requested_by`. Asking again
+    while the same request (action, subject and payload) is pending returns that one: a
+    repeated command opens no second request for the checkers."""
     if required < 1:
         raise Refused("an approval needs at least one approver", reason_code="APPROVERS_REQUIRED")
     if not reason.strip():
         raise Refused("say why the action is needed", reason_code="REASON_REQUIRED")
+    for pending in repo.for_subject(subject):
+        if (
+            pending.status is ApprovalStatus.PENDING
+            and pending.action == action
+            and pending.payload == (payload or {})
+        ):
+            return pending
     request = ApprovalRequest(
         id="apr-" + secrets.token_hex(6),
         action=action,

@@ -80,9 +80,14 @@ def revoke(key_id: str, actor: ActorOption, db: DbOption = None) -> None:
         uow = SqlUnitOfWork(open_database(db))
         at = datetime.now(UTC)
         key = revoke_key(uow.keys, key_id, at=at)
-        uow.audit.append(
-            at=at, actor=actor, action="key.revoked", subject=f"key:{key.id}", payload={}
-        )
+        revoked_now = key.revoked_at == at
+        if revoked_now:
+            uow.audit.append(
+                at=at, actor=actor, action="key.revoked", subject=f"key:{key.id}", payload={}
+            )
         uow.commit()
         uow.close()
-    err.print(f"key {key_id} revoked")
+    if revoked_now:
+        err.print(f"key {key_id} revoked")
+    else:
+        err.print(f"key {key_id} was already revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")

@@ -59,6 +59,17 @@ def test_decided_at_most_once() -> None:
     assert approved_request(repo, "account.unfreeze", "account:alice") is None
 
 
+def test_asking_again_while_pending_returns_the_same_request() -> None:
+    repo = MemoryApprovals()
+    first = ask(repo)
+    assert ask(repo) == first
+    assert len(repo.rows) == 1
+    reject(repo, first.id, by="bob", at=NOW)
+    again = ask(repo)  # decided: a new question
+    assert again.id != first.id
+    assert len(repo.rows) == 2
+
+
 def test_a_request_needs_a_reason_and_an_approver() -> None:
     repo = MemoryApprovals()
     with pytest.raises(Refused):
