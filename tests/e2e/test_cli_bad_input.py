@@ -102,3 +102,13 @@ def test_revoking_a_key_twice_says_so_and_audits_once(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         revoked = conn.execute("select count(*) from audit_log where action = 'key.revoked'")
         assert revoked.fetchone()[0] == 1
+
+
+def test_an_account_never_seen_is_not_treated_as_an_empty_one(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    for command in (["account", "enrol-totp", "ghost"], ["ledger", "balance", "ghost"]):
+        code, said = refusal(*command, "--db", db, home=tmp_path)
+        assert code == 1, said
+        assert said.startswith("error: no ") and "ghost" in said
+    shown = CliRunner().invoke(app, ["account", "show", "ghost", "--db", db])
+    assert shown.exit_code == 1  # enrolling did not create it

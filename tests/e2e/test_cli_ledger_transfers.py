@@ -103,7 +103,9 @@ def test_a_bad_line_names_itself_and_nothing_is_applied(tmp_path: Path) -> None:
     assert "'gift'" in said
     assert "line 3: $.id" in said  # used on line 1 already
     assert "line 3: $.amount" in said
-    assert "0.00" in available("alice", db, tmp_path)  # line 1 was not applied either
+    # line 1 was not applied either: alice's wallet never held money
+    shown = run("ledger", "balance", "alice", "--db", db, cwd=tmp_path)
+    assert (shown.returncode, shown.stderr.strip()) == (1, "error: no ledger account wallet:alice")
 
 
 def test_one_transfer_by_hand_is_posted_once(tmp_path: Path) -> None:

@@ -275,6 +275,8 @@ def redeem_freeze_link(
 def enrol_totp_command(account_id: AccountArg, db: DbOption = None, at: AtOption = None) -> None:
     """Enrol an authenticator app; prints the provisioning URI once (its secret is sealed)."""
     with failing_cleanly(), unit_of_work(db) as uow:
+        if uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}: walletguard has never seen an event for it")
         sealer = SecretSealer(key_store().secret("totp"))
         enrolment, uri = enrol_totp(sealer, account_id, at=_at(at))
         uow.accounts.totp.save(enrolment)

@@ -30,7 +30,12 @@ from walletguard.ledger.transfer_file import read_transfers, transfer_request
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_import import ImportOutcome, import_transfers
 from walletguard.storage.ledger_invariants import check_ledger
-from walletguard.storage.ledger_session import LedgerSession, issue_statement, ledger_session
+from walletguard.storage.ledger_session import (
+    LedgerSession,
+    issue_statement,
+    ledger_session,
+    require_known_account,
+)
 
 app = typer.Typer(
     help="The wallet ledger: balances, statements, holds, approvals.", no_args_is_help=True
@@ -169,6 +174,7 @@ def balance(
 ) -> None:
     """An account's posted, held, pending and available balance."""
     with failing_cleanly(), _ledger_session(db) as session:
+        require_known_account(session, ledger_account(account))
         b = session.ledger.balance(ledger_account(account), currency)
     table = Table(title=f"{b.account} ({currency})", title_justify="left", show_header=False)
     for name, value in (

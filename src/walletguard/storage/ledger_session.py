@@ -44,6 +44,16 @@ def ledger_session(database: Database) -> Iterator[LedgerSession]:
         session.close()
 
 
+def require_known_account(session: LedgerSession, account: str) -> None:
+    """`NotFound` for a ledger account that never held money and, for a wallet, whose
+    account walletguard does not know: a made-up name is not an empty wallet."""
+    known = session.conn.execute(
+        select(t.balances.c.account).where(t.balances.c.account == account).limit(1)
+    ).first()
+    if known is None and not (is_wallet(account) and session.accounts.get(wallet_owner(account))):
+        raise NotFound(f"no ledger account {account}")
+
+
 def issue_statement(
     session: LedgerSession,
     account: str,
@@ -54,13 +64,9 @@ def issue_statement(
     actor: str,
 ) -> Statement:
     """Build an account statement stamped with the audit chain's head, and record its
-    issue (with the statement's digest) in the audit log. `NotFound` for a ledger account
-    that never held money and, for a wallet, whose account walletguard does not know."""
-    known = session.conn.execute(
-        select(t.balances.c.account).where(t.balances.c.account == account).limit(1)
-    ).first()
-    if known is None and not (is_wallet(account) and session.accounts.get(wallet_owner(account))):
-        raise NotFound(f"no ledger account {account}")
+    issue (with the statement's digest) in the audit log. `NotFound` as
+    `require_known_account` says."""
+    require_known_account(session, account)
     session.flush()  # the head must include records this unit of work already appended
     conn = session.conn
     stamp = AuditStamp(*audit_head(conn, account))
