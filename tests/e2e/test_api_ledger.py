@@ -256,8 +256,13 @@ def test_a_statement_may_be_larger_than_other_bodies_up_to_its_own_limit(
     settled = events.now.isoformat()
     big = statement_csv([(f"r{i}", "1.00", settled) for i in range(3000)])  # ~130 KB
     assert 64 * 1024 < len(big) < 8 * 1024 * 1024
+    channel = new_account("chan")
+    account = funded(service, events, "10.00")
+    decide(
+        service, [events.topup(account, "5.00", ref=f"ref-{channel}", topup={"channel": channel})]
+    )
     with service.client(Role.ANALYST) as analyst:
-        accepted = analyst.post(f"/v1/reconciliations/{new_account('chan')}", content=big)
+        accepted = analyst.post(f"/v1/reconciliations/{channel}", content=big)
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["counts"]["statement_only"] == 3000
         too_big = analyst.post("/v1/reconciliations/x", content=b"a" * (8 * 1024 * 1024 + 1))

@@ -109,6 +109,7 @@ def test_an_account_never_seen_is_not_treated_as_an_empty_one(tmp_path: Path) ->
     for command in (["account", "enrol-totp", "ghost"], ["ledger", "balance", "ghost"]):
         code, said = refusal(*command, "--db", db, home=tmp_path)
         assert code == 1, said
-        assert said.startswith("error: no ") and "ghost" in said
+        assert said.startswith("error: no ")
+        assert "ghost" in said
     shown = CliRunner().invoke(app, ["account", "show", "ghost", "--db", db])
     assert shown.exit_code == 1  # enrolling did not create it

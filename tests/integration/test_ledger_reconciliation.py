@@ -135,6 +135,15 @@ def test_a_bad_statement_names_its_lines_and_changes_nothing(db: Database) -> No
         run(db, bad)
     with pytest.raises(InvalidInput, match="missing column"):
         run(db, "ref,amount\n")
+    with pytest.raises(InvalidInput, match="line 2: does not have the header's 5 columns"):
+        run(db, HEADER + "good,10.00,CNY\n")
+    with pytest.raises(InvalidInput, match=r"line 2: .*1e1"):
+        run(db, HEADER + line("good", "1e1"))
+    misspelt = "'unionpy': no top-up came through it"  # every line of it would be an alarm
+    with pytest.raises(InvalidInput, match=misspelt), ledger_session(db) as session:
+        reconcile(session, session.queries, SETTINGS, channel="unionpy",
+                      data=(HEADER + line("good", "100.00")).encode(), source="s.csv",
+                      at=T0, actor="operator:ann")  # fmt: skip
     with db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(t.statement_imports)).scalar() == 0
 

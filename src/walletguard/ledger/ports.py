@@ -56,6 +56,9 @@ class LedgerQueries(Protocol):
     def topups_between(self, channel: str, start: datetime, end: datetime) -> list[Topup]:
         """A channel's top-ups requested in [start, end]."""
 
+    def channel_seen(self, channel: str) -> bool:
+        """Whether any top-up ever came through `channel`."""
+
     def statement_import(self, digest: str) -> dict[str, Any] | None:
         """The stored report of a statement already imported (by the SHA-256 of its bytes)."""
 

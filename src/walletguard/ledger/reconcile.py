@@ -127,9 +127,14 @@ def _entries(text: str, fmt: StatementFormat) -> list[StatementEntry]:
     entries: list[StatementEntry] = []
     problems: list[FieldProblem] = []
     for number, row in enumerate(reader, start=2):
-        if not any((value or "").strip() for value in row.values()):
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         where = f"line {number}"
+        if None in row or None in row.values():  # csv's markers of extra / missing fields
+            problems.append(
+                FieldProblem(where, f"does not have the header's {len(header)} columns")
+            )
+            continue
         ref = (row.get(cols["channel_ref"]) or "").strip()
         if not ref:
             problems.append(FieldProblem(where, f"{cols['channel_ref']} is empty"))
@@ -154,7 +159,7 @@ def _entries(text: str, fmt: StatementFormat) -> list[StatementEntry]:
 def _amount(text: str, fmt: StatementFormat) -> int:
     text = text.strip()
     if fmt.amount_unit == "minor":
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(f"amount {text!r} is not a whole number of minor units")
         return int(text) * UNITS_PER_MINOR
     try:
@@ -223,6 +228,11 @@ def reconcile(
     stored = queries.statement_import(digest)
     if stored is not None:
         return {**stored, "already_imported": True}
+    if channel not in settings.formats and not queries.channel_seen(channel):
+        # A misspelt channel would make every line "statement only" and raise false alarms.
+        raise InvalidInput(
+            [FieldProblem("channel", f"{channel!r}: no top-up came through it, no format names it")]
+        )
     entries = parse_statement(data, settings.statement_format(channel))
     items: list[ReconItem] = []
     seen: set[str] = set()

@@ -77,6 +77,10 @@ class SqlLedgerQueries(SqlRepository):
         )
         return [topup_from_row(row) for row in self.uow.conn.execute(stmt)]
 
+    def channel_seen(self, channel: str) -> bool:
+        found = select(t.topups.c.channel).where(t.topups.c.channel == channel).limit(1)
+        return self.uow.conn.execute(found).first() is not None
+
     def statement_import(self, digest: str) -> dict[str, Any] | None:
         row = self.uow.conn.execute(
             select(t.statement_imports.c.report).where(t.statement_imports.c.digest == digest)
