@@ -413,6 +413,10 @@ def test_unfreezing_a_self_frozen_account_needs_verification(
         service.request_unfreeze(
             uow, "alice", reason="it was me", actor="analyst:kim", verified_by=None, at=events.now
         )
+    unknown_way = "'magic' is not a way of verifying"
+    with pytest.raises(Refused, match=unknown_way), h.runtime.transaction() as uow:
+        service.request_unfreeze(uow, "alice", reason="it was me", actor="analyst:kim",
+                                 verified_by="magic", at=events.now)  # fmt: skip
     with h.runtime.transaction() as uow:
         result = service.request_unfreeze(
             uow, "alice", reason="holder on video call", actor="analyst:kim",

@@ -159,8 +159,9 @@ def request_unfreeze(
     if account.state is not AccountState.FROZEN:
         raise IllegalTransition(f"account {account_id} is {account.state.value}, not frozen")
     if verified_by not in VERIFICATIONS:
+        given = "" if verified_by is None else f"{verified_by!r} is not a way of verifying; "
         raise Refused(
-            "unfreezing needs the holder verified first: say how (--verified "
+            f"{given}unfreezing needs the holder verified first: say how (--verified "
             f"{'|'.join(VERIFICATIONS)})",
             reason_code="VERIFICATION_REQUIRED",
         )
