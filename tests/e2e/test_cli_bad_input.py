@@ -64,10 +64,18 @@ def test_a_file_that_is_not_a_database_is_said_so(tmp_path: Path) -> None:
     assert (code, said) == (1, "error: the database could not be used: file is not a database")
 
 
-def test_a_postgresql_url_must_name_its_database(tmp_path: Path) -> None:
-    code, said = refusal("ledger", "balance", "alice", "--db", "postgresql://", home=tmp_path)
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://", "names no database"),  # libpq would pick a server and database itself
+        ("sqlite://", "is in memory"),  # gone when the command ends
+        ("", "is not a database URL"),  # not the default database
+    ],
+)
+def test_a_database_url_must_name_a_lasting_database(tmp_path: Path, url: str, said: str) -> None:
+    code, output = refusal("ledger", "balance", "alice", "--db", url, home=tmp_path)
     assert code == 1
-    assert "names no database" in said
+    assert said in output
 
 
 def test_an_empty_actor_is_refused(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def handbook_command(
         protocol = handbook.Protocol(since=start)
         data = handbook.load_transactions(source, protocol.test_end)
         with tempfile.TemporaryDirectory(prefix="wg-handbook-") as scratch:
-            url = db or f"sqlite:///{Path(scratch) / 'handbook.db'}"
+            url = f"sqlite:///{Path(scratch) / 'handbook.db'}" if db is None else db
             result = _run(data, protocol, url, quiet=as_json)
     figures = result.figures()
     if as_json:

@@ -69,7 +69,7 @@ def evaluate_command(
     stopped and money lost by typology, friction, latency, rules, operating metrics."""
     with failing_cleanly():
         truth = load_truth(labels, campaigns, population)
-        url = db or fresh_database_url()
+        url = fresh_database_url() if db is None else db
         runtime = build_runtime(url, ruleset_path=ruleset, policy_path=policy)
         tune_gc_for_throughput()
         try:

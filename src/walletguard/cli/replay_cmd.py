@@ -61,7 +61,7 @@ def replay_command(
     Without --db the events are decided on a fresh embedded database (its path is printed).
     """
     with failing_cleanly():
-        url = db or fresh_database_url()
+        url = fresh_database_url() if db is None else db
         try:
             source = sys.stdin.buffer if str(events) == "-" else events.open("rb")
         except OSError as exc:

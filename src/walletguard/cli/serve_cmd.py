@@ -44,7 +44,7 @@ def serve_command(
     import uvicorn
 
     with failing_cleanly():
-        url = normalise_url(db or default_url())
+        url = normalise_url(default_url() if db is None else db)
         if workers > 1 and url.startswith("sqlite"):
             raise ConfigurationError(
                 "several workers need a shared database: pass --db postgresql://..."

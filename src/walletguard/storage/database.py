@@ -53,6 +53,9 @@ def normalise_url(url: str) -> str:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigurationError(f"{url!r}: walletguard runs on SQLite or PostgreSQL")
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # each connection would get its own empty database, gone when the command ends
+        raise ConfigurationError(f"{url!r} is in memory: give a file (sqlite:///path)")
     if parsed.get_backend_name() == "postgresql" and not parsed.database:
         # libpq would pick a server and a database by itself: never where the user meant
         raise ConfigurationError(f"{url!r} names no database (postgresql://host/database)")
@@ -152,7 +155,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 
 def open_database(url: str | None = None, *, migrate: bool = True, **kwargs: Any) -> Database:
     """Open (and by default migrate) the database at `url`, or the embedded default."""
-    database = Database(url or default_url(), **kwargs)
+    database = Database(default_url() if url is None else url, **kwargs)
     if migrate:
         database.migrate()
     return database
