@@ -121,3 +121,20 @@ def test_an_account_never_seen_is_not_treated_as_an_empty_one(tmp_path: Path) ->
         assert "ghost" in said
     shown = CliRunner().invoke(app, ["account", "show", "ghost", "--db", db])
     assert shown.exit_code == 1  # enrolling did not create it
+
+
+def test_options_naming_a_missing_file_or_an_unknown_state_are_refused_up_front(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    events = write_jsonl(tmp_path / "e.jsonl", [EventFactory().register("alice")])
+    labels = write_jsonl(tmp_path / "labels.jsonl", [])
+    missing = str(tmp_path / "candidate.yaml")
+    code, said = refusal(
+        "backtest", str(events), str(labels), "--candidate", missing, home=tmp_path
+    )
+    assert code == 2  # before replaying anything
+    assert "does not exist" in said
+    code, said = refusal("notify", "list", "--status", "bogus", "--db", db, home=tmp_path)
+    assert code == 2
+    assert "'bogus' is not one of" in said

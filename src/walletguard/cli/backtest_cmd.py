@@ -31,11 +31,23 @@ def backtest_command(
     events: EventsArg,
     labels: LabelsArg,
     candidate: Annotated[
-        Path, typer.Option(help="The ruleset YAML that might be promoted.", show_default=False)
+        Path,
+        typer.Option(
+            help="The ruleset YAML that might be promoted.",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ],
     current: Annotated[
         Path | None,
-        typer.Option(help="The ruleset in force (default: the bundled default ruleset)."),
+        typer.Option(
+            help="The ruleset in force (default: the bundled default ruleset).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ] = None,
     campaigns: CampaignsOption = None,
     population: PopulationOption = None,

@@ -12,6 +12,7 @@ from rich.table import Table
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
 from walletguard.composition import dispatcher_for, key_store, set_contacts, unit_of_work
 from walletguard.notify.dispatcher import DispatchSummary
+from walletguard.notify.model import DeliveryStatus
 from walletguard.notify.settings import NotifySettings
 
 app = typer.Typer(help="User notifications: outbox, channels, delivery.", no_args_is_help=True)
@@ -65,12 +66,16 @@ def dispatch(
 def list_notifications(
     db: DbOption = None,
     account: Annotated[str | None, typer.Option(help="Only this account's messages.")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, sent or failed.")] = None,
+    status: Annotated[
+        DeliveryStatus | None, typer.Option(help="Only messages in this state.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
     """Notifications, newest first, with their delivery status per channel."""
     with failing_cleanly(), unit_of_work(db) as uow:
-        entries = uow.outbox.find(account_id=account, status=status, limit=limit)
+        entries = uow.outbox.find(
+            account_id=account, status=status.value if status else None, limit=limit
+        )
     table = Table(title="notifications", title_justify="left")
     for column in ("id", "account", "message", "created", "status", "tries", "channels", "error"):
         table.add_column(column)
