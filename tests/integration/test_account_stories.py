@@ -19,7 +19,9 @@ from walletguard.accounts.stepup import answer_with_code
 from walletguard.composition import key_store
 from walletguard.kernel.errors import Conflict, IllegalTransition, Refused
 from walletguard.kernel.money import from_units
-from walletguard.ledger.model import wallet_account
+from walletguard.ledger import operator
+from walletguard.ledger import service as ledger_service
+from walletguard.ledger.model import ExpiryAction, Hold, wallet_account
 from walletguard.storage import tables as t
 
 ATTACKER = {"device": {"id": "attacker-phone", "os": "android"}, "network": {"ip": FOREIGN_IP}}
@@ -360,6 +362,75 @@ def test_an_answer_after_expiry_or_with_another_method_is_refused(
     assert late.decision == "block"
     assert "CHALLENGE_EXPIRED" in codes(late)
     assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal(0)}
+
+
+@pytest.mark.parametrize("meanwhile", ["frozen", "restricted", "card unbound"])
+def test_a_passed_check_does_not_undo_what_changed_meanwhile(
+    h: Harness, events: EventFactory, meanwhile: str
+) -> None:
+    """Passing proves who the user is; the money still does not leave an account frozen or
+    restricted since, nor go to a card unbound since. It stays held."""
+    held = held_withdrawal(h, events)
+    events.advance(minutes=1)
+    with h.runtime.transaction() as uow:
+        change = {"frozen": service.freeze, "restricted": service.restrict}.get(meanwhile)
+        if change is not None:
+            change(uow, "alice", reason="bank called", actor="analyst:kim", at=events.now)
+        else:
+            service.unbind(uow, "alice", "card-alice", reason="lost", actor="user", at=events.now)
+    passed = h.decide(step_up(events, held.challenge_id, "face", True))
+    assert passed.decision == "block"
+    expected = {"frozen": "ACCOUNT_FROZEN", "restricted": "ACCOUNT_RESTRICTED"}
+    assert expected.get(meanwhile, "WITHDRAWAL_NOT_BOUND") in codes(passed)
+    assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal("300.00")}
+
+
+def test_only_the_account_a_challenge_asked_answers_it_and_not_before_it_was_asked(
+    h: Harness, events: EventFactory
+) -> None:
+    held = held_withdrawal(h, events)
+    events.advance(minutes=-1)
+    early = h.decide(step_up(events, held.challenge_id, "face", True))
+    assert "CHALLENGE_NOT_ASKED_YET" in codes(early)
+    events.advance(minutes=30)  # past the challenge's expiry: another account's late answer
+    h.decide_all(events.funded("mallory", "10.00"))
+    foreign = h.decide(step_up(events, held.challenge_id, "face", True, account_id="mallory"))
+    assert "CHALLENGE_UNKNOWN" in codes(foreign)
+    with h.runtime.transaction() as uow:
+        challenge = uow.challenges.get(held.challenge_id)
+        assert challenge is not None
+        assert challenge.status.value == "pending"  # not expired by mallory's answer
+    assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal("300.00")}
+
+
+def test_money_does_not_reach_a_frozen_wallet(h: Harness, events: EventFactory) -> None:
+    settled(h, events)
+    h.decide_all(events.funded("bob", "10.00"))
+    with h.runtime.transaction() as uow:
+        service.freeze(uow, "bob", reason="mule signs", actor="analyst:kim", at=events.now)
+    sent = h.decide(events.transfer("alice", to="bob", amount="100.00"))
+    assert sent.decision == "block"
+    assert "RECEIVER_FROZEN" in codes(sent)
+    assert balance(h)["posted"] == Decimal("1000.00")
+
+
+def test_an_operator_posts_no_held_money_into_a_frozen_wallet(
+    h: Harness, events: EventFactory
+) -> None:
+    settled(h, events)
+    h.decide_all(events.funded("bob", "10.00"))
+    hold = Hold(
+        id="hold-by-hand", account="wallet:alice", currency="CNY", amount=1_000_000,
+        purpose="transfer", destination="wallet:bob", created_at=events.now,
+        expires_at=None, on_expiry=ExpiryAction.KEEP,
+    )  # fmt: skip
+    with h.runtime.transaction() as uow:
+        ledger_service.place_hold(uow.ledger, hold)
+        service.freeze(uow, "bob", reason="mule signs", actor="analyst:kim", at=events.now)
+    with pytest.raises(Refused) as refused, h.runtime.transaction() as uow:
+        operator.post_hold_as(uow, hold.id, by="operator:joe", at=events.now, amount=None, note="")
+    assert refused.value.reason_code == "ACCOUNT_FROZEN"
+    assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal("100.00")}
 
 
 # -- self-service freeze and unfreeze -----------------------------------------------------

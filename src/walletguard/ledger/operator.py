@@ -47,7 +47,8 @@ def _hold(uow: OperatorPorts, hold_id: str) -> Hold:
 def post_hold_as(
     uow: OperatorPorts, hold_id: str, *, by: str, at: datetime, amount: int | None, note: str
 ) -> Hold:
-    """Post a hold (in full, or `amount` units of it; the rest is released)."""
+    """Post a hold (in full, or `amount` units of it; the rest is released). Refused while
+    the wallet it is on may not send money or a wallet it pays may not receive it."""
     hold = _hold(uow, hold_id)
     if hold.purpose == "withdrawal":
         raise Refused(
@@ -55,6 +56,7 @@ def post_hold_as(
             "approve` (maker-checker)",
             reason_code="WITHDRAWAL_NEEDS_APPROVAL",
         )
+    _require_states_allow(uow.accounts, hold.account, hold.destination)
     posted = service.post_hold(uow.ledger, hold_id, at=at, amount=amount, note=note or f"by {by}")
     uow.audit.append(
         at=at,
@@ -105,7 +107,7 @@ def transfer_as(
     receive (frozen, closed). Settlements and adjustments are the platform's own
     corrections and move money whatever the state."""
     if request.kind in OPERATIONS:
-        _require_states_allow(uow.accounts, request)
+        _require_states_allow(uow.accounts, request.source, request.destination)
     record = service.transfer(uow.ledger, request, at=at, limits=limits)
     if not record.replayed:
         uow.audit.append(
@@ -122,8 +124,8 @@ def transfer_as(
     return record
 
 
-def _require_states_allow(accounts: AccountRepository, request: TransferRequest) -> None:
-    for code, sending in ((request.source, True), (request.destination, False)):
+def _require_states_allow(accounts: AccountRepository, source: str, destination: str) -> None:
+    for code, sending in ((source, True), (destination, False)):
         if not is_wallet(code):
             continue
         account = accounts.get(wallet_owner(code))

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from walletguard.events.model import WalletEvent
+from walletguard.events.model import EventType, WalletEvent
 from walletguard.storage.database import Database
 from walletguard.storage.staging import Savepoint, Staging
 
@@ -123,7 +123,11 @@ class SqlUnitOfWork:
             self._claim_accounts(batch)
             self.claimed_up_front = True
         self.decisions.prefetch(e.event_id for e in batch)
-        self.accounts.prefetch(e.account_id for e in batch)
+        self.accounts.prefetch(
+            [e.account_id for e in batch]
+            # a transfer's receiver: whether it may receive money is checked too
+            + [e.counterparty.id for e in batch if e.type is EventType.TRANSFER and e.counterparty]
+        )
         self.ledger.prefetch(batch, self.default_currency)
         self.cases.prefetch(e.account_id for e in batch)
 

@@ -19,6 +19,7 @@ from walletguard.accounts.resets import note_verified
 from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.effects.accounts import record_binding
+from walletguard.decisions.effects.ledger import still_allowed
 from walletguard.decisions.model import Verdict
 from walletguard.decisions.outcome import Outcome
 from walletguard.enrich.location import Located
@@ -60,6 +61,13 @@ class ChallengeEffects:
                 "CHALLENGE_METHOD_MISMATCH",
                 f"the challenge asked for {challenge.method}, not {event.step_up.method}",
             )
+        elif event.occurred_at < challenge.created_at:
+            out.refuse("CHALLENGE_NOT_ASKED_YET", "the answer is dated before the challenge")
+        elif event.step_up.success and (guarded := ctx.uow.events.get(challenge.event_id)):
+            # Passing proves who the user is; it does not undo what changed meanwhile.
+            stopped = still_allowed(ctx, out, guarded)
+            if stopped is not None:
+                out.refuse(*stopped)
 
     def apply(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
@@ -96,7 +104,12 @@ class ChallengeEffects:
         assert step is not None
         uow = ctx.uow
         challenge = uow.challenges.get(step.challenge_id)
-        if challenge is None or challenge.status is not ChallengeStatus.PENDING:
+        if (
+            challenge is None
+            or challenge.account_id != event.account_id  # another account's answer: nothing
+            or challenge.status is not ChallengeStatus.PENDING
+            or event.occurred_at < challenge.created_at
+        ):
             return
         if event.occurred_at > challenge.expires_at:
             self._finish(ctx, challenge, ChallengeStatus.EXPIRED, "challenge expired")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from walletguard.accounts.permissions import refusal
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.model import Action, Reason, Verdict
 from walletguard.decisions.outcome import Outcome
@@ -53,6 +54,28 @@ def is_bound_destination(ctx: DecisionContext, token: str) -> bool:
     return ctx.uow.accounts.bindings.is_bound(ctx.event.account_id, token)
 
 
+def still_allowed(
+    ctx: DecisionContext, out: Outcome, guarded: WalletEvent
+) -> tuple[str, str] | None:
+    """Whether the operation `guarded` (held behind a step-up) may still go on now, when
+    its challenge is passed: the account's state, lock-out and cool-off as they are now, a
+    withdrawal's destination still bound, a transfer's receiver still able to take money.
+    A reason code and message if not."""
+    refused = refusal(guarded.type, out.account, ctx.event.occurred_at)
+    if refused is not None:
+        return refused.code, f"the {guarded.type.value} cannot go on now: {refused.message}"
+    binding = guarded.binding
+    if (
+        guarded.type is EventType.WITHDRAWAL
+        and binding is not None
+        and not is_bound_destination(ctx, binding.token)
+    ):
+        return "WITHDRAWAL_NOT_BOUND", f"{binding.token} is no longer bound to the wallet"
+    if guarded.type is EventType.TRANSFER:
+        return receiver_refusal(ctx, guarded)
+    return None
+
+
 def _tier(out: Outcome) -> str:
     return out.account.tier
 
@@ -96,6 +119,8 @@ class LedgerEffects:
             out.refuse("COUNTERPARTY_NOT_WALLET", "a transfer goes to another wallet account")
         elif kind is EventType.TRANSFER and cp is not None and cp.id == event.account_id:
             out.refuse("TRANSFER_TO_SELF", "a wallet cannot transfer to itself")
+        elif kind is EventType.TRANSFER and (refused := receiver_refusal(ctx, event)) is not None:
+            out.refuse(*refused)
         elif kind is EventType.PAYMENT and cp is None:
             out.refuse("COUNTERPARTY_MISSING", "a payment names the merchant it pays")
         elif kind is EventType.WITHDRAWAL and event.binding is None:
@@ -319,6 +344,17 @@ class LedgerEffects:
         if ctx.event.occurred_at - topup.requested_at <= within:
             return ""
         return f"the confirmation came after the {within.total_seconds() / 3600:g} h deadline"
+
+
+def receiver_refusal(ctx: DecisionContext, transfer: WalletEvent) -> tuple[str, str] | None:
+    """Why the wallet `transfer` pays may not take money now (frozen, closed), as a reason
+    code and message, or None."""
+    cp = transfer.counterparty
+    receiver = ctx.uow.accounts.get(cp.id) if cp is not None else None
+    if receiver is None or receiver.can_receive_money:
+        return None
+    state = receiver.state.value
+    return f"RECEIVER_{state.upper()}", f"the receiving wallet {receiver.account_id} is {state}"
 
 
 def _fits(event: WalletEvent) -> bool:
