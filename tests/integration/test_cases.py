@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.integration.casework import NOW, case_harness, held_withdrawal, restored, work
 from tests.support import EventFactory, Harness
+from walletguard.accounts.service import freeze as service_freeze
 from walletguard.audit.checkpoint import TrustedKeys
 from walletguard.audit.verify import verify_log
 from walletguard.cases import actions, service
@@ -162,6 +163,51 @@ def test_held_money_does_not_leave_an_account_that_may_not_send_it(
         assert uow.ledger.hold("hold-ev-5").status.value == "pending"  # type: ignore[union-attr]
     restored(h, case_id)
     assert release().done
+
+
+def test_an_unfreeze_approval_lifts_one_restriction_once(h: Harness, events: EventFactory) -> None:
+    case_id = held_withdrawal(h, events, "alice", "12000.00")  # the review restricted alice
+    with work(h) as uow:
+        asked = actions.unfreeze(uow, case_id, reason="customer verified", actor="ann", at=NOW)
+    assert asked.approval is not None
+    later = NOW + timedelta(minutes=5)
+    with work(h) as uow:
+        actions.freeze(uow, case_id, reason="new evidence", actor="carol", at=later)
+    # asked for the restriction: it does not lift the freeze that came after
+    with work(h) as uow, pytest.raises(Conflict, match="changed since"):
+        actions.approve_action(uow, asked.approval.id, approver="bob", at=later)
+    with work(h) as uow:
+        again = actions.unfreeze(uow, case_id, reason="all checked", actor="ann", at=later)
+    assert again.approval is not None
+    assert again.approval.id != asked.approval.id
+    with work(h) as uow:
+        assert actions.approve_action(uow, again.approval.id, approver="bob", at=later).done
+    # used once: a new freeze needs a new approval, whoever asks
+    much_later = later + timedelta(hours=1)
+    with work(h) as uow:
+        actions.freeze(uow, case_id, reason="more chargebacks", actor="carol", at=much_later)
+    with work(h) as uow:
+        third = actions.unfreeze(uow, case_id, reason="fine", actor="mallory", at=much_later)
+    assert not third.done
+    with work(h) as uow:
+        assert uow.accounts.get("alice").state.value == "frozen"  # type: ignore[union-attr]
+
+
+def test_held_money_is_not_released_into_a_frozen_wallet(h: Harness, events: EventFactory) -> None:
+    h.decide_all(events.funded("bob", "10.00"))
+    h.decide_all(events.funded("alice", "300000.00"))
+    events.advance(days=2)
+    held = h.decide(events.transfer("alice", to="bob", amount="12000.00"))
+    assert held.hold_id is not None, held
+    assert held.case_id is not None
+    restored(h, held.case_id)
+    with work(h) as uow:
+        service_freeze(uow, "bob", reason="mule signs", actor="analyst:kim", at=NOW)
+    one_person = actions.QueueSettings(large_hold_units=15_000 * 10_000)
+    with work(h) as uow, pytest.raises(Refused) as refused:
+        actions.release_hold(uow, held.case_id, held.hold_id, reason="ok", actor="ann", at=NOW,
+                             settings=one_person)  # fmt: skip
+    assert refused.value.reason_code == "ACCOUNT_FROZEN"
 
 
 def test_large_holds_need_approval_small_ones_do_not(h: Harness, events: EventFactory) -> None:

@@ -20,14 +20,15 @@ KEY_ACTOR = "key"
 
 
 def person_of(actor: str) -> str:
-    """The person an actor string stands for, for maker-checker: an API key acts for its
-    owner (`key:<id>:<owner>` → `<owner>`); any other actor (`operator:kim`) is itself."""
+    """The person an actor string stands for, for maker-checker: the name after its last
+    role or kind prefix — `operator:kim`, `analyst:kim` and `kim` are one person, and an API
+    key acts for its owner (`key:<id>:ops:kim` → `kim`)."""
     kind, _, rest = actor.partition(":")
     if kind == KEY_ACTOR:
         _, _, owner = rest.partition(":")
         if owner:
-            return owner
-    return actor
+            actor = owner
+    return actor.rsplit(":", 1)[-1] or actor
 
 
 class ApprovalStatus(StrEnum):

@@ -21,12 +21,12 @@ from walletguard.audit.chain import AuditLog
 from walletguard.cases.model import Case, CaseWorkRepository, QueueSettings
 from walletguard.cases.service import CaseUnitOfWork, get_case, record_on_case
 from walletguard.enrich.lists import ListEntry
-from walletguard.kernel.errors import NotFound, Refused
+from walletguard.kernel.errors import Conflict, NotFound, Refused
 from walletguard.kernel.money import format_amount, from_units
 from walletguard.ledger import service as ledger
 from walletguard.ledger.model import Hold, wallet_account
 from walletguard.ledger.ports import LedgerRepository
-from walletguard.ledger.withdrawals import require_sender_allowed
+from walletguard.ledger.states import require_states_allow
 
 UNFREEZE = "account.unfreeze"
 RELEASE_HOLD = "hold.release"
@@ -182,18 +182,24 @@ def unfreeze(
         )
     approval = _valid_unfreeze_approval(uow, account)
     if approval is None:
-        return _ask(uow, case, UNFREEZE, f"account:{account.account_id}", reason, actor, at)
+        subject = f"account:{account.account_id}"
+        return _ask(uow, case, UNFREEZE, subject, reason, actor, at, state=_restriction(account))
     return _do_unfreeze(uow, case, approval, actor=actor, at=at)
+
+
+def _restriction(account: AccountSecurity) -> str:
+    """Which restriction an unfreeze approval is for: the account's state and when it began.
+    An approval lifts that one only, once: the unfreeze itself, or a later freeze, changes it."""
+    began = account.changed_at.isoformat() if account.changed_at else ""
+    return f"{account.state.value} since {began}"
 
 
 def _valid_unfreeze_approval(
     uow: ActionUnitOfWork, account: AccountSecurity
 ) -> ApprovalRequest | None:
     approval = approved_request(uow.approvals, UNFREEZE, f"account:{account.account_id}")
-    if approval is None:
-        return None
-    if account.changed_at is not None and approval.created_at < account.changed_at:
-        return None  # approved for an earlier restriction
+    if approval is None or approval.payload.get("state") != _restriction(account):
+        return None  # none, or approved for another restriction (or already used)
     return approval
 
 
@@ -268,7 +274,8 @@ def release_hold(
             f"(`walletguard ledger withdrawal approve`, POST /v1/withdrawals/{hold.id}/approve)",
             reason_code="WITHDRAWAL_NEEDS_APPROVAL",
         )
-    require_sender_allowed(uow.accounts, hold)  # before anyone is asked to approve, too
+    # before anyone is asked to approve, and again when it runs
+    require_states_allow(uow.accounts, hold.account, hold.destination)
     if hold.amount >= settings.large_hold_units:
         approval = approved_request(uow.approvals, RELEASE_HOLD, f"hold:{hold_id}")
         if approval is None:
@@ -291,7 +298,7 @@ def _do_release(
     reason: str = "",
 ) -> ActionResult:
     why = approval.reason if approval is not None else reason
-    require_sender_allowed(uow.accounts, hold)
+    require_states_allow(uow.accounts, hold.account, hold.destination)
     posted = ledger.post_hold(uow.ledger, hold.id, at=at, note=f"released from {case.id}: {why}")
     amount = _amount_text(posted.posted_amount, hold.currency)
     details = _hold_details(hold, posted.posted_amount, why)
@@ -408,9 +415,17 @@ def _ask(
     reason: str,
     actor: str,
     at: datetime,
+    **asked_for: str,
 ) -> ActionResult:
+    """Ask for a second person's approval (or point at the same request, still pending).
+    `asked_for` is what the approval is for, kept with it (e.g. which restriction)."""
+    payload = {"case_id": case.id, **asked_for}
     for waiting in uow.approvals.for_subject(subject):
-        if waiting.action == action and waiting.status is ApprovalStatus.PENDING:
+        if (
+            waiting.action == action
+            and waiting.status is ApprovalStatus.PENDING
+            and waiting.payload == payload
+        ):
             return ActionResult(
                 False, f"{action} of {subject} is waiting for approval {waiting.id}", waiting
             )
@@ -422,7 +437,7 @@ def _ask(
         reason=reason,
         required=1,
         at=at,
-        payload={"case_id": case.id},
+        payload=payload,
     )
     record_on_case(
         uow,
@@ -474,6 +489,12 @@ def approve_action(
     if request.status is not ApprovalStatus.APPROVED:
         return ActionResult(False, f"approval {request.id} needs {request.missing} more", request)
     if request.action == UNFREEZE:
+        account = _account(uow, case)
+        if request.payload.get("state") != _restriction(account):
+            raise Conflict(
+                f"account {account.account_id} changed since {request.id} was asked for "
+                f"(it is {account.state.value} now): ask again"
+            )
         return _do_unfreeze(uow, case, request, actor=approver, at=at)
     if request.action == RELEASE_HOLD:
         hold = _case_hold(uow, case, request.subject.removeprefix("hold:"))

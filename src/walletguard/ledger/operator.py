@@ -19,11 +19,10 @@ from walletguard.ledger.model import (
     HoldStatus,
     TransferRecord,
     TransferRequest,
-    is_wallet,
-    wallet_owner,
 )
 from walletguard.ledger.ports import LedgerRepository
 from walletguard.ledger.settings import OPERATIONS, LedgerSettings
+from walletguard.ledger.states import require_states_allow
 
 
 class OperatorPorts(Protocol):
@@ -56,7 +55,7 @@ def post_hold_as(
             "approve` (maker-checker)",
             reason_code="WITHDRAWAL_NEEDS_APPROVAL",
         )
-    _require_states_allow(uow.accounts, hold.account, hold.destination)
+    require_states_allow(uow.accounts, hold.account, hold.destination)
     posted = service.post_hold(uow.ledger, hold_id, at=at, amount=amount, note=note or f"by {by}")
     uow.audit.append(
         at=at,
@@ -107,7 +106,7 @@ def transfer_as(
     receive (frozen, closed). Settlements and adjustments are the platform's own
     corrections and move money whatever the state."""
     if request.kind in OPERATIONS:
-        _require_states_allow(uow.accounts, request.source, request.destination)
+        require_states_allow(uow.accounts, request.source, request.destination)
     record = service.transfer(uow.ledger, request, at=at, limits=limits)
     if not record.replayed:
         uow.audit.append(
@@ -122,17 +121,3 @@ def transfer_as(
             },
         )
     return record
-
-
-def _require_states_allow(accounts: AccountRepository, source: str, destination: str) -> None:
-    for code, sending in ((source, True), (destination, False)):
-        if not is_wallet(code):
-            continue
-        account = accounts.get(wallet_owner(code))
-        if account is None or (account.can_send_money if sending else account.can_receive_money):
-            continue
-        side = "send" if sending else "receive"
-        raise Refused(
-            f"account {account.account_id} is {account.state.value}: it may not {side} money",
-            reason_code=f"ACCOUNT_{account.state.value.upper()}",
-        )

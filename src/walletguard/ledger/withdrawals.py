@@ -22,6 +22,7 @@ from walletguard.ledger import service
 from walletguard.ledger.model import Hold, HoldStatus, wallet_owner
 from walletguard.ledger.ports import LedgerRepository
 from walletguard.ledger.settings import LedgerSettings
+from walletguard.ledger.states import require_states_allow
 from walletguard.notify.model import Notification, Outbox
 
 RELEASE = "withdrawal.release"
@@ -73,18 +74,6 @@ def open_release_request(
     )
 
 
-def require_sender_allowed(accounts: AccountRepository, hold: Hold) -> None:
-    """`Refused` if the account the hold is on may not send money now (frozen, restricted,
-    closed): held money leaves only an account that could send it."""
-    account = accounts.get(owner_of(hold))
-    if account is not None and not account.can_send_money:
-        raise Refused(
-            f"account {owner_of(hold)} is {account.state.value}: hold {hold.id} cannot be "
-            "released now",
-            reason_code=f"ACCOUNT_{account.state.value.upper()}",
-        )
-
-
 def _withdrawal_hold(uow: WithdrawalPorts, hold_id: str) -> Hold:
     hold = uow.ledger.hold(hold_id)
     if hold is None:
@@ -133,7 +122,7 @@ def approve_withdrawal(
     )  # fmt: skip
     if request.status is not ApprovalStatus.APPROVED:
         return hold, request
-    require_sender_allowed(uow.accounts, hold)
+    require_states_allow(uow.accounts, hold.account, hold.destination)
     posted = service.post_hold(
         uow.ledger, hold.id, at=at, note=f"approved by {', '.join(request.approvers)}",
         approvals=uow.approvals,

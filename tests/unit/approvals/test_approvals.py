@@ -82,12 +82,20 @@ def test_a_request_needs_a_reason_and_an_approver() -> None:
         )
 
 
-def test_an_api_key_acts_for_its_owner() -> None:
-    """Two keys of one owner are one person: neither approves what the other asked for."""
+def test_an_api_key_acts_for_its_owner_and_a_role_prefix_names_no_other_person() -> None:
+    """Two keys of one owner are one person, and `operator:ann` (the command line's default
+    actor for the OS user ann), `analyst:ann` and `ann` are ann: none approves what another
+    asked for."""
     assert person_of("key:a1b2c3:ann") == "ann"
-    assert person_of("key:a1b2c3:team:ann") == "team:ann"
-    assert person_of("operator:ann") == "operator:ann"
+    assert person_of("key:a1b2c3:team:ann") == "ann"
+    assert person_of("operator:ann") == "ann"
+    assert person_of("ann") == "ann"
     assert person_of("key:") == "key:"
+    repo = MemoryApprovals()
+    request = ask(repo)  # asked by "ann"
+    for alias in ("operator:ann", "key:k1:ops:ann"):
+        with pytest.raises(Refused, match="maker-checker"):
+            approve(repo, request.id, approver=alias, at=NOW)
     repo = MemoryApprovals()
     request = request_approval(
         repo,
