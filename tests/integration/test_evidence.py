@@ -4,6 +4,7 @@ file of the zip goes unnoticed."""
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,21 @@ def test_adding_or_removing_a_file_is_reported(exported: bytes) -> None:
         fewer = {k: v for k, v in original.items() if k != name}
         report = verify_package(rezip(fewer), trusted())
         assert any(name in p and "missing" in p for p in report.problems)
+
+
+def test_a_second_copy_of_a_file_under_the_same_name_is_reported(exported: bytes) -> None:
+    """unzip and others extract one copy or the other: a forged first copy must not hide
+    behind the genuine one that was checked."""
+    original = files(exported)
+    forged = original["case_notes.jsonl"].replace(b"alice", b"alicf", 1) + b" "
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        archive.writestr("case_notes.jsonl", forged)
+        for name, data in original.items():
+            archive.writestr(name, data)
+    report = verify_package(buffer.getvalue(), trusted())
+    assert report.problems == ["the zip holds more than one file named case_notes.jsonl"]
 
 
 def test_a_re_signed_package_is_not_trusted(exported: bytes) -> None:

@@ -150,9 +150,17 @@ def verify_package(data: bytes, trusted: TrustedKeys) -> EvidenceReport:
     report = EvidenceReport()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        contents = {info.filename: archive.read(info) for info in archive.infolist()}
+        entries = archive.infolist()
+        contents = {info.filename: archive.read(info) for info in entries}
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         report.problems.append(f"not a readable zip: {exc}")
+        return report
+    if len(contents) != len(entries):
+        # Tools differ on which copy of a name they extract: a reader could be shown the
+        # copy that was not checked.
+        names = [info.filename for info in entries]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        report.problems.append(f"the zip holds more than one file named {', '.join(twice)}")
         return report
     manifest_bytes = contents.get(MANIFEST)
     signature = contents.get(SIGNATURE)
