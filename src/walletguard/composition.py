@@ -40,7 +40,7 @@ from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
 from walletguard.graph.live import LiveGraph, RingRefresher
 from walletguard.kernel.canonical import sha256_hex
-from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
+from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, Refused
 from walletguard.keys import KeyStore, keys_dir
 from walletguard.notify.dispatcher import Dispatcher
 from walletguard.notify.model import Channel, Contacts, Message, OutboxEntry
@@ -382,7 +382,14 @@ def sign_heads(database: Database, store: KeyStore, *, at: datetime) -> Checkpoi
     (created on first use) and store the checkpoint."""
     signing_key = store.signing_key("audit")
     reader = SqlAuditReader(database)
+    _require_unrewritten(reader)
     return reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+
+
+def _require_unrewritten(reader: SqlAuditReader) -> None:
+    problem = reader.signed_heads_still_hold()
+    if problem is not None:
+        raise Refused(problem, reason_code="AUDIT_LOG_REWRITTEN")
 
 
 def audit_reader(db_url: str | None) -> tuple[SqlAuditReader, Database]:
@@ -479,6 +486,7 @@ def export_evidence_from(
     the package carries a checkpoint signed (with `store`'s `audit` key) after its records
     were read."""
     signing_key = store.signing_key("audit")
+    _require_unrewritten(SqlAuditReader(database))  # before the export is recorded
     scope = resolve_scope(database, account_id=account_id, case_id=case_id)
     uow = SqlUnitOfWork(database)
     try:

@@ -17,7 +17,10 @@ from tests.support import EventFactory, Harness
 from walletguard.audit.chain import chain_for, record_hash
 from walletguard.audit.checkpoint import TrustedKeys, sign_checkpoint
 from walletguard.audit.verify import VerifyReport, verify_log
+from walletguard.composition import export_evidence_from, sign_heads
 from walletguard.kernel.canonical import canonical_json, digest, sha256_hex
+from walletguard.kernel.errors import Refused
+from walletguard.keys import KeyStore
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.repositories.audit import SqlAuditReader
 from walletguard.storage.uow import SqlUnitOfWork
@@ -139,6 +142,20 @@ def test_deleting_the_newest_record_is_caught_by_the_head(database: Database) ->
     assert "deleted" in broken.problem
 
 
+def test_a_chain_whose_head_row_was_deleted_is_still_walked(database: Database) -> None:
+    """Deleting the head row must not take the chain (and an edit in it) out of the check."""
+    append(database, SUBJECTS)
+    chain = one_chain(database)
+    tamper(database, "DELETE FROM audit_heads WHERE chain = :c", c=chain)
+    report = verify(database)
+    assert len(report.chains) == 16
+    [broken] = report.breaks
+    assert (broken.chain, broken.problem) == (chain, "the chain's head row is missing")
+    tamper(database, "UPDATE audit_log SET actor = 'forged' WHERE chain = :c AND seq = 2", c=chain)
+    [broken] = verify(database).breaks
+    assert (broken.chain, broken.seq) == (chain, 2)
+
+
 def test_reordered_records_are_named(database: Database) -> None:
     append(database, SUBJECTS)
     chain = one_chain(database)
@@ -170,7 +187,9 @@ def test_an_inserted_record_is_named(database: Database) -> None:
     assert "inserted" in broken.problem
 
 
-def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(database: Database) -> None:
+def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(
+    database: Database, tmp_path: Path
+) -> None:
     """Recomputing every hash after an edit makes the chain consistent again; the signed
     head it was checkpointed with no longer matches."""
     append(database, SUBJECTS)
@@ -212,6 +231,15 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(database: Database
     assert not report.breaks  # the chain itself is consistent again...
     assert any("rewritten" in p for p in report.checkpoint_problems)  # ...but not signed
     assert not verify(database, Ed25519PrivateKey.generate()).ok  # unknown key: refused
+    # and nothing signs over the rewrite: a new checkpoint, an evidence export
+    checkpoints = len(reader.checkpoints())
+    store = KeyStore(tmp_path / "keys")
+    with pytest.raises(Refused) as refused:
+        sign_heads(database, store, at=AT)
+    assert refused.value.reason_code == "AUDIT_LOG_REWRITTEN"
+    with pytest.raises(Refused, match="rewritten"):
+        export_evidence_from(database, store, account_id="a0", case_id=None, actor="ann", at=AT)
+    assert len(reader.checkpoints()) == checkpoints
 
 
 def test_engine_records_verify(db_url: str, events: EventFactory) -> None:

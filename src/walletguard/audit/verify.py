@@ -19,6 +19,9 @@ class AuditReader(Protocol):
     def records(self, chain: int) -> Iterator[AuditRecord]:
         """A chain's records by ascending sequence number."""
 
+    def chains_with_records(self) -> list[int]:
+        """Every chain that has at least one record (whatever the head rows say)."""
+
     def checkpoints(self) -> list[Checkpoint]: ...
 
 
@@ -75,9 +78,16 @@ def verify_log(
             if head.seq > 0:
                 wanted.setdefault((head.chain, head.seq), []).append((cp, head.hash))
     seen: set[tuple[int, int]] = set()
-    for head in sorted(reader.heads(), key=lambda h: h.chain):
-        walker = ChainWalker(head.chain)
-        for record in reader.records(head.chain):
+    heads = {head.chain: head for head in reader.heads()}
+    # A chain is walked if anything knows it: its head row, its records, a checkpoint. A
+    # deleted head row must not take its chain out of the check.
+    chains = set(heads) | set(reader.chains_with_records())
+    chains |= {head.chain for cp in checkpoints for head in cp.heads}
+    for chain in sorted(chains):
+        recorded = heads.get(chain)
+        head = recorded or ChainHead(chain, 0, "")
+        walker = ChainWalker(chain)
+        for record in reader.records(chain):
             if on_record is not None:
                 on_record(1)
             key = (record.chain, record.seq)
@@ -91,7 +101,10 @@ def verify_log(
                             f"{record.seq} with a different hash: the chain was rewritten"
                         )
             walker.feed(record)
-        report.chains.append(ChainReport(head.chain, walker.count, head, walker.finish(head)))
+        broken = walker.finish(head) if recorded is not None else walker.broken
+        if recorded is None and broken is None:
+            broken = ChainBreak(walker.count, "the chain's head row is missing", chain)
+        report.chains.append(ChainReport(chain, walker.count, head, broken))
     for (chain, seq), named in sorted(wanted.items()):
         if (chain, seq) not in seen:
             for cp, _ in named:

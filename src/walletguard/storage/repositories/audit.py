@@ -159,6 +159,21 @@ class SqlAuditReader:
             rows = conn.execute(select(t.audit_heads).order_by(t.audit_heads.c.chain))
             return [ChainHead(r.chain, r.seq, r.hash) for r in rows]
 
+    def chains_with_records(self) -> list[int]:
+        # One index probe per chain (chain, seq is the key), not a read of the whole log.
+        found: list[int] = []
+        with self.database.reading() as conn:
+            last = -1
+            while True:
+                nxt = conn.execute(
+                    select(t.audit_log.c.chain).where(t.audit_log.c.chain > last)
+                    .order_by(t.audit_log.c.chain).limit(1)
+                ).scalar()  # fmt: skip
+                if nxt is None:
+                    return found
+                found.append(nxt)
+                last = nxt
+
     def records(self, chain: int) -> Iterator[AuditRecord]:
         a = t.audit_log.c
         with self.database.reading() as conn:
@@ -183,6 +198,29 @@ class SqlAuditReader:
         with self.database.reading() as conn:
             rows = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.id))
             return [checkpoint_from_row(r) for r in rows]
+
+    def signed_heads_still_hold(self) -> str | None:
+        """Why the log may not be signed again, or None: a head the newest checkpoint signed
+        is no longer in its chain with the hash it had (the chain was rewritten). Signing
+        rewritten heads would vouch for the rewrite."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            return None
+        a = t.audit_log.c
+        with self.database.reading() as conn:
+            for head in latest.heads:
+                if head.seq == 0:
+                    continue
+                found = conn.execute(
+                    select(a.hash).where(a.chain == head.chain, a.seq == head.seq)
+                ).scalar()
+                if found != head.hash:
+                    return (
+                        f"chain {head.chain} record {head.seq} is not what checkpoint "
+                        f"{latest.id} signed: the log was rewritten (see `walletguard audit "
+                        "verify`); nothing is signed over it"
+                    )
+        return None
 
     def latest_checkpoint(self) -> Checkpoint | None:
         c = t.audit_checkpoints.c
