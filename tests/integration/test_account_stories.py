@@ -259,6 +259,11 @@ def test_an_sms_verified_reset_makes_withdrawals_and_bindings_wait(
     assert "RESET_COOL_OFF" in codes(withdrawal)
     assert "RESET_COOL_OFF" in codes(h.decide(events.bind(token="card-2")))
     assert h.decide(events.payment(amount="20.00")).decision == "allow"
+    h.decide_all(events.funded("mule", "1.00"))
+    to_a_new_wallet = h.decide(events.transfer(to="mule", amount="200.00"))
+    assert to_a_new_wallet.decision == "challenge"  # the taken-over account's way out
+    assert "RESET_THEN_NEW_PAYEE" in codes(to_a_new_wallet)
+    assert balance(h)["held"] == Decimal("200.00")
 
     events.advance(hours=24)
     assert h.decide(events.withdraw(token="card-alice", amount="100.00")).decision == "allow"
