@@ -473,6 +473,27 @@ def test_an_expired_or_forged_freeze_link_is_refused(h: Harness, events: EventFa
     assert h.decide(events.payment(amount="5.00")).account_state == "active"
 
 
+def test_a_self_service_freeze_is_no_way_out_of_a_restriction(
+    h: Harness, events: EventFactory
+) -> None:
+    """Unfreezing makes the account active: if an analyst had restricted it before the
+    holder froze it, lifting that takes a second person, as lifting the restriction would."""
+    settled(h, events)
+    key = key_store().secret("freeze_link")
+    with h.runtime.transaction() as uow:
+        service.restrict(uow, "alice", reason="mule signs", actor="analyst:kim", at=events.now)
+        link = service.mint_freeze_link(key, "alice", at=events.now, ttl=timedelta(days=1))
+        service.redeem_freeze_link(uow, key, link, at=events.now)
+    with h.runtime.transaction() as uow:
+        asked = service.request_unfreeze(
+            uow, "alice", reason="it was me", actor="operator:joe", verified_by="sms_otp",
+            at=events.now,
+        )  # fmt: skip
+    assert not asked.done
+    assert asked.approval is not None
+    assert h.decide(events.payment(amount="5.00")).account_state == "frozen"
+
+
 def test_unfreezing_a_self_frozen_account_needs_verification(
     h: Harness, events: EventFactory
 ) -> None:

@@ -138,9 +138,25 @@ class UnfreezeResult:
         return self.approval is None
 
 
-def needs_approval(account: AccountSecurity) -> bool:
-    """Whether unfreezing needs maker-checker: yes unless the user froze it themself."""
-    return actor_kind(account.actor) is not Actor.USER
+def needs_approval(uow: AccountsUnitOfWork, account: AccountSecurity) -> bool:
+    """Whether unfreezing needs maker-checker: yes unless the user froze it themself — and
+    even then if a rule or a person had restricted the account before: unfreezing makes it
+    active, so a self-service freeze must not be a way out of someone else's restriction."""
+    if actor_kind(account.actor) is not Actor.USER:
+        return True
+    froze = next(iter(uow.accounts.history(account.account_id, limit=1)), None)
+    return (
+        froze is not None
+        and froze.from_state is AccountState.RESTRICTED
+        and _restricted_by_someone_else(uow, account.account_id)
+    )
+
+
+def _restricted_by_someone_else(uow: AccountsUnitOfWork, account_id: str) -> bool:
+    for change in uow.accounts.history(account_id, limit=50):
+        if change.to_state is AccountState.RESTRICTED:
+            return actor_kind(change.actor) is not Actor.USER
+    return False
 
 
 def request_unfreeze(
@@ -166,7 +182,7 @@ def request_unfreeze(
             reason_code="VERIFICATION_REQUIRED",
         )
     reason = _need_reason(reason)
-    if not needs_approval(account):
+    if not needs_approval(uow, account):
         return UnfreezeResult(_unfreeze(uow, account, reason=reason, actor=actor, at=at))
     assert account.changed_at is not None
     request = approvals.request_approval(
