@@ -299,6 +299,11 @@ def test_an_unverified_reset_is_refused(h: Harness, events: EventFactory) -> Non
     )
     assert refused.decision == "block"
     assert "RESET_NOT_VERIFIED" in codes(refused)
+    # the password is what is being reset: knowing one proves nothing about who asks
+    for method in ("password", "txn_password"):
+        events.advance(minutes=1)
+        by_password = h.decide(reset_complete(events, method))
+        assert "RESET_NOT_VERIFIED" in codes(by_password), method
 
 
 # -- step-ups ----------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ class ResetResult:
     unlocked: bool
 
 
+_PROVES_NOTHING = frozenset({None, "none", "password", "txn_password"})
+"""Methods that cannot verify a password reset: the password is what the holder lost (or
+what an attacker is resetting), so knowing one proves nothing about who asks."""
+
+
 def complete_reset(
     account: AccountSecurity,
     *,
@@ -55,7 +60,7 @@ def complete_reset(
         or at - account.reset_verified_at > settings.reset_verification_valid
     ):
         earlier = None
-    own = auth_method if auth_success and auth_method not in (None, "none") else None
+    own = auth_method if auth_success and auth_method not in _PROVES_NOTHING else None
     methods = [m for m in (own, earlier) if m is not None]
     if not methods:
         return ResetResult(account, None, None, False, False)
