@@ -144,19 +144,11 @@ def needs_approval(uow: AccountsUnitOfWork, account: AccountSecurity) -> bool:
     active, so a self-service freeze must not be a way out of someone else's restriction."""
     if actor_kind(account.actor) is not Actor.USER:
         return True
-    froze = next(iter(uow.accounts.history(account.account_id, limit=1)), None)
-    return (
-        froze is not None
-        and froze.from_state is AccountState.RESTRICTED
-        and _restricted_by_someone_else(uow, account.account_id)
-    )
-
-
-def _restricted_by_someone_else(uow: AccountsUnitOfWork, account_id: str) -> bool:
-    for change in uow.accounts.history(account_id, limit=50):
-        if change.to_state is AccountState.RESTRICTED:
-            return actor_kind(change.actor) is not Actor.USER
-    return False
+    history = uow.accounts.history(account.account_id, limit=50)  # newest first
+    if not history or history[0].from_state is not AccountState.RESTRICTED:
+        return False
+    restricted = next((c for c in history if c.to_state is AccountState.RESTRICTED), None)
+    return restricted is not None and actor_kind(restricted.actor) is not Actor.USER
 
 
 def request_unfreeze(

@@ -27,27 +27,19 @@ from walletguard.evaluate.service import Evaluation, evaluate_events
 from walletguard.evaluate.truth import GroundTruth, load_truth
 
 
+def _ruleset_file(help_text: str, **options: Any) -> Any:
+    """An option naming a ruleset file, checked to exist before anything is replayed."""
+    return typer.Option(help=help_text, exists=True, dir_okay=False, readable=True, **options)
+
+
 def backtest_command(
     events: EventsArg,
     labels: LabelsArg,
     candidate: Annotated[
-        Path,
-        typer.Option(
-            help="The ruleset YAML that might be promoted.",
-            show_default=False,
-            exists=True,
-            dir_okay=False,
-            readable=True,
-        ),
+        Path, _ruleset_file("The ruleset YAML that might be promoted.", show_default=False)
     ],
     current: Annotated[
-        Path | None,
-        typer.Option(
-            help="The ruleset in force (default: the bundled default ruleset).",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-        ),
+        Path | None, _ruleset_file("The ruleset in force (default: the bundled default ruleset).")
     ] = None,
     campaigns: CampaignsOption = None,
     population: PopulationOption = None,
