@@ -75,7 +75,7 @@ _STATEMENT_TYPES = {
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}},
             }
         },
-        **problems(422),
+        **problems(404, 422),
     },
 )
 def statement(
