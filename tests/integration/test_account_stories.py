@@ -557,6 +557,56 @@ def test_unfreezing_what_a_rule_froze_needs_another_persons_approval(
         service.approve_unfreeze(uow, asked.approval.id, approver="analyst:ann", at=events.now)
 
 
+def self_freeze(h: Harness, at: datetime, account: str = "alice") -> None:
+    key = key_store().secret("freeze_link")
+    link = service.mint_freeze_link(key, account, at=at, ttl=timedelta(days=1))
+    with h.runtime.transaction() as uow:
+        service.redeem_freeze_link(uow, key, link, at=at)
+
+
+def test_a_rule_that_would_freeze_takes_over_the_holders_own_freeze(
+    h: Harness, events: EventFactory
+) -> None:
+    """A self-service freeze is no shield: when a rule would freeze the account too, the
+    freeze becomes the rule's, and one operator can no longer lift it on the holder's word."""
+    settled(h, events)
+    self_freeze(h, events.now)
+    h.decide(events.make("profile_change", profile={"field": "sim"}))
+    events.advance(minutes=5)
+    decided = h.decide(events.bind(token="c9", device={"id": "emu-1", "is_emulator": True}))
+    assert decided.account_state == "frozen"
+    last = transitions(h)[-1]
+    assert last[:2] == ("frozen", "frozen") and last[2].startswith("rule:"), transitions(h)
+    with h.runtime.transaction() as uow:
+        asked = service.request_unfreeze(
+            uow, "alice", reason="it was me", actor="operator:joe", verified_by="sms_otp",
+            at=events.now,
+        )  # fmt: skip
+    assert not asked.done
+    assert asked.approval is not None
+    assert h.decide(events.payment(amount="5.00")).account_state == "frozen"
+
+
+def test_an_analyst_freezing_a_self_frozen_account_takes_the_freeze_over(
+    h: Harness, events: EventFactory
+) -> None:
+    settled(h, events)
+    self_freeze(h, events.now)
+    with h.runtime.transaction() as uow:
+        frozen = service.freeze(uow, "alice", reason="fraud report", actor="analyst:kim",
+                                at=events.now)  # fmt: skip
+    assert (frozen.state, frozen.actor) == ("frozen", "analyst:kim")
+    assert transitions(h)[-1] == ("frozen", "frozen", "analyst:kim")
+    with pytest.raises(IllegalTransition), h.runtime.transaction() as uow:
+        service.freeze(uow, "alice", reason="again", actor="analyst:lee", at=events.now)
+    with h.runtime.transaction() as uow:
+        asked = service.request_unfreeze(
+            uow, "alice", reason="it was me", actor="operator:joe", verified_by="face",
+            at=events.now,
+        )  # fmt: skip
+    assert not asked.done
+
+
 def test_an_illegal_transition_is_an_error(h: Harness, events: EventFactory) -> None:
     settled(h, events)
     with h.runtime.transaction() as uow:

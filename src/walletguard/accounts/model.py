@@ -164,8 +164,12 @@ class AccountSecurity:
         """Move to `to`; raises `IllegalTransition` if the table does not allow it.
 
         Going to `locked` needs `locked_until`; any other move keeps the lock-out fields
-        as they are (a frozen account stays locked out until its time)."""
-        if to not in TRANSITIONS[self.state]:
+        as they are (a frozen account stays locked out until its time).
+
+        A rule or a person freezing an account its holder froze takes that freeze over
+        (recorded frozen → frozen): lifting it then needs what lifting their own freeze
+        needs, not only the holder's word — a self-service freeze is no shield."""
+        if to not in TRANSITIONS[self.state] and not self._takes_over(to, actor):
             raise IllegalTransition(
                 f"account {self.account_id} cannot go from {self.state.value} to {to.value}"
             )
@@ -187,7 +191,18 @@ class AccountSecurity:
     def escalate(
         self, to: AccountState, *, reason: str, actor: str, at: datetime, event_id: str | None
     ) -> tuple[AccountSecurity, StateChange | None]:
-        """Move to `to` only if it holds the account back more than now; otherwise unchanged."""
-        if SEVERITY[to] <= SEVERITY[self.state]:
+        """Move to `to` only if it holds the account back more than now; otherwise unchanged
+        — except that a rule or a person freezing an account its holder froze takes that
+        freeze over (see `transition`)."""
+        if SEVERITY[to] <= SEVERITY[self.state] and not self._takes_over(to, actor):
             return self, None
         return self.transition(to, reason=reason, actor=actor, at=at, event_id=event_id)
+
+    def _takes_over(self, to: AccountState, actor: str) -> bool:
+        """Whether `actor` freezing finds the account frozen by its holder alone."""
+        return (
+            to is AccountState.FROZEN
+            and self.state is AccountState.FROZEN
+            and actor_kind(self.actor) is Actor.USER
+            and actor_kind(actor) is not Actor.USER
+        )

@@ -84,8 +84,9 @@ def _need_reason(reason: str) -> str:
 def freeze(
     uow: AccountsUnitOfWork, account_id: str, *, reason: str, actor: str, at: datetime
 ) -> AccountSecurity:
-    """Freeze at once: no money moves, no binding changes. `IllegalTransition` if frozen
-    or closed already."""
+    """Freeze at once: no money moves, no binding changes. An account its holder froze is
+    taken over by `actor` (unfreezing it then needs approval); `IllegalTransition` if
+    frozen by anyone else, or closed."""
     account = _account(uow, account_id)
     frozen, change = account.transition(
         AccountState.FROZEN, reason=_need_reason(reason), actor=actor, at=at
