@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.integration.casework import NOW, case_harness, held_withdrawal, restored, work
 from tests.support import EventFactory, Harness
+from walletguard.accounts.service import approve_unfreeze
 from walletguard.accounts.service import freeze as service_freeze
 from walletguard.audit.checkpoint import TrustedKeys
 from walletguard.audit.verify import verify_log
@@ -191,6 +192,26 @@ def test_an_unfreeze_approval_lifts_one_restriction_once(h: Harness, events: Eve
     assert not third.done
     with work(h) as uow:
         assert uow.accounts.get("alice").state.value == "frozen"  # type: ignore[union-attr]
+
+
+def test_a_cases_unfreeze_approval_is_approved_from_the_case(
+    h: Harness, events: EventFactory
+) -> None:
+    """One approval, two ways in: the account's own `approve-unfreeze` points to the case
+    rather than calling a case's request stale."""
+    case_id = held_withdrawal(h, events, "alice", "12000.00")
+    with work(h) as uow:
+        service_freeze(uow, "alice", reason="new evidence", actor="carol", at=NOW)
+    with work(h) as uow:
+        asked = actions.unfreeze(uow, case_id, reason="customer verified", actor="ann", at=NOW)
+    assert asked.approval is not None
+    with work(h) as uow, pytest.raises(Refused) as refused:
+        approve_unfreeze(uow, asked.approval.id, approver="bob", at=NOW)
+    assert refused.value.reason_code == "CASE_APPROVAL"
+    assert f"cases approve {asked.approval.id}" in str(refused.value)
+    with work(h) as uow:
+        assert actions.approve_action(uow, asked.approval.id, approver="bob", at=NOW).done
+        assert uow.accounts.get("alice").state.value == "active"  # type: ignore[union-attr]
 
 
 def test_held_money_is_not_released_into_a_frozen_wallet(h: Harness, events: EventFactory) -> None:

@@ -144,6 +144,13 @@ class AccountSecurity:
     def can_change_bindings(self) -> bool:
         return self.state in (AccountState.ACTIVE, AccountState.RESTRICTED)
 
+    @property
+    def restriction(self) -> str:
+        """Which hold on the account this is: its state and when that began. An unfreeze
+        approval names the one it lifts; lifting it, or any later change, makes another."""
+        began = self.changed_at.isoformat() if self.changed_at else ""
+        return f"{self.state.value} since {began}"
+
     def is_locked(self, at: datetime) -> bool:
         """Whether a lock-out is in force at `at`."""
         return self.locked_until is not None and at < self.locked_until

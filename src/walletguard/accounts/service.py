@@ -177,7 +177,6 @@ def request_unfreeze(
     reason = _need_reason(reason)
     if not needs_approval(uow, account):
         return UnfreezeResult(_unfreeze(uow, account, reason=reason, actor=actor, at=at))
-    assert account.changed_at is not None
     request = approvals.request_approval(
         uow.approvals,
         action=UNFREEZE,
@@ -188,7 +187,7 @@ def request_unfreeze(
         at=at,
         payload={
             "verified_by": verified_by,
-            "frozen_at": account.changed_at.isoformat(),
+            "state": account.restriction,
             "frozen_by": account.actor,
         },
     )
@@ -210,10 +209,18 @@ def approve_unfreeze(
     pending = uow.approvals.get(approval_id)
     if pending is None or pending.action != UNFREEZE:
         raise NotFound(f"no unfreeze approval {approval_id}")
+    case_id = pending.payload.get("case_id")
+    if case_id is not None:
+        raise Refused(
+            f"{approval_id} was asked for from case {case_id}: approve it there "
+            f"(walletguard cases approve {approval_id})",
+            reason_code="CASE_APPROVAL",
+        )
     account_id = pending.subject.removeprefix("account:")
     account = _account(uow, account_id)
-    frozen_at = account.changed_at.isoformat() if account.changed_at else None
-    if account.state is not AccountState.FROZEN or frozen_at != pending.payload.get("frozen_at"):
+    if account.state is not AccountState.FROZEN or pending.payload.get("state") != (
+        account.restriction
+    ):
         raise Conflict(
             f"account {account_id} changed since {approval_id} was asked for "
             f"(it is {account.state.value} now): ask again"

@@ -183,22 +183,15 @@ def unfreeze(
     approval = _valid_unfreeze_approval(uow, account)
     if approval is None:
         subject = f"account:{account.account_id}"
-        return _ask(uow, case, UNFREEZE, subject, reason, actor, at, state=_restriction(account))
+        return _ask(uow, case, UNFREEZE, subject, reason, actor, at, state=account.restriction)
     return _do_unfreeze(uow, case, approval, actor=actor, at=at)
-
-
-def _restriction(account: AccountSecurity) -> str:
-    """Which restriction an unfreeze approval is for: the account's state and when it began.
-    An approval lifts that one only, once: the unfreeze itself, or a later freeze, changes it."""
-    began = account.changed_at.isoformat() if account.changed_at else ""
-    return f"{account.state.value} since {began}"
 
 
 def _valid_unfreeze_approval(
     uow: ActionUnitOfWork, account: AccountSecurity
 ) -> ApprovalRequest | None:
     approval = approved_request(uow.approvals, UNFREEZE, f"account:{account.account_id}")
-    if approval is None or approval.payload.get("state") != _restriction(account):
+    if approval is None or approval.payload.get("state") != account.restriction:
         return None  # none, or approved for another restriction (or already used)
     return approval
 
@@ -490,7 +483,7 @@ def approve_action(
         return ActionResult(False, f"approval {request.id} needs {request.missing} more", request)
     if request.action == UNFREEZE:
         account = _account(uow, case)
-        if request.payload.get("state") != _restriction(account):
+        if request.payload.get("state") != account.restriction:
             raise Conflict(
                 f"account {account.account_id} changed since {request.id} was asked for "
                 f"(it is {account.state.value} now): ask again"
