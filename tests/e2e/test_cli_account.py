@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import walletguard.rules
 from tests.support import FOREIGN_IP, EventFactory, write_jsonl
 from walletguard.decisions.effects.challenges import challenge_id_for
 
@@ -23,10 +24,12 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def replay(tmp: Path, db: str, docs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+def replay(
+    tmp: Path, db: str, docs: list[dict[str, Any]], name: str, *options: str
+) -> list[dict[str, Any]]:
     events = write_jsonl(tmp / f"{name}.jsonl", docs)
     out = tmp / f"{name}-decisions.jsonl"
-    result = run("replay", str(events), "--out", str(out), "--db", db, cwd=tmp)
+    result = run("replay", str(events), "--out", str(out), "--db", db, *options, cwd=tmp)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in out.read_text().splitlines()]
 
@@ -212,3 +215,44 @@ def test_a_reset_code_is_checked_by_walletguard(tmp_path: Path) -> None:
     accepted = run("account", "verify-code", challenge, code, *at, cwd=tmp_path)
     assert accepted.returncode == 0, accepted.stderr
     assert json.loads(accepted.stdout)["decision"] == "allow"
+
+
+def test_a_code_is_decided_with_the_ruleset_the_events_were_replayed_with(
+    tmp_path: Path,
+) -> None:
+    """`verify-code --ruleset` decides the step-up result it makes with that ruleset, as
+    `replay --ruleset` decided the events before it."""
+    default = Path(walletguard.rules.__file__).with_name("default_ruleset.yaml")
+    ruleset = tmp_path / "house.yaml"
+    ruleset.write_text(
+        default.read_text()
+        + """
+  - id: house_step_up_watch
+    code: HOUSE_STEP_UP_WATCH
+    on: step_up_result
+    when: "true"
+    score: 10
+    reason: "House rule: every step-up answer is noted"
+"""
+    )
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    f = EventFactory()
+    docs = f.funded("alice", "1000.00")
+    f.advance(days=3)
+    docs.append(f.make("password_reset_request"))
+    request = replay(tmp_path, db, docs, "reset", "--ruleset", str(ruleset))[-1]
+    challenge = request["challenge_id"]
+    code = run("account", "challenge-code", challenge, cwd=tmp_path).stdout.strip()
+    f.advance(minutes=1)
+    at = ["--at", f.now.isoformat(), "--db", db]
+    missing = run("account", "verify-code", challenge, code, *at, "--ruleset",
+                  str(tmp_path / "nope.yaml"), cwd=tmp_path)  # fmt: skip
+    assert missing.returncode != 0
+    assert "nope.yaml" in missing.stderr
+    accepted = run(
+        "account", "verify-code", challenge, code, *at, "--ruleset", str(ruleset), cwd=tmp_path
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    decision = json.loads(accepted.stdout)
+    assert decision["decision"] == "allow"
+    assert "HOUSE_STEP_UP_WATCH" in reasons(decision)

@@ -16,6 +16,7 @@ from walletguard.accounts.model import AccountSecurity
 from walletguard.accounts.settings import AccountSettings
 from walletguard.accounts.stepup import answer_with_code
 from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.replay_cmd import PolicyOption, RulesetOption
 from walletguard.composition import build_runtime, key_store, unit_of_work
 from walletguard.decisions.model import decision_json
 from walletguard.events.decode import decode_event
@@ -298,12 +299,15 @@ def verify_code(
     code: Annotated[str, typer.Argument(help="What the user typed.")],
     db: DbOption = None,
     at: AtOption = None,
+    ruleset: RulesetOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Check a one-time or TOTP code and decide the step-up result it makes (a pass
-    releases held money). Prints the decision."""
+    releases held money), with the ruleset and policy the events were replayed with.
+    Prints the decision."""
     with failing_cleanly():
         keys = key_store()
-        runtime = build_runtime(db, exclusive=False)
+        runtime = build_runtime(db, ruleset_path=ruleset, policy_path=policy, exclusive=False)
         try:
             with runtime.transaction() as uow:
                 challenge = uow.challenges.get(challenge_id)
