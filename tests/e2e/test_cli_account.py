@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +130,11 @@ def test_a_freeze_link_works_once_and_not_after_it_expires(tmp_path: Path) -> No
     db = f"sqlite:///{tmp_path / 'wg.db'}"
     f = EventFactory()
     replay(tmp_path, db, f.funded("alice", "1000.00"), "setup")
-    minted = run("account", "freeze-link", "alice", cwd=tmp_path)
+    unknown = run("account", "freeze-link", "nobody", "--db", db, cwd=tmp_path)
+    assert unknown.returncode == 1
+    assert "no account nobody" in unknown.stderr
+    minted = run("account", "freeze-link", "alice", "--db", db, "--as", "analyst:kim",
+                 cwd=tmp_path)  # fmt: skip
     assert minted.returncode == 0, minted.stderr
     token = minted.stdout.strip()
     first = run("account", "redeem-freeze-link", token, "--db", db, cwd=tmp_path)
@@ -138,8 +144,8 @@ def test_a_freeze_link_works_once_and_not_after_it_expires(tmp_path: Path) -> No
     assert used.returncode == 1
     assert "already used" in used.stderr
     old = run(
-        "account", "freeze-link", "bob", "--ttl-hours", "1", "--at", "2026-01-01T00:00:00Z",
-        cwd=tmp_path,
+        "account", "freeze-link", "alice", "--ttl-hours", "1", "--at", "2026-01-01T00:00:00Z",
+        "--db", db, "--as", "operator:joe", cwd=tmp_path,
     )  # fmt: skip
     expired = run("account", "redeem-freeze-link", old.stdout.strip(), "--db", db, cwd=tmp_path)
     assert expired.returncode == 1
@@ -147,6 +153,11 @@ def test_a_freeze_link_works_once_and_not_after_it_expires(tmp_path: Path) -> No
     f.advance(minutes=5)
     (withdrawal,) = replay(tmp_path, db, [f.withdraw(token="card-alice")], "after")
     assert "ACCOUNT_FROZEN" in reasons(withdrawal)
+    with closing(sqlite3.connect(tmp_path / "wg.db")) as conn:
+        minters = conn.execute(
+            "SELECT actor FROM audit_log WHERE action = 'account.freeze_link_minted'"
+        ).fetchall()
+    assert [actor for (actor,) in minters] == ["analyst:kim", "operator:joe"]
 
 
 def test_an_analyst_freeze_is_lifted_only_with_someone_elses_approval(tmp_path: Path) -> None:

@@ -576,7 +576,8 @@ def test_a_rule_that_would_freeze_takes_over_the_holders_own_freeze(
     decided = h.decide(events.bind(token="c9", device={"id": "emu-1", "is_emulator": True}))
     assert decided.account_state == "frozen"
     last = transitions(h)[-1]
-    assert last[:2] == ("frozen", "frozen") and last[2].startswith("rule:"), transitions(h)
+    assert last[:2] == ("frozen", "frozen")
+    assert last[2].startswith("rule:"), transitions(h)
     with h.runtime.transaction() as uow:
         asked = service.request_unfreeze(
             uow, "alice", reason="it was me", actor="operator:joe", verified_by="sms_otp",

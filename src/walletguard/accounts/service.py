@@ -266,6 +266,41 @@ def mint_freeze_link(
 
 
 @dataclass(frozen=True, slots=True)
+class FreezeLink:
+    token: str
+    url: str | None
+    """The token under `base_url`, when one was given."""
+    expires_at: datetime
+
+
+def issue_freeze_link(
+    uow: AccountsUnitOfWork,
+    key: bytes,
+    account_id: str,
+    *,
+    at: datetime,
+    ttl: timedelta,
+    actor: str,
+    base_url: str | None = None,
+) -> FreezeLink:
+    """A freeze link for an account walletguard knows (`NotFound` otherwise: a link must
+    not make up an account), audited as minted by `actor` with its token id and expiry."""
+    _account(uow, account_id)
+    link = mint_freeze_link(key, account_id, at=at, ttl=ttl, base_url=base_url)
+    token = link.rsplit("/", 1)[-1]
+    claim = verify_freeze_token(key, token, at=at)
+    _audit(
+        uow,
+        at=at,
+        actor=actor,
+        action="account.freeze_link_minted",
+        account_id=account_id,
+        payload={"token_id": claim.token_id, "expires_at": claim.expires_at.isoformat()},
+    )
+    return FreezeLink(token, link if base_url else None, claim.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
 class Redemption:
     account: AccountSecurity
     frozen_now: bool

@@ -242,17 +242,23 @@ def freeze_link(
         str | None, typer.Option(help="Prefix, e.g. https://wallet.example/security")
     ] = None,
     at: AtOption = None,
+    db: DbOption = None,
+    *,
+    actor: ActorOption,
 ) -> None:
-    """Mint a signed, single-use "not me? freeze now" link for a notification."""
-    with failing_cleanly():
-        link = service.mint_freeze_link(
+    """Mint a signed, single-use "not me? freeze now" link for a notification, for an
+    account walletguard knows (audited)."""
+    with failing_cleanly(), unit_of_work(db) as uow:
+        link = service.issue_freeze_link(
+            uow,
             key_store().secret("freeze_link"),
             account_id,
             at=_at(at),
             ttl=timedelta(hours=ttl_hours),
+            actor=actor,
             base_url=base_url,
         )
-    out.print(link, soft_wrap=True, highlight=False)
+    out.print(link.url or link.token, soft_wrap=True, highlight=False)
 
 
 @app.command("redeem-freeze-link")

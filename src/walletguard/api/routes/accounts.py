@@ -8,7 +8,6 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 
 from walletguard.accounts import service
-from walletguard.accounts.freeze_links import verify_freeze_token
 from walletguard.accounts.model import LockScope
 from walletguard.api.deps import now, unit_of_work
 from walletguard.api.params import AccountId, Token
@@ -185,27 +184,17 @@ def mark_suspicious(
 def mint_freeze_link(
     account_id: AccountId, body: FreezeLinkIn, request: Request, who: CanActOnAccounts
 ) -> FreezeLinkOut:
-    at = now()
     with unit_of_work(request) as uow:
-        if uow.accounts.get(account_id) is None:
-            raise _unknown(account_id)
-    key = request.app.state.key_store.secret("freeze_link")
-    link = service.mint_freeze_link(
-        key, account_id, at=at, ttl=timedelta(hours=body.ttl_hours), base_url=body.base_url
-    )
-    token = link.rsplit("/", 1)[-1]
-    claim = verify_freeze_token(key, token, at=at)
-    with unit_of_work(request) as uow:
-        uow.audit.append(
-            at=at,
+        link = service.issue_freeze_link(
+            uow,
+            request.app.state.key_store.secret("freeze_link"),
+            account_id,
+            at=now(),
+            ttl=timedelta(hours=body.ttl_hours),
             actor=who.actor,
-            action="account.freeze_link_minted",
-            subject=f"account:{account_id}",
-            payload={"token_id": claim.token_id, "expires_at": claim.expires_at.isoformat()},
+            base_url=body.base_url,
         )
-    return FreezeLinkOut(
-        token=token, url=link if body.base_url else None, expires_at=claim.expires_at
-    )
+    return FreezeLinkOut(token=link.token, url=link.url, expires_at=link.expires_at)
 
 
 def _unknown(account_id: str) -> NotFound:
