@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tests.support import EventFactory, write_jsonl
 from walletguard.cli.main import app
+from walletguard.storage.database import open_database
 
 COMMANDS = {
     "statement": ["ledger", "statement", "alice", "--csv", "{out}", "--db", "{db}"],
@@ -114,6 +115,7 @@ def test_revoking_a_key_twice_says_so_and_audits_once(tmp_path: Path) -> None:
 
 def test_an_account_never_seen_is_not_treated_as_an_empty_one(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'wg.db'}"
+    open_database(db).dispose()
     for command in (["account", "enrol-totp", "ghost"], ["ledger", "balance", "ghost"]):
         code, said = refusal(*command, "--db", db, home=tmp_path)
         assert code == 1, said
@@ -138,3 +140,23 @@ def test_options_naming_a_missing_file_or_an_unknown_state_are_refused_up_front(
     code, said = refusal("notify", "list", "--status", "bogus", "--db", db, home=tmp_path)
     assert code == 2
     assert "'bogus' is not one of" in said
+
+
+def test_a_mistyped_database_path_is_refused_not_created(tmp_path: Path) -> None:
+    """Commands that work on stored state refuse a SQLite file that is not there — it would
+    have become a new, empty database answering "nothing found" — and leave no file."""
+    typo = tmp_path / "walletgaurd.db"
+    for command in (
+        ["cases", "list"],
+        ["ledger", "balance", "alice"],
+        ["account", "freeze", "alice", "--reason", "r", "--as", "analyst:kim"],
+        ["audit", "verify"],
+    ):
+        code, said = refusal(*command, "--db", f"sqlite:///{typo}", home=tmp_path)
+        assert code == 2, command
+        assert f"nodatabaseat{typo}" in "".join(said.split())  # the box may wrap the path
+    assert not typo.exists()
+    code, said = refusal("cases", "list", home=tmp_path)  # the embedded default, never made
+    assert code == 2
+    assert "no database at" in said
+    assert not (tmp_path / "walletguard.db").exists()

@@ -14,19 +14,41 @@ from rich.console import Console
 from sqlalchemy.exc import DatabaseError
 
 from walletguard.kernel.errors import WalletguardError
+from walletguard.storage.database import default_url, sqlite_file
 
 err = Console(stderr=True)
 out = Console()
 
+_DB_HELP = (
+    "SQLAlchemy URL (sqlite:///path or postgresql://...). "
+    "Default: the embedded database in the data directory."
+)
+
+
+def _existing_database(value: str | None) -> str | None:
+    """Refuse a SQLite file that is not there: a mistyped path would otherwise become a new,
+    empty database that answers "nothing found" (and a write would land in it)."""
+    path = sqlite_file(default_url() if value is None else value)
+    if path is not None and not path.exists():
+        raise typer.BadParameter(
+            f"no database at {path}: this command works on stored state (replay or serve"
+            " start a new database)"
+        )
+    return value
+
+
 DbOption = Annotated[
     str | None,
-    typer.Option(
-        "--db",
-        help="SQLAlchemy URL (sqlite:///path or postgresql://...). "
-        "Default: the embedded database in the data directory.",
-        envvar="WALLETGUARD_DB",
-    ),
+    typer.Option("--db", help=_DB_HELP, envvar="WALLETGUARD_DB", callback=_existing_database),
 ]
+"""A database that must exist already (every command that works on stored state)."""
+
+NewDbOption = Annotated[
+    str | None,
+    typer.Option("--db", help=f"{_DB_HELP} Created if it does not exist.", envvar="WALLETGUARD_DB"),
+]
+"""A database the command creates when it is not there yet: commands that record something
+new (replay, evaluate, serve, keys create, train, ledger transfer / transfers)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 

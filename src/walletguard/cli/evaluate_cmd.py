@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from walletguard.cli.common import DbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import NewDbOption, err, failing_cleanly, out, writable_file
 from walletguard.cli.evaluation_view import (
     advance_on_input,
     count_lines,
@@ -51,7 +51,7 @@ def evaluate_command(
     labels: LabelsArg,
     campaigns: CampaignsOption = None,
     population: PopulationOption = None,
-    db: DbOption = None,
+    db: NewDbOption = None,
     ruleset: RulesetOption = None,
     policy: PolicyOption = None,
     support: SupportOption = True,

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from walletguard.access.keys import issue_key, revoke_key
 from walletguard.access.roles import GRANTS, Role
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, NewDbOption, err, failing_cleanly, out
 from walletguard.storage.database import open_database
 from walletguard.storage.uow import SqlUnitOfWork
 
@@ -24,7 +24,7 @@ def create(
     owner: Annotated[
         str, typer.Option(help="Who or what uses the key (recorded as the actor).")
     ] = "",
-    db: DbOption = None,
+    db: NewDbOption = None,
 ) -> None:
     """Create a key. The key alone goes to standard output, once; it is stored only hashed."""
     with failing_cleanly():

@@ -15,7 +15,15 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    NewDbOption,
+    err,
+    failing_cleanly,
+    out,
+    writable_file,
+)
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
 from walletguard.kernel.errors import FieldProblem, InvalidInput
 from walletguard.kernel.money import format_amount, from_units, units_of
@@ -394,7 +402,7 @@ def transfer_command(
     ] = "adjustment",
     currency: CurrencyOption = "CNY",
     memo: Annotated[str, typer.Option(help="Why (kept on the transaction).")] = "",
-    db: DbOption = None,
+    db: NewDbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Move money by hand, at most once per id, limits checked; audited."""
@@ -420,7 +428,7 @@ def transfers_command(
     ],
     actor: ActorOption,
     chunk: Annotated[int, typer.Option(help="Transfers per database transaction.", min=1)] = 100,
-    db: DbOption = None,
+    db: NewDbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Import a file of transfers (settlements, adjustments...), each at most once per id.

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from walletguard.cli.common import DbOption, err, failing_cleanly, writable_file
+from walletguard.cli.common import NewDbOption, err, failing_cleanly, writable_file
 from walletguard.composition import build_runtime, tune_gc_for_throughput
 from walletguard.evaluate.replay import ReplaySummary, parse_lines, replay
 from walletguard.storage.database import data_dir
@@ -51,7 +51,7 @@ def replay_command(
             callback=writable_file,
         ),
     ],
-    db: DbOption = None,
+    db: NewDbOption = None,
     ruleset: RulesetOption = None,
     policy: PolicyOption = None,
     batch: BatchOption = 5000,

@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 
 from walletguard.api.environment import ENV_DB, ENV_REDIS, ENV_REDIS_PREFIX
-from walletguard.cli.common import DbOption, err, failing_cleanly
+from walletguard.cli.common import NewDbOption, err, failing_cleanly
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.storage.database import default_url, normalise_url, open_database
 
 
 def serve_command(
-    db: DbOption = None,
+    db: NewDbOption = None,
     redis: Annotated[
         str | None,
         typer.Option(

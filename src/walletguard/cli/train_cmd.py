@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, NewDbOption, err, failing_cleanly, out
 from walletguard.cli.models_cmd import metrics_table
 from walletguard.composition import train_on_history, unit_of_work
 from walletguard.decisions.catalogue import RuleCatalogue
@@ -36,7 +36,7 @@ def _time(text: str | None, option: str) -> float | None:
 
 def train_command(
     actor: ActorOption,
-    db: DbOption = None,
+    db: NewDbOption = None,
     events: Annotated[
         Path | None,
         typer.Option(help="Train on these events (JSONL) instead of the database's history."),
