@@ -46,6 +46,13 @@ def test_an_operator_reconciles_and_issues_a_statement(tmp_path: Path) -> None:
     again = run("reconcile", "unionpay", str(statement), "--db", db, cwd=tmp_path)
     assert "already imported: nothing changed" in again.stdout
 
+    empty = tmp_path / "unionpay-empty.csv"
+    empty.write_text("channel_ref,amount,currency,merchant_no,settled_at\n")
+    nothing = run("reconcile", "unionpay", str(empty), "--db", db, cwd=tmp_path)
+    assert nothing.returncode == 0, nothing.stderr
+    assert "holds no lines: nothing was compared" in nothing.stdout
+    assert "every line matched" not in nothing.stdout
+
     balance = run("ledger", "balance", "mallory", "--db", db, cwd=tmp_path)
     assert "available" in balance.stdout
     assert "held" in balance.stdout

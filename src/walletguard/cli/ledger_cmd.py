@@ -152,6 +152,12 @@ def print_reconciliation(report: dict[str, Any]) -> None:
     counts = report["counts"]
     out.print("  " + "  ".join(f"{k}: {v}" for k, v in counts.items()))
     items = [i for i in report["items"] if i["classification"] != "matched"]
+    if not report["lines"]:
+        out.print(
+            "[yellow]the statement holds no lines: nothing was compared[/] (a statement's "
+            "lines give its period, so top-ups missing from it cannot be looked for)"
+        )
+        return
     if not items:
         out.print("[green]every line matched[/]")
         return
