@@ -92,6 +92,30 @@ def test_an_analyst_freezes_and_another_person_approves_the_unfreeze(
     ]
 
 
+def test_lifting_someone_elses_restriction_needs_a_second_person(
+    service: LiveService, events: EventFactory
+) -> None:
+    account = registered(service, events)
+    lee, kim = (
+        service.new_key(Role.SUPERVISOR, owner="lee"),
+        service.new_key(Role.SUPERVISOR, owner="kim"),
+    )
+    with service.client(Role.ANALYST) as analyst:
+        analyst.post(f"/v1/accounts/{account}/restrict", json={"reason": "mule signs"})
+    with service.client_with(lee) as asker:
+        asked = asker.post(
+            f"/v1/accounts/{account}/lift-restriction", json={"reason": "documents checked"}
+        ).json()
+    assert asked["done"] is False
+    assert asked["account"]["state"] == "restricted"
+    assert asked["approval"]["action"] == "account.unfreeze"
+    with service.client_with(kim) as checker:
+        approved = checker.post(f"/v1/approvals/{asked['approval']['id']}/approve")
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["done"] is True
+        assert checker.get(f"/v1/accounts/{account}").json()["state"] == "active"
+
+
 def test_restrict_lift_and_what_cannot_be_loosened(
     service: LiveService, events: EventFactory
 ) -> None:
@@ -100,7 +124,8 @@ def test_restrict_lift_and_what_cannot_be_loosened(
         restricted = analyst.post(f"/v1/accounts/{account}/restrict", json={"reason": "checks"})
         assert restricted.json()["state"] == "restricted"
         lifted = analyst.post(f"/v1/accounts/{account}/lift-restriction", json={"reason": "ok"})
-        assert lifted.json()["state"] == "active"
+        assert lifted.json()["done"] is True  # their own restriction
+        assert lifted.json()["account"]["state"] == "active"
         refused(analyst.post(f"/v1/accounts/{account}/lift-restriction", json={"reason": "x"}), 409)
         analyst.post(f"/v1/accounts/{account}/freeze", json={"reason": "fraud"})
         loosen = analyst.post(f"/v1/accounts/{account}/restrict", json={"reason": "softer"})

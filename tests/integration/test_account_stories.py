@@ -608,6 +608,36 @@ def test_an_analyst_freezing_a_self_frozen_account_takes_the_freeze_over(
     assert not asked.done
 
 
+def test_lifting_a_restriction_someone_else_put_on_needs_a_second_person(
+    h: Harness, events: EventFactory
+) -> None:
+    """`unrestrict` is no way around maker-checker: lifting a rule's or another analyst's
+    restriction waits for someone other than who asks; one's own is lifted at once."""
+    settled(h, events)
+    with h.runtime.transaction() as uow:
+        service.restrict(uow, "alice", reason="mule signs", actor="analyst:kim", at=events.now)
+    with h.runtime.transaction() as uow:
+        asked = service.lift_restriction(
+            uow, "alice", reason="documents checked", actor="operator:joe", at=events.now
+        )
+    assert asked.approval is not None
+    assert asked.account.state == "restricted"
+    assert h.decide(events.withdraw(amount="50.00")).decision == "block"
+    with pytest.raises(Refused, match="maker-checker"), h.runtime.transaction() as uow:
+        service.approve_unfreeze(uow, asked.approval.id, approver="joe", at=events.now)
+    with h.runtime.transaction() as uow:
+        done = service.approve_unfreeze(uow, asked.approval.id, approver="lee", at=events.now)
+    assert done.account.state == "active"
+    with h.runtime.transaction() as uow:
+        service.restrict(uow, "alice", reason="second look", actor="analyst:kim", at=events.now)
+    with h.runtime.transaction() as uow:
+        own = service.lift_restriction(
+            uow, "alice", reason="my mistake", actor="kim", at=events.now
+        )
+    assert own.done
+    assert transitions(h)[-1] == ("restricted", "active", "kim")
+
+
 def test_an_illegal_transition_is_an_error(h: Harness, events: EventFactory) -> None:
     settled(h, events)
     with h.runtime.transaction() as uow:

@@ -16,7 +16,7 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from walletguard.kernel.errors import IllegalTransition
@@ -148,7 +148,7 @@ class AccountSecurity:
     def restriction(self) -> str:
         """Which hold on the account this is: its state and when that began. An unfreeze
         approval names the one it lifts; lifting it, or any later change, makes another."""
-        began = self.changed_at.isoformat() if self.changed_at else ""
+        began = self.changed_at.astimezone(UTC).isoformat() if self.changed_at else ""
         return f"{self.state.value} since {began}"
 
     def is_locked(self, at: datetime) -> bool:

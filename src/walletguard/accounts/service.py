@@ -1,6 +1,7 @@
 """What people do to an account: an analyst freezes, restricts, unbinds, flags; the user
 freezes from a notification link; unfreezing needs verification and, when a rule or an
-analyst froze the account, another person's approval (maker-checker).
+analyst froze the account, another person's approval (maker-checker), as lifting a
+restriction someone else put on does.
 
 Every function changes state through the caller's unit of work and appends an audit
 record to it; nothing is written when it raises.
@@ -23,7 +24,7 @@ from walletguard.accounts.model import (
 )
 from walletguard.accounts.ports import AccountsUnitOfWork
 from walletguard.approvals import service as approvals
-from walletguard.approvals.model import ApprovalRequest, ApprovalStatus
+from walletguard.approvals.model import ApprovalRequest, ApprovalStatus, person_of
 from walletguard.kernel.errors import Conflict, IllegalTransition, NotFound, Refused
 
 UNFREEZE = "account.unfreeze"
@@ -115,16 +116,20 @@ def restrict(
 
 def lift_restriction(
     uow: AccountsUnitOfWork, account_id: str, *, reason: str, actor: str, at: datetime
-) -> AccountSecurity:
-    """Restricted → active."""
+) -> UnfreezeResult:
+    """Restricted → active. A restriction `actor` put on themself is lifted at once; one a
+    rule or another person put on needs a second person's approval, as an unfreeze does
+    (`approve_unfreeze`) — lifting someone else's finding alone is what maker-checker stops."""
     account = _account(uow, account_id)
     if account.state is not AccountState.RESTRICTED:
         raise IllegalTransition(f"account {account_id} is {account.state.value}, not restricted")
-    active, change = account.transition(
-        AccountState.ACTIVE, reason=_need_reason(reason), actor=actor, at=at
+    reason = _need_reason(reason)
+    own = actor_kind(account.actor) is Actor.ANALYST and person_of(account.actor) == person_of(
+        actor
     )
-    _save_change(uow, active, change)
-    return active
+    if own:
+        return UnfreezeResult(_make_active(uow, account, reason=reason, actor=actor, at=at))
+    return UnfreezeResult(account, _ask_to_lift(uow, account, reason=reason, actor=actor, at=at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,36 +181,51 @@ def request_unfreeze(
         )
     reason = _need_reason(reason)
     if not needs_approval(uow, account):
-        return UnfreezeResult(_unfreeze(uow, account, reason=reason, actor=actor, at=at))
+        return UnfreezeResult(_make_active(uow, account, reason=reason, actor=actor, at=at))
+    request = _ask_to_lift(uow, account, reason=reason, actor=actor, at=at, verified_by=verified_by)
+    return UnfreezeResult(account, request)
+
+
+def _ask_to_lift(
+    uow: AccountsUnitOfWork,
+    account: AccountSecurity,
+    *,
+    reason: str,
+    actor: str,
+    at: datetime,
+    verified_by: str | None = None,
+) -> ApprovalRequest:
+    """An approval request to make the account active again, naming the restriction it
+    lifts (`AccountSecurity.restriction`), audited."""
+    payload: dict[str, object] = {"state": account.restriction, "by": account.actor}
+    if verified_by is not None:
+        payload["verified_by"] = verified_by
     request = approvals.request_approval(
         uow.approvals,
         action=UNFREEZE,
-        subject=_subject(account_id),
+        subject=_subject(account.account_id),
         requested_by=actor,
         reason=reason,
         required=1,
         at=at,
-        payload={
-            "verified_by": verified_by,
-            "state": account.restriction,
-            "frozen_by": account.actor,
-        },
+        payload=payload,
     )
     _audit(
         uow,
         at=at,
         actor=actor,
         action="approval.requested",
-        account_id=account_id,
+        account_id=account.account_id,
         payload={"approval_id": request.id, "action": UNFREEZE, "verified_by": verified_by},
     )
-    return UnfreezeResult(account, request)
+    return request
 
 
 def approve_unfreeze(
     uow: AccountsUnitOfWork, approval_id: str, *, approver: str, at: datetime
 ) -> UnfreezeResult:
-    """Approve a pending unfreeze (not by who asked for it) and carry it out."""
+    """Approve a pending unfreeze or lifting of a restriction (not by who asked for it) and
+    carry it out; `Conflict` if the account changed since it was asked for."""
     pending = uow.approvals.get(approval_id)
     if pending is None or pending.action != UNFREEZE:
         raise NotFound(f"no unfreeze approval {approval_id}")
@@ -218,9 +238,7 @@ def approve_unfreeze(
         )
     account_id = pending.subject.removeprefix("account:")
     account = _account(uow, account_id)
-    if account.state is not AccountState.FROZEN or pending.payload.get("state") != (
-        account.restriction
-    ):
+    if pending.payload.get("state") != account.restriction:
         raise Conflict(
             f"account {account_id} changed since {approval_id} was asked for "
             f"(it is {account.state.value} now): ask again"
@@ -238,11 +256,11 @@ def approve_unfreeze(
         return UnfreezeResult(account, request)
     reason = f"{request.reason} (asked by {request.requested_by}, approved by {approver})"
     return UnfreezeResult(
-        _unfreeze(uow, account, reason=reason, actor=approver, at=at, approval_id=approval_id)
+        _make_active(uow, account, reason=reason, actor=approver, at=at, approval_id=approval_id)
     )
 
 
-def _unfreeze(
+def _make_active(
     uow: AccountsUnitOfWork,
     account: AccountSecurity,
     *,

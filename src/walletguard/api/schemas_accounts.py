@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from walletguard.accounts.bindings import Binding, Target
 from walletguard.accounts.model import AccountSecurity, AccountState, LockScope, StateChange
-from walletguard.accounts.service import VERIFICATIONS
+from walletguard.accounts.service import VERIFICATIONS, UnfreezeResult
 from walletguard.api.schemas import NO_NUL, ApprovalOut, Reason, Strict
 from walletguard.cases.appeals import Appeal, AppealResult
 from walletguard.storage.repositories.account_parts import RecentDecision
@@ -156,6 +156,14 @@ class UnfreezeOut(BaseModel):
     """True: the account is active again. False: `approval` waits for another person."""
     account: AccountStateOut
     approval: ApprovalOut | None = None
+
+    @classmethod
+    def of(cls, result: UnfreezeResult) -> UnfreezeOut:
+        return cls(
+            done=result.done,
+            account=AccountStateOut.of(result.account),
+            approval=ApprovalOut.of(result.approval) if result.approval else None,
+        )
 
 
 class BindingActionOut(BaseModel):

@@ -155,10 +155,11 @@ def unrestrict(
     account_id: AccountArg, reason: ReasonOption, actor: ActorOption, db: DbOption = None,
     at: AtOption = None,
 ) -> None:  # fmt: skip
-    """Lift a restriction (restricted → active)."""
+    """Lift a restriction (restricted → active). One a rule or someone else put on asks for
+    an approval that another person gives with `approve-unfreeze`; your own is lifted."""
     with failing_cleanly(), unit_of_work(db) as uow:
-        account = service.lift_restriction(uow, account_id, reason=reason, actor=actor, at=_at(at))
-    out.print(_state_line(account))
+        result = service.lift_restriction(uow, account_id, reason=reason, actor=actor, at=_at(at))
+    _print_lifting(result, actor, "restricted")
 
 
 @app.command("unfreeze")
@@ -182,10 +183,14 @@ def unfreeze(
         result = service.request_unfreeze(
             uow, account_id, reason=reason, actor=actor, verified_by=verified, at=_at(at)
         )
+    _print_lifting(result, actor, "froze")
+
+
+def _print_lifting(result: service.UnfreezeResult, actor: str, what: str) -> None:
     if result.approval is not None:
         out.print(
-            f"approval [bold]{result.approval.id}[/] asked for: {result.account.actor} froze "
-            f"{account_id}, so someone other than {actor} must run\n"
+            f"approval [bold]{result.approval.id}[/] asked for: {result.account.actor} {what} "
+            f"{result.account.account_id}, so someone other than {actor} must run\n"
             f"  walletguard account approve-unfreeze {result.approval.id}"
         )
         return

@@ -129,14 +129,17 @@ class CustomerSupport:
             with self._transaction() as uow:
                 account = uow.accounts.get(account_id)
                 state = account.state.value if account is not None else "unknown"
+                asked = None
                 if state == "frozen":
                     asked = accounts.request_unfreeze(
                         uow, account_id, reason=reason, actor=maker, verified_by="manual_kyc", at=at
                     )
-                    if asked.approval is not None:
-                        accounts.approve_unfreeze(uow, asked.approval.id, approver=checker, at=at)
                 elif state == "restricted":
-                    accounts.lift_restriction(uow, account_id, reason=reason, actor=maker, at=at)
+                    asked = accounts.lift_restriction(
+                        uow, account_id, reason=reason, actor=maker, at=at
+                    )
+                if asked is not None and asked.approval is not None:
+                    accounts.approve_unfreeze(uow, asked.approval.id, approver=checker, at=at)
                 resolve_appeal(
                     uow,
                     appeal_id,

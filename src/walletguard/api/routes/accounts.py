@@ -12,7 +12,7 @@ from walletguard.accounts.model import LockScope
 from walletguard.api.deps import now, unit_of_work
 from walletguard.api.params import AccountId, Token
 from walletguard.api.routes.common import problems
-from walletguard.api.schemas import ApprovalOut, ReasonIn
+from walletguard.api.schemas import ReasonIn
 from walletguard.api.schemas_accounts import (
     AccountOut,
     AccountStateOut,
@@ -98,18 +98,21 @@ def restrict(
 
 @router.post(
     "/{account_id}/lift-restriction",
-    response_model=AccountStateOut,
-    summary="Lift a restriction (restricted → active)",
+    response_model=UnfreezeOut,
+    summary="Lift a restriction (restricted → active; maker-checker unless it is your own)",
+    description="A restriction the key's owner put on is lifted at once. One a rule or another "
+    "person put on gets an approval request instead (`done: false`, `approval`), which a "
+    "supervisor whose key has another owner approves with `POST /v1/approvals/{id}/approve`.",
     responses=ACT,
 )
 def lift_restriction(
     account_id: AccountId, body: ReasonIn, request: Request, who: CanActOnAccounts
-) -> AccountStateOut:
+) -> UnfreezeOut:
     with unit_of_work(request) as uow:
-        account = service.lift_restriction(
+        result = service.lift_restriction(
             uow, account_id, reason=body.reason, actor=who.actor, at=now()
         )
-    return AccountStateOut.of(account)
+    return UnfreezeOut.of(result)
 
 
 @router.post(
@@ -133,11 +136,7 @@ def unfreeze(
             verified_by=body.verified_by,
             at=now(),
         )
-    return UnfreezeOut(
-        done=result.done,
-        account=AccountStateOut.of(result.account),
-        approval=ApprovalOut.of(result.approval) if result.approval else None,
-    )
+    return UnfreezeOut.of(result)
 
 
 @router.post(
