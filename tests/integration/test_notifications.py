@@ -112,6 +112,8 @@ def test_every_channel_delivers_once_with_what_happened_and_the_freeze_link(
     en = body_of(by_to["bob@example.com"])
     assert "绑定了新的银行卡" in subject_of(by_to["alice@example.com"])
     assert "时间：2026年03月02日" in zh
+    assert "(UTC+08:00)" in zh  # the time on the customer's own clock, not in UTC
+    assert "(UTC+08:00)" in en
     assert "设备：Mi 13" in zh
     assert "地点：CN" in zh
     assert "不是您本人操作" in zh

@@ -128,6 +128,15 @@ class EventDecoder:
         return _normalise(wire, parsed)
 
 
+def client_time(event: WalletEvent) -> datetime:
+    """When `event` happened on the client's own clock (the offset it sent), for what the
+    user reads; `occurred_at` is the same moment in UTC."""
+    try:
+        return parse_rfc3339(msgspec.json.decode(event.payload)["occurred_at"])
+    except (TimestampError, msgspec.DecodeError, KeyError, TypeError):
+        return event.occurred_at
+
+
 def _normalise(wire: WireEvent, parsed: dict[str, Any]) -> WalletEvent:
     try:
         moment = parse_rfc3339(wire.occurred_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.model import Action
 from walletguard.decisions.outcome import Outcome
+from walletguard.events.decode import client_time
 from walletguard.kernel.money import format_amount
 from walletguard.notify.model import ALL_CHANNELS, Notification
 
@@ -34,7 +35,7 @@ class NotifyEffects:
                     "event_id": event.event_id,
                     "event_type": event.type.value,
                     "decision": out.verdict.value,
-                    "occurred_at": event.occurred_at.isoformat(),
+                    "occurred_at": client_time(event).isoformat(),  # as the user's clock
                     "amount": format_amount(event.amount) if event.amount is not None else None,
                     "currency": ctx.currency if event.amount is not None else None,
                     "device": event.device.model or event.device.os or event.device.id
