@@ -96,6 +96,41 @@ def _without_nul(document: Any) -> Any:
     return document
 
 
+_KEY_END = re.compile(rb'"[ \t\r\n]*:')
+
+
+def _repeated_key(raw: bytes, canonical: bytes) -> str | None:
+    """What is wrong if some object in `raw` names a key twice, else None.
+
+    A decoder keeps one of the two values and another program may keep the other (the
+    amount the wallet pays is not the amount walletguard judged), so such a document is
+    refused. Cheap first: the parsed document re-encoded (`canonical`) has as many key
+    ends as `raw` unless a key was dropped; only documents where the counts may differ
+    for other reasons (escapes, spaced colons) are parsed again to find the key."""
+    spaced = b'" ' in raw or b'"\t' in raw or b'"\n' in raw or b'"\r' in raw
+    ends = len(_KEY_END.findall(raw)) if spaced else raw.count(b'":')
+    if ends == canonical.count(b'":') and b"\\u" not in raw:
+        return None
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                raise _Repeated(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except _Repeated as exc:
+        return f"the key {exc.args[0]!r} appears twice in one object"
+    return None
+
+
+class _Repeated(Exception):
+    pass
+
+
 class EventDecoder:
     """Decodes and normalises wallet events. Reusable and thread-safe."""
 
@@ -113,9 +148,13 @@ class EventDecoder:
             if isinstance(document, dict):
                 parsed = document
                 wire = msgspec.convert(_without_nul(document), WireEvent)
+                payload = canonical_json(parsed)
             else:
                 raw = document.encode() if isinstance(document, str) else document
                 parsed = self._untyped.decode(raw)
+                payload = canonical_json(parsed)
+                if repeated := _repeated_key(raw, payload):
+                    raise InvalidInput([FieldProblem("$", repeated)])
                 wire = self._typed.decode(_without_nul(raw) if b"\\u0000" in raw else raw)
         except msgspec.ValidationError as exc:
             problems = schema_problems(parsed) or [_problem_from_msgspec(exc)]
@@ -125,7 +164,7 @@ class EventDecoder:
         except RecursionError:
             # msgspec stops at about a thousand levels of nested objects and arrays
             raise InvalidInput([FieldProblem("$", "nested too deeply to be decoded")]) from None
-        return _normalise(wire, parsed)
+        return _normalise(wire, payload)
 
 
 def client_time(event: WalletEvent) -> datetime:
@@ -137,7 +176,7 @@ def client_time(event: WalletEvent) -> datetime:
         return event.occurred_at
 
 
-def _normalise(wire: WireEvent, parsed: dict[str, Any]) -> WalletEvent:
+def _normalise(wire: WireEvent, payload: bytes) -> WalletEvent:
     try:
         moment = parse_rfc3339(wire.occurred_at)
     except TimestampError as exc:
@@ -157,7 +196,6 @@ def _normalise(wire: WireEvent, parsed: dict[str, Any]) -> WalletEvent:
             ip = ip_address(ip_text)
         except ValueError:
             ip = None
-    payload = canonical_json(parsed)
     return WalletEvent(
         event_id=wire.event_id,
         type=_EVENT_TYPES[wire.type],

@@ -227,6 +227,48 @@ def test_every_schema_valid_document_is_accepted(document: dict) -> None:
     assert event.occurred_at.tzinfo is UTC
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_schema(event_schema()))
+def test_every_schema_valid_document_is_accepted_however_it_is_spaced_and_escaped(
+    document: dict,
+) -> None:
+    """Spaced colons and \\u escapes take the repeated-key check's careful path: still
+    accepted, with the same payload as the compact form."""
+    spaced = json.dumps(document, indent=1, separators=(",", " : "), ensure_ascii=True)
+    assert decode_event(spaced.encode()).payload == decode_event(json.dumps(document)).payload
+
+
+PAYMENT = (
+    b'{"event_id":"e1","type":"payment","occurred_at":"2026-03-02T10:00:00+08:00",'
+    b'"account_id":"a","amount":"1.00","currency":"CNY"%s}'
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        (b',"amount":"9999.00"', "amount"),
+        (b',"device":{"id":"d1","os":"ios","id":"d2"}', "id"),
+        (b', "amount" : "5.00"', "amount"),  # a spaced colon does not hide it
+        (b',"metadata":{"n":"x\\u0022:y"},"amount":"2.00"', "amount"),  # nor an escape
+        (b',"metadata":{"n":"x\\":y"},"amount":"2.00"', "amount"),
+    ],
+)
+def test_a_key_named_twice_in_one_object_is_refused(extra: bytes, key: str) -> None:
+    """One decoder keeps the first value, another the last: the amount the wallet moves
+    would not be the amount walletguard judged."""
+    with pytest.raises(InvalidInput) as refused:
+        decode_event(PAYMENT % extra)
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("$", f"the key {key!r} appears twice in one object")
+    ]
+
+
+def test_the_same_key_in_different_objects_is_fine() -> None:
+    event = decode_event(PAYMENT % b',"device":{"id":"d1"},"metadata":{"id":"x","amount":"3"}')
+    assert event.amount == Decimal("1.00")
+
+
 def test_normalises_times_amounts_and_ips() -> None:
     event = decode_event(
         {
