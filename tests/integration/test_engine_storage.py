@@ -149,6 +149,33 @@ def test_a_fake_topup_never_becomes_spendable(h: Harness, events: EventFactory) 
     assert status == "suspected_fake"
 
 
+@pytest.mark.parametrize(
+    ("confirmation", "problem"),
+    [
+        ({"currency": "JPY"}, "the confirmed currency JPY differs from the top-up's CNY"),
+        ({"account": "mallory"}, "the confirmation is for another wallet than the top-up"),
+    ],
+)
+def test_a_confirmation_must_name_the_topups_wallet_and_currency(
+    h: Harness, events: EventFactory, confirmation: dict[str, str], problem: str
+) -> None:
+    h.decide(events.register())
+    h.decide(events.register("mallory"))
+    h.decide(events.topup(amount="500.00", ref="r-cur"))
+    changes = dict(confirmation)
+    doc = events.confirm(changes.pop("account", "alice"), amount="500.00", ref="r-cur")
+    doc.update(changes)
+    decision = h.decide(doc)
+    assert decision.decision == "block"
+    assert balance(h, "alice")["posted"] == 0
+    assert balance(h, "mallory")["posted"] == 0
+    with h.runtime.database.reading() as conn:
+        status, said = conn.execute(
+            select(t.topups.c.status, t.topups.c.problem).where(t.topups.c.channel_ref == "r-cur")
+        ).one()
+    assert (status, said) == ("suspected_fake", problem)
+
+
 def test_money_moves_between_wallets_and_the_books_balance(
     h: Harness, events: EventFactory
 ) -> None:

@@ -274,7 +274,12 @@ def test_an_unconfirmed_topup_is_flagged_by_the_sweep_and_never_spendable(db: Da
         assert "within 24 h" in flagged.problem
         assert (
             service.topup_problem(
-                flagged, amount=topup.amount, merchant_no="M-1", signature_valid=True
+                flagged,
+                amount=topup.amount,
+                currency="CNY",
+                account_id="alice",
+                merchant_no="M-1",
+                signature_valid=True,
             )
             == "the top-up is already suspected_fake"
         )

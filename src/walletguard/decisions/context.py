@@ -138,6 +138,8 @@ class DecisionContext:
         return topup_problem(
             self.topup,
             amount=amount,
+            currency=self.currency,
+            account_id=event.account_id,
             merchant_no=t.merchant_no,
             signature_valid=t.signature_valid,
         )

@@ -360,20 +360,27 @@ def topup_problem(
     topup: Topup | None,
     *,
     amount: int | None,
+    currency: str,
+    account_id: str,
     merchant_no: str | None,
     signature_valid: bool | None,
     at: datetime | None = None,
     confirm_within: timedelta | None = None,
 ) -> str:
-    """Why a channel confirmation does not prove the top-up, or "" when it does."""
+    """Why a channel confirmation does not prove the top-up, or "" when it does: it must
+    name the top-up's wallet, amount, currency and merchant, signed, in time."""
     if topup is None:
         return "no top-up was reported with this channel reference"
     if topup.status is not TopupStatus.PENDING:
         return f"the top-up is already {topup.status.value}"
     if signature_valid is not True:
         return "the channel's signature did not verify"
+    if account_id != topup.account_id:
+        return "the confirmation is for another wallet than the top-up"
     if amount is None or amount != topup.amount:
         return "the confirmed amount differs from the top-up"
+    if currency != topup.currency:
+        return f"the confirmed currency {currency} differs from the top-up's {topup.currency}"
     if (topup.merchant_no is None) != (merchant_no is None):
         return "the merchant number is missing on one side"
     if merchant_no != topup.merchant_no:
