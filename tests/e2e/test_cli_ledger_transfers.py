@@ -133,8 +133,8 @@ def test_one_transfer_by_hand_is_posted_once(tmp_path: Path) -> None:
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
-def test_a_frozen_wallet_moves_no_money_by_hand_either(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'wg.db'}"
+def test_a_frozen_wallet_moves_no_money_by_hand_either(db_url: str, tmp_path: Path) -> None:
+    db = db_url
     events = EventFactory()
     registered = write_jsonl(
         tmp_path / "e.jsonl", [events.register("alice"), events.register("bob")]
@@ -148,6 +148,7 @@ def test_a_frozen_wallet_moves_no_money_by_hand_either(tmp_path: Path) -> None:
 
     for name in ("alice", "bob"):
         assert transfer(f"fund-{name}", "platform:suspense", name, "80.00")[0] == 0
+    assert transfer("early-1", "bob", "alice", "1.00", "--kind", "transfer")[0] == 0
     frozen = run("account", "freeze", "alice", "--reason", "stolen phone", "--db", db, cwd=tmp_path)
     assert frozen.returncode == 0, frozen.stderr
     code, said = transfer("out-1", "alice", "bob", "10.00", "--kind", "transfer")
@@ -159,5 +160,20 @@ def test_a_frozen_wallet_moves_no_money_by_hand_either(tmp_path: Path) -> None:
     # the platform's own correction still reaches it, audited like any hand transfer
     code, said = transfer("fix-1", "platform:suspense", "alice", "5.00", "--kind", "adjustment")
     assert code == 0, said
-    assert "85.00" in available("alice", db, tmp_path)
-    assert "80.00" in available("bob", db, tmp_path)
+    # a retry of what was posted before the freeze gets its first outcome
+    code, said = transfer("early-1", "bob", "alice", "1.00", "--kind", "transfer")
+    assert code == 0, said
+    assert "a retry: the first outcome" in said
+    # a file takes the same checks, on PostgreSQL's batch path too
+    path = write_lines(
+        tmp_path / "to-frozen.jsonl",
+        [{"id": "file-1", "kind": "transfer", "source": "platform:suspense",
+          "destination": "alice", "amount": "7.00"},
+         {"id": "file-2", "kind": "settlement", "source": "platform:merchant_settlement",
+          "destination": "platform:payout_clearing", "amount": "3.00"}],
+    )  # fmt: skip
+    imported = run("ledger", "transfers", str(path), "--db", db, "--as", "ops:lee", cwd=tmp_path)
+    assert imported.returncode == 1
+    assert "file-1: failed ACCOUNT_FROZEN" in imported.stdout
+    assert "86.00" in available("alice", db, tmp_path)
+    assert "79.00" in available("bob", db, tmp_path)

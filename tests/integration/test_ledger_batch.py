@@ -8,8 +8,10 @@ import pytest
 from tests.ledger_support import T0, funded, pay, units
 from walletguard.kernel.errors import Conflict, Refused
 from walletguard.ledger.model import TransferRequest, wallet_account
+from walletguard.ledger.settings import LedgerSettings
 from walletguard.storage.database import Database
 from walletguard.storage.ledger_batch import post_transfers
+from walletguard.storage.ledger_import import import_transfers
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
 
@@ -91,3 +93,25 @@ def test_the_python_service_sees_the_batch_records(db: Database) -> None:
         pay(db, "d-1", "alice", "bob", "31.00")
     with pytest.raises(Refused, match="reserved"):
         post(db, req("hold:x", "alice", "bob", "1.00"))
+
+
+def test_a_chunk_past_a_balances_range_is_applied_transfer_by_transfer(db: Database) -> None:
+    """The batch statement fails whole on a bigint overflow; the import then applies each
+    transfer on its own, so the one too large is refused and the others stand."""
+    funded(db, alice="1000.00")
+    chunk = [
+        TransferRequest("ok-1", "settlement", "platform:merchant_settlement",
+                        "platform:payout_clearing", "CNY", units("3.00")),
+        TransferRequest("huge-1", "adjustment", "platform:suspense", wallet_account("alice"),
+                        "CNY", 2**63 - 1),
+    ]  # fmt: skip
+    with ledger_session(db) as session:
+        outcomes = import_transfers(session, chunk, by="ops:lee", at=T0, limits=LedgerSettings())
+    assert [(o.id, o.status, o.reason_code) for o in outcomes] == [
+        ("ok-1", "posted", None),
+        ("huge-1", "failed", "AMOUNT_TOO_LARGE"),
+    ]
+    with ledger_session(db) as session:
+        assert session.ledger.balance(wallet_account("alice"), "CNY").posted == units("1000.00")
+    with db.reading() as conn:
+        assert check_ledger(conn) == []

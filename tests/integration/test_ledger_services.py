@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.ledger_support import T0, fund, funded, pay, units
+from walletguard.accounts.model import AccountSecurity
 from walletguard.approvals.model import ApprovalStatus
 from walletguard.kernel.errors import Conflict, NotFound, Refused
 from walletguard.ledger import operator, service, withdrawals
@@ -20,6 +21,7 @@ from walletguard.ledger.model import (
     Platform,
     Topup,
     TopupStatus,
+    TransferRequest,
     wallet_account,
 )
 from walletguard.ledger.settings import LedgerSettings, PeriodLimits, parse_ledger_settings
@@ -236,6 +238,45 @@ def test_limits_refuse_by_name_and_count_only_what_moved(db: Database) -> None:
     assert gold.reason_code == "LIMIT_DAILY_COUNTERPARTY"
     assert pay(db, "l-9", "alice", "erin", "600.00", at=tomorrow, limits=limits, tier="gold").ok
     assert_sound(db)
+
+
+def test_a_hand_transfer_obeys_the_source_accounts_tier(db: Database) -> None:
+    """By hand as by event: the limits are those of the tier the wallet's account is on."""
+    limits = LedgerSettings(
+        tiers={
+            "standard": {},
+            "basic": {"transfer": PeriodLimits(per_transaction=units("100.00"))},
+        }
+    )
+    funded(db, alice="1000.00")
+    with ledger_session(db) as session:
+        session.accounts.save(AccountSecurity("alice", tier="basic"))
+    request = TransferRequest(
+        "tier-1", "transfer", wallet_account("alice"), wallet_account("bob"), "CNY",
+        units("500.00"),
+    )  # fmt: skip
+    with ledger_session(db) as session:
+        record = operator.transfer_as(session, request, by="ops:lee", at=T0, limits=limits)
+    assert record.reason_code == "LIMIT_PER_TRANSACTION_TRANSFER"
+    assert "(tier basic)" in (record.message or "")
+
+
+@pytest.mark.parametrize("garbled", ["carol ", " carol", "carol\n"])
+def test_a_wallet_id_with_a_pasting_slip_is_refused_unless_an_account_has_it(
+    db: Database, garbled: str
+) -> None:
+    funded(db, alice="100.00")
+    request = TransferRequest(
+        "slip-1", "adjustment", "platform:suspense", wallet_account(garbled), "CNY",
+        units("5.00"),
+    )  # fmt: skip
+    with pytest.raises(Refused) as refused, ledger_session(db) as session:
+        operator.transfer_as(session, request, by="ops:lee", at=T0, limits=None)
+    assert refused.value.reason_code == "WALLET_UNKNOWN"
+    with ledger_session(db) as session:
+        session.accounts.save(AccountSecurity(garbled))  # such an id came with events
+    with ledger_session(db) as session:
+        assert operator.transfer_as(session, request, by="ops:lee", at=T0, limits=None).ok
 
 
 def test_a_voided_hold_gives_its_limit_back(db: Database) -> None:

@@ -7,6 +7,7 @@ Withdrawal holds are not posted this way: releasing money to a bank account goes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +20,8 @@ from walletguard.ledger.model import (
     HoldStatus,
     TransferRecord,
     TransferRequest,
+    is_wallet,
+    wallet_owner,
 )
 from walletguard.ledger.ports import LedgerRepository
 from walletguard.ledger.settings import OPERATIONS, LedgerSettings
@@ -104,9 +107,18 @@ def transfer_as(
     wallets' states as the customer's own would: `Refused`, and not remembered, while the
     source may not send (frozen, restricted, closed) or a destination wallet may not
     receive (frozen, closed). Settlements and adjustments are the platform's own
-    corrections and move money whatever the state."""
-    if request.kind in OPERATIONS:
+    corrections and move money whatever the state. A retry of an id already decided gets
+    its first outcome whatever the states are now. Limits are the source account's tier's.
+    """
+    first_time = uow.ledger.transfer_record(request.id) is None
+    if first_time:
+        _refuse_garbled_wallets(uow.accounts, request.source, request.destination)
+    if request.kind in OPERATIONS and first_time:
         require_states_allow(uow.accounts, request.source, request.destination)
+    if is_wallet(request.source):
+        account = uow.accounts.get(wallet_owner(request.source))
+        if account is not None and account.tier != request.tier:
+            request = replace(request, tier=account.tier)
     record = service.transfer(uow.ledger, request, at=at, limits=limits)
     if not record.replayed:
         uow.audit.append(
@@ -121,3 +133,18 @@ def transfer_as(
             },
         )
     return record
+
+
+def _refuse_garbled_wallets(accounts: AccountRepository, *codes: str) -> None:
+    """`Refused` for a wallet no account owns whose id has spaces around it or characters
+    that cannot be printed: a pasting slip (`"carol "`, `"wallet: carol"`), which would
+    open a wallet nobody owns. Ids like that which do belong to an account pass."""
+    for code in codes:
+        owner = wallet_owner(code)
+        garbled = owner != owner.strip() or not owner.isprintable()
+        if is_wallet(code) and garbled and accounts.get(owner) is None:
+            raise Refused(
+                f"{code!r}: no account has this id, which has spaces around it or characters "
+                "that cannot be printed",
+                reason_code="WALLET_UNKNOWN",
+            )

@@ -2,15 +2,19 @@
 path where it is safe, the Python service elsewhere, with audit records either way.
 
 The batch path (`ledger_batch.post_transfers`) checks funds, idempotency and every database
-invariant but not limits, so a chunk takes it only on PostgreSQL and only if none of its
-transfers is a limited operation out of a wallet (a transfer, payment or withdrawal a
-customer could make); everything else goes through `ledger.operator.transfer_as`.
+invariant but neither limits nor wallets' states, so a chunk takes it only on PostgreSQL
+and only if none of its transfers is a customer's kind of movement (a transfer, payment or
+withdrawal) touching a wallet; everything else goes through `ledger.operator.transfer_as`.
+A chunk the batch path cannot take whole (an amount past a balance's range) is applied
+transfer by transfer instead, each with its own outcome.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy.exc import DataError
 
 from walletguard.kernel.errors import Conflict, Refused
 from walletguard.ledger import operator
@@ -32,8 +36,11 @@ class ImportOutcome:
     """What was wrong, where the path that decided says (a refusal, a conflict's difference)."""
 
 
-def _limited(request: TransferRequest) -> bool:
-    return request.kind in OPERATIONS and is_wallet(request.source)
+def _customers_kind(request: TransferRequest) -> bool:
+    """Limits and wallets' states apply: the per-transfer path only."""
+    return request.kind in OPERATIONS and (
+        is_wallet(request.source) or is_wallet(request.destination)
+    )
 
 
 def import_transfers(
@@ -45,9 +52,13 @@ def import_transfers(
     limits: LedgerSettings,
 ) -> list[ImportOutcome]:
     """Apply `chunk` in `session` (one unit of work); one outcome per request, in order."""
-    if session.database.is_sqlite or any(_limited(r) for r in chunk):
+    if session.database.is_sqlite or any(_customers_kind(r) for r in chunk):
         return [_one(session, r, by=by, at=at, limits=limits) for r in chunk]
-    results = post_transfers(session.conn, chunk, at=at)
+    try:
+        with session.conn.begin_nested():
+            results = post_transfers(session.conn, chunk, at=at)
+    except DataError:  # e.g. a balance past bigint: let each transfer say which it was
+        return [_one(session, r, by=by, at=at, limits=limits) for r in chunk]
     changed = [r for r in results if not r.replayed and r.status != "conflict"]
     if changed:
         session.audit.append(
