@@ -275,6 +275,18 @@ def test_voiding_a_hold_returns_the_money(h: Harness, events: EventFactory) -> N
         actions.void_hold(uow, case_id, "hold-ev-5", reason="fraud", actor="ann", at=NOW)
         after = uow.ledger.balance("wallet:alice", "CNY")
     assert after.available - before.available == 20000 * 10_000
+    # a withdrawal is rejected, as `ledger withdrawal reject` does: the user is told why
+    with h.runtime.database.reading() as conn:
+        told = (
+            conn.execute(
+                select(t.outbox.c.template).where(
+                    t.outbox.c.dedupe_key == "hold-ev-5:withdrawal.rejected"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert told == ["withdrawal.rejected"]
     other = held_withdrawal(h, events, "bob", "12000.00")
     with work(h) as uow, pytest.raises(Refused, match="not on account"):
         actions.void_hold(uow, other, "hold-ev-5", reason="x", actor="ann", at=NOW)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support import EventFactory, Harness, codes
+from walletguard.cases import actions as cases
 from walletguard.decisions.engine import Failure
 from walletguard.events.decode import decode_event
 from walletguard.ledger import withdrawals
@@ -124,6 +125,35 @@ def test_a_large_withdrawal_waits_for_two_approvers(h: Harness, events: EventFac
     assert hold.status is HoldStatus.POSTED
     with ledger_session(database) as session:
         assert session.ledger.balance(wallet_account("alice"), "CNY").posted == 5000_0000
+    sound(h)
+
+
+def test_voiding_a_withdrawal_from_its_case_rejects_it(h: Harness, events: EventFactory) -> None:
+    """Its approval request closes (it would wait in the checkers' queue forever) and the
+    user is told, as `ledger withdrawal reject` does."""
+    h.decide_all(events.funded("alice", "30000.00"))
+    events.advance(days=3)
+    held = h.decide(events.withdraw(token="card-alice", amount="25000.00"))
+    assert held.hold_id is not None
+    assert held.case_id is not None
+    with h.runtime.transaction() as uow:
+        cases.void_hold(uow, held.case_id, held.hold_id, reason="not the owner", actor="ann",
+                        at=datetime.now(UTC))  # fmt: skip
+    with h.runtime.transaction() as uow:
+        hold = uow.ledger.hold(held.hold_id)
+        assert hold is not None
+        assert hold.status is HoldStatus.VOIDED
+        assert hold.approval_id is not None
+        request = uow.approvals.get(hold.approval_id)
+        assert request is not None
+        assert request.status.value == "rejected"
+    with h.runtime.database.reading() as conn:
+        templates = (
+            conn.execute(select(t.outbox.c.template).where(t.outbox.c.account_id == "alice"))
+            .scalars()
+            .all()
+        )
+    assert "withdrawal.rejected" in templates
     sound(h)
 
 

@@ -24,9 +24,11 @@ from walletguard.enrich.lists import ListEntry
 from walletguard.kernel.errors import Conflict, NotFound, Refused
 from walletguard.kernel.money import format_amount, from_units
 from walletguard.ledger import service as ledger
-from walletguard.ledger.model import Hold, wallet_account
+from walletguard.ledger import withdrawals
+from walletguard.ledger.model import Hold, HoldStatus, wallet_account
 from walletguard.ledger.ports import LedgerRepository
 from walletguard.ledger.states import require_states_allow
+from walletguard.notify.model import Outbox
 
 UNFREEZE = "account.unfreeze"
 RELEASE_HOLD = "hold.release"
@@ -51,6 +53,9 @@ class ActionUnitOfWork(Protocol):
 
     @property
     def lists(self) -> ListWriter: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     @property
     def audit(self) -> AuditLog: ...
@@ -323,12 +328,21 @@ def _amount_text(units: int, currency: str) -> str:
 def void_hold(
     uow: ActionUnitOfWork, case_id: str, hold_id: str, *, reason: str, actor: str, at: datetime
 ) -> ActionResult:
-    """Cancel the held movement: the money goes back to the wallet's available balance."""
+    """Cancel the held movement: the money goes back to the wallet's available balance. A
+    withdrawal is rejected as `ledger withdrawal reject` would: its approval request closes
+    and the user is told why."""
     _claim_hold_first(uow, hold_id)
     case = get_case(uow, case_id)
     _require_reason(reason)
     hold = _case_hold(uow, case, hold_id)
-    voided = ledger.void_hold(uow.ledger, hold.id, at=at, note=f"voided from {case.id}: {reason}")
+    if hold.purpose == "withdrawal" and hold.status is HoldStatus.PENDING:
+        voided = withdrawals.reject_withdrawal(
+            uow, hold.id, by=actor, reason=f"{reason} (case {case.id})", at=at
+        )
+    else:
+        voided = ledger.void_hold(
+            uow.ledger, hold.id, at=at, note=f"voided from {case.id}: {reason}"
+        )
     amount = _amount_text(voided.amount, hold.currency)
     _audit_and_note(
         uow,
