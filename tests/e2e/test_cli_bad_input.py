@@ -160,3 +160,15 @@ def test_a_mistyped_database_path_is_refused_not_created(tmp_path: Path) -> None
     assert code == 2
     assert "no database at" in said
     assert not (tmp_path / "walletguard.db").exists()
+
+
+def test_a_sweep_as_of_the_year_1_is_refused_not_a_crash(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    open_database(db).dispose()
+    code, said = refusal(
+        "ledger", "sweep", "--now", "0001-01-01T00:00:00Z", "--db", db, home=tmp_path
+    )
+    assert (code, said) == (
+        1,
+        "error: --now: '0001-01-01T00:00:00Z' is too near the year 1 or 9999",
+    )

@@ -144,6 +144,14 @@ def test_a_bad_statement_names_its_lines_and_changes_nothing(db: Database) -> No
         reconcile(session, session.queries, SETTINGS, channel="unionpy",
                       data=(HEADER + line("good", "100.00")).encode(), source="s.csv",
                       at=T0, actor="operator:ann")  # fmt: skip
+    fallback = "'default': no top-up came through it"  # the fallback format is no channel
+    with pytest.raises(InvalidInput, match=fallback), ledger_session(db) as session:
+        reconcile(session, session.queries, SETTINGS, channel="default",
+                  data=(HEADER + line("good", "100.00")).encode(), source="s.csv",
+                  at=T0, actor="operator:ann")  # fmt: skip
+    for extreme in ("0001-01-01T00:30:00Z", "9999-12-31T23:30:00-05:00", "0001-01-02T00:00:00Z"):
+        with pytest.raises(InvalidInput, match="line 2: time .* too near the year 1 or 9999"):
+            run(db, HEADER + f"good,100.00,CNY,M-1,{extreme}\n")
     with db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(t.statement_imports)).scalar() == 0
 

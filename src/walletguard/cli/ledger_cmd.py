@@ -25,6 +25,7 @@ from walletguard.cli.common import (
     writable_file,
 )
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
+from walletguard.kernel.clock import in_reach
 from walletguard.kernel.errors import FieldProblem, InvalidInput
 from walletguard.kernel.money import format_amount, from_units, units_of
 from walletguard.ledger import operator, withdrawals
@@ -383,6 +384,8 @@ def sweep_command(
     with failing_cleanly():
         settings = _settings(config)
         at = _time(now, "--now") or _now()
+        if not in_reach(at):
+            raise InvalidInput([FieldProblem("--now", f"{now!r} is too near the year 1 or 9999")])
         with _ledger_session(db) as session:
             report = sweep(session, session.queries, settings, now=at, actor=actor)
     out.print(

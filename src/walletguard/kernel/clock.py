@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -43,3 +43,20 @@ def utc(moment: datetime) -> datetime:
 def from_timestamp(ts: float) -> datetime:
     """UTC datetime for a POSIX timestamp."""
     return datetime.fromtimestamp(ts, UTC)
+
+
+LONGEST_DURATION = timedelta(days=3660)
+"""The longest span a setting may name (about ten years); longer is a slip."""
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + LONGEST_DURATION
+_LATEST = datetime.max.replace(tzinfo=UTC) - LONGEST_DURATION
+
+
+def in_reach(moment: datetime) -> bool:
+    """Whether `LONGEST_DURATION` can be added to and taken from `moment` (aware): not
+    within about ten years of the year 1 or 9999, where such arithmetic overflows."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return _EARLIEST <= utc <= _LATEST

@@ -32,6 +32,7 @@ from walletguard.cases.model import Alert, AlertKind
 from walletguard.cases.service import raise_alert
 from walletguard.events.timeparse import parse_rfc3339
 from walletguard.kernel.canonical import sha256_hex
+from walletguard.kernel.clock import in_reach
 from walletguard.kernel.errors import FieldProblem, InvalidInput
 from walletguard.kernel.money import AmountError, format_amount, from_units, parse_amount, to_units
 from walletguard.ledger import service
@@ -44,7 +45,7 @@ from walletguard.ledger.model import (
     wallet_account,
 )
 from walletguard.ledger.ports import LedgerCaseWork, LedgerQueries
-from walletguard.ledger.settings import LedgerSettings, StatementFormat
+from walletguard.ledger.settings import DEFAULT_FORMAT, LedgerSettings, StatementFormat
 
 UNITS_PER_MINOR = 100
 
@@ -169,7 +170,15 @@ def _amount(text: str, fmt: StatementFormat) -> int:
 
 
 def _time(text: str, fmt: StatementFormat) -> datetime:
-    text = text.strip()
+    """A line's settlement time in UTC, far enough from the years 1 and 9999 that the
+    matching's drift window around it can be computed."""
+    moment = _moment(text.strip(), fmt)
+    if not in_reach(moment):
+        raise ValueError(f"time {text.strip()!r} is too near the year 1 or 9999")
+    return moment.astimezone(UTC)
+
+
+def _moment(text: str, fmt: StatementFormat) -> datetime:
     if fmt.time_format is None:
         return parse_rfc3339(text)
     try:
@@ -182,7 +191,7 @@ def _time(text: str, fmt: StatementFormat) -> datetime:
         hours, _, minutes = offset.lstrip("+-").partition(":")
         delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
         moment = moment.replace(tzinfo=timezone(sign * delta))
-    return moment.astimezone(UTC)
+    return moment
 
 
 # -- matching ---------------------------------------------------------------------------------
@@ -228,7 +237,8 @@ def reconcile(
     stored = queries.statement_import(digest)
     if stored is not None:
         return {**stored, "already_imported": True}
-    if channel not in settings.formats and not queries.channel_seen(channel):
+    named = channel in settings.formats and channel != DEFAULT_FORMAT
+    if not named and not queries.channel_seen(channel):
         # A misspelt channel would make every line "statement only" and raise false alarms.
         raise InvalidInput(
             [FieldProblem("channel", f"{channel!r}: no top-up came through it, no format names it")]

@@ -3,6 +3,7 @@ reconciliation tolerances and statement formats, read from YAML."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from walletguard.kernel.clock import LONGEST_DURATION
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.kernel.money import AmountError, parse_amount, to_units
 
@@ -73,10 +75,14 @@ class LedgerSettings:
         return 0
 
     def statement_format(self, channel: str) -> StatementFormat:
-        found = self.formats.get(channel) or self.formats.get("default")
+        found = self.formats.get(channel) or self.formats.get(DEFAULT_FORMAT)
         if found is None:
             raise ConfigurationError(f"no statement format for channel {channel!r} nor a default")
         return found
+
+
+DEFAULT_FORMAT = "default"
+"""The statement format of every channel that has none under its own name."""
 
 
 def default_ledger_text() -> str:
@@ -148,12 +154,16 @@ def parse_ledger_settings(text: str, source: str) -> LedgerSettings:
         two_approvers_above=two,
         approval_hold_expiry=timedelta(
             hours=reader.number(
-                approvals.get("hold_expiry_hours", 72), "approvals.withdrawal.hold_expiry_hours"
+                approvals.get("hold_expiry_hours", 72),
+                "approvals.withdrawal.hold_expiry_hours",
+                most=_TEN_YEARS_HOURS,
             )
         ),
         topup_confirm_within=timedelta(
             hours=reader.number(
-                topups.get("confirm_within_hours", 24), "topups.confirm_within_hours"
+                topups.get("confirm_within_hours", 24),
+                "topups.confirm_within_hours",
+                most=_TEN_YEARS_HOURS,
             )
         ),
         amount_tolerance=reader.amount(
@@ -162,11 +172,16 @@ def parse_ledger_settings(text: str, source: str) -> LedgerSettings:
         or 0,
         time_drift=timedelta(
             minutes=reader.number(
-                recon.get("time_drift_minutes", 60), "reconciliation.time_drift_minutes"
+                recon.get("time_drift_minutes", 60),
+                "reconciliation.time_drift_minutes",
+                most=_TEN_YEARS_HOURS * 60,
             )
         ),
         formats=formats,
     )
+
+
+_TEN_YEARS_HOURS = LONGEST_DURATION.total_seconds() / 3600
 
 
 class _Reader:
@@ -194,9 +209,11 @@ class _Reader:
             self.fail(where, str(exc))
         raise AssertionError  # unreachable: fail raises
 
-    def number(self, value: Any, where: str) -> float:
+    def number(self, value: Any, where: str, *, most: float) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             self.fail(where, "expected a non-negative number")
+        if not math.isfinite(value) or value > most:
+            self.fail(where, f"expected a number no larger than {most:g}")
         return float(value)
 
     def period(self, value: Any, where: str) -> PeriodLimits:

@@ -44,6 +44,9 @@ def test_the_default_configuration_loads_and_needs_more_approvers_for_more_money
             "reconciliation.formats.x.columns",
         ),
         ("topups: {confirm_within_hours: -1}", "topups.confirm_within_hours"),
+        ("reconciliation: {time_drift_minutes: .inf}", "reconciliation.time_drift_minutes"),
+        ("reconciliation: {time_drift_minutes: .nan}", "reconciliation.time_drift_minutes"),
+        ("topups: {confirm_within_hours: 1.0e+30}", "topups.confirm_within_hours"),
         ("limits: [1, 2]", "limits"),
     ],
 )
