@@ -104,6 +104,63 @@ def test_each_line_and_topup_is_classified_and_fakes_are_made_unspendable(db: Da
         ("dave", "suspected_fake_topup"),
         ("mallory", "suspected_fake_topup"),
     ]
+    # a later statement lists the ghost after all: matched, and said to be held back
+    later = run(db, HEADER + line("ghost", "50.00"))
+    (ghost_line,) = later["items"]  # type: ignore[misc]
+    assert ghost_line["classification"] == "matched"
+    assert ghost_line["note"].startswith("listed now, but held back before (")
+
+
+def run_as(db: Database, text: str, source: str) -> dict[str, str]:
+    """Reconcile `text` (a file named `source`); each top-up's classification by reference."""
+    with ledger_session(db) as session:
+        report = reconcile(session, session.queries, SETTINGS, channel="unionpay",
+                           data=text.encode(), source=source, at=T0 + timedelta(days=1),
+                           actor="operator:ann")  # fmt: skip
+    return {i["channel_ref"]: i["classification"] for i in report["items"]}
+
+
+def test_consecutive_statements_do_not_call_each_others_topups_missing(db: Database) -> None:
+    """A statement's period reaches back the allowed drift (60 min) before its lines, over
+    the end of the one before: what that one listed is not missing from this one."""
+    with ledger_session(db) as session:
+        for ref, minute in (("a", 0), ("b", 50), ("c", 70), ("d", 130)):
+            fund(session, "alice", "10.00", ref=ref, at=T0 + timedelta(minutes=minute))
+    day_1 = HEADER + line("a", "10.00", minutes=1) + line("b", "10.00", minutes=51)
+    day_2 = HEADER + line("c", "10.00", minutes=71) + line("d", "10.00", minutes=131)
+    assert run_as(db, day_1, "day-1.csv") == {"a": "matched", "b": "matched"}
+    # day 2's period is [11, 71]: b lies in it, and was listed by day 1
+    assert run_as(db, day_2, "day-2.csv") == {"c": "matched", "d": "matched"}
+    with ledger_session(db) as session:
+        b = session.ledger.topup("unionpay", "b")
+    assert b is not None
+    assert b.status is TopupStatus.CONFIRMED
+    with db.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(t.alerts)).scalar() == 0
+
+
+def test_a_statement_per_merchant_or_currency_judges_only_its_own(db: Database) -> None:
+    with ledger_session(db) as session:
+        fund(session, "alice", "10.00", ref="m1-a", at=T0)
+        fund(session, "alice", "10.00", ref="m1-b", at=T0 + timedelta(minutes=90))
+        for ref, account, currency, merchant in (
+            ("m2", "bob", "CNY", "M-2"),
+            ("usd", "carol", "USD", "M-1"),
+        ):
+            service.request_topup(session.ledger, Topup("unionpay", ref, account, currency,
+                                  units("9.00"), merchant, T0 + timedelta(minutes=30),
+                                  f"ev-{ref}"))  # fmt: skip
+    # M-1's CNY statement, period [0, 90]: M-2's top-up and the USD one are not its to judge
+    m1 = HEADER + line("m1-a", "10.00", minutes=60) + line("m1-b", "10.00", minutes=150)
+    assert run_as(db, m1, "m-1-cny.csv") == {"m1-a": "matched", "m1-b": "matched"}
+    # a line naming no merchant makes a statement cover every merchant of its currencies
+    every = HEADER + line("m1-a", "10.00", minutes=60) + line("x", "1.00", 150, merchant="")
+    assert run_as(db, every, "cny.csv") == {"m1-a": "matched", "x": "statement_only",
+                                            "m2": "ledger_only"}  # fmt: skip
+    with ledger_session(db) as session:
+        usd = session.ledger.topup("unionpay", "usd")
+    assert usd is not None
+    assert usd.status is TopupStatus.PENDING
 
 
 def test_importing_the_same_statement_again_changes_nothing(db: Database) -> None:
@@ -150,7 +207,7 @@ def test_a_bad_statement_names_its_lines_and_changes_nothing(db: Database) -> No
                   data=(HEADER + line("good", "100.00")).encode(), source="s.csv",
                   at=T0, actor="operator:ann")  # fmt: skip
     for extreme in ("0001-01-01T00:30:00Z", "9999-12-31T23:30:00-05:00", "0001-01-02T00:00:00Z"):
-        with pytest.raises(InvalidInput, match="line 2: time .* too near the year 1 or 9999"):
+        with pytest.raises(InvalidInput, match=r"line 2: time .* too near the year 1 or 9999"):
             run(db, HEADER + f"good,100.00,CNY,M-1,{extreme}\n")
     with db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(t.statement_imports)).scalar() == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -58,6 +58,14 @@ class LedgerQueries(Protocol):
 
     def channel_seen(self, channel: str) -> bool:
         """Whether any top-up ever came through `channel`."""
+
+    def listed_before(self, channel: str, refs: Collection[str]) -> set[str]:
+        """Which of `refs` an earlier statement of `channel` listed."""
+
+    def record_listed(
+        self, channel: str, refs: Collection[str], *, digest: str, at: datetime
+    ) -> None:
+        """`refs` (none listed before) are listed by the statement `digest`."""
 
     def statement_import(self, digest: str) -> dict[str, Any] | None:
         """The stored report of a statement already imported (by the SHA-256 of its bytes)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
@@ -265,6 +266,8 @@ def reconcile(
         seen.add(entry.channel_ref)
         topup = uow.ledger.topup(channel, entry.channel_ref)
         kind, note = classify(entry, topup, settings)
+        if kind is Classification.MATCHED and topup is not None and topup.problem:
+            note = f"listed now, but held back before ({topup.problem}): see its case"
         item = ReconItem(
             kind, entry.channel_ref, topup.account_id if topup else None, entry.currency,
             topup.amount if topup else None, entry.amount,
@@ -274,11 +277,19 @@ def reconcile(
             item = replace(item, action=_act(uow, topup, kind, note, entry, at, actor, digest))
         items.append(item)
     start = end = None
+    listed = {i.channel_ref for i in items if i.ledger_amount is not None}
     if entries:
         start = min(e.settled_at for e in entries) - settings.time_drift
         end = max(e.settled_at for e in entries) - settings.time_drift
-        for topup in queries.topups_between(channel, start, end):
-            if topup.channel_ref in seen:
+        covered = _covered(entries)
+        candidates = [
+            topup
+            for topup in queries.topups_between(channel, start, end)
+            if topup.channel_ref not in seen and covered(topup)
+        ]
+        earlier = queries.listed_before(channel, [c.channel_ref for c in candidates])
+        for topup in candidates:
+            if topup.channel_ref in earlier:
                 continue
             note = "the channel's statement does not show this top-up"
             item = ReconItem(
@@ -306,11 +317,25 @@ def reconcile(
     queries.save_statement_import(
         digest, channel=channel, source=source, at=at, lines=len(entries), report=report
     )
+    new_listings = listed - queries.listed_before(channel, listed)
+    queries.record_listed(channel, sorted(new_listings), digest=digest, at=at)
     uow.audit.append(
         at=at, actor=actor, action="ledger.statement_reconciled", subject=f"channel:{channel}",
         payload={"digest": digest, "source": source, "counts": counts},
     )  # fmt: skip
     return {**report, "already_imported": False}
+
+
+def _covered(entries: list[StatementEntry]) -> Callable[[Topup], bool]:
+    """Whether a top-up is of what the statement covers: its currencies and, when every line
+    names one, its merchants (a channel may send a statement per merchant)."""
+    currencies = {e.currency for e in entries}
+    merchants = {e.merchant_no for e in entries}
+    every_line_names_one = None not in merchants
+    return lambda topup: (
+        topup.currency in currencies
+        and (not every_line_names_one or topup.merchant_no in merchants)
+    )
 
 
 def _act(

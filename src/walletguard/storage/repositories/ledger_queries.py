@@ -3,6 +3,7 @@ run once per command, never per event."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from walletguard.kernel.canonical import canonical_json
 from walletguard.ledger.model import Balance, Hold, HoldStatus, Topup, TopupStatus
 from walletguard.ledger.statements import StatementPosting
 from walletguard.storage import tables as t
-from walletguard.storage.repositories.base import SqlRepository
+from walletguard.storage.repositories.base import SqlRepository, chunks
 from walletguard.storage.repositories.ledger import (
     balance_from_row,
     hold_from_row,
@@ -80,6 +81,23 @@ class SqlLedgerQueries(SqlRepository):
     def channel_seen(self, channel: str) -> bool:
         found = select(t.topups.c.channel).where(t.topups.c.channel == channel).limit(1)
         return self.uow.conn.execute(found).first() is not None
+
+    def listed_before(self, channel: str, refs: Collection[str]) -> set[str]:
+        c = t.statement_listings.c
+        found: set[str] = set()
+        for batch in chunks(list(refs)):
+            stmt = select(c.channel_ref).where(c.channel == channel, c.channel_ref.in_(batch))
+            found.update(self.uow.conn.execute(stmt).scalars())
+        return found
+
+    def record_listed(
+        self, channel: str, refs: Collection[str], *, digest: str, at: datetime
+    ) -> None:
+        for ref in refs:
+            self.uow.staging.insert(
+                t.statement_listings,
+                {"channel": channel, "channel_ref": ref, "digest": digest, "listed_at": at},
+            )
 
     def statement_import(self, digest: str) -> dict[str, Any] | None:
         row = self.uow.conn.execute(

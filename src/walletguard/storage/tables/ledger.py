@@ -31,6 +31,7 @@ __all__ = [
     "limit_usage",
     "postings",
     "statement_imports",
+    "statement_listings",
     "topups",
     "transfers",
 ]
@@ -179,3 +180,15 @@ statement_imports = Table(
     Column("report", Text, nullable=False),
 )
 """Channel statements already reconciled, by the SHA-256 of their bytes."""
+
+
+statement_listings = Table(
+    "statement_listings",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("channel_ref", String(ID), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("listed_at", UtcDateTime, nullable=False),
+)
+"""Top-ups a channel's statement listed, with the first statement that did: a later
+statement whose period covers one does not report it as missing."""
