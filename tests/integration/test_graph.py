@@ -3,7 +3,9 @@ mule ring into a case with its picture, and the engine learning the ring."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,8 +13,9 @@ from sqlalchemy import select
 
 from tests.support import EventFactory, Harness
 from tests.unit.graph.ring_scenario import MULES, ring_events
-from walletguard.composition import unit_of_work
+from walletguard.composition import export_evidence, trusted_audit_keys, unit_of_work
 from walletguard.events.decode import decode_event
+from walletguard.evidence.package import verify_package
 from walletguard.graph.rings import detect_rings
 from walletguard.graph.service import open_ring_cases
 from walletguard.storage import tables as t
@@ -54,11 +57,24 @@ def test_a_scan_turns_the_ring_into_one_case_with_its_picture(db_url: str) -> No
         )
     assert case.account_id in MULES
     assert case.status == "open"
+    assert case.risk_level == "high"  # as its alert: reviewed (and timed) as high risk
     assert set(json.loads(stored.members)) == set(MULES)
     assert any(flow["to"] == "a:mule1" for flow in json.loads(stored.flows))
     assert stored.svg.startswith("<svg")
     assert "graph.ring_case_opened" in audit
     h.close()
+
+    # the case's evidence package carries the ring: members, flows, picture
+    export = export_evidence(
+        db_url, account_id=None, case_id=ring.case_id, actor="ann", at=datetime.now(UTC)
+    )
+    assert verify_package(export.data, trusted_audit_keys()).ok
+    with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
+        (packed,) = [json.loads(x) for x in archive.read("rings.jsonl").splitlines()]
+        timeline = archive.read("timeline.jsonl").decode()
+    assert set(packed["members"]) == set(MULES)
+    assert packed["svg"].startswith("<svg")
+    assert '"kind":"ring"' in timeline
 
     # a restarted engine knows the ring, and graph features reach the rules and models
     h = Harness(db_url)

@@ -4,7 +4,8 @@ A package is a zip holding:
 - one JSON-lines file per section (`events.jsonl`: events with their decisions, reasons
   and rule traces; `account_state_changes.jsonl`, `bindings.jsonl`, `postings.jsonl`,
   `holds.jsonl`, `topups.jsonl`, `notifications.jsonl`, `cases.jsonl`, `alerts.jsonl`,
-  `case_notes.jsonl`, `case_labels.jsonl`, `appeals.jsonl`), `timeline.jsonl` (all of it in
+  `case_notes.jsonl`, `case_labels.jsonl`, `appeals.jsonl`, `rings.jsonl`: a ring case's
+  members, flows and SVG picture), `timeline.jsonl` (all of it in
   time order) and `audit_records.jsonl` (the audit records about the account, its cases,
   holds and events);
 - `manifest.json`: SHA-256 and size of every file above, the scope, and a signed

@@ -43,6 +43,9 @@ def _line(section: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
     if section == "case_notes":
         summary = f"{row['author']} ({row['kind']}): {row['text']}"
         return _entry(row["at"], "case_note", row["case_id"], summary)
+    if section == "rings":
+        summary = f"suspected ring of {len(row['members'])} wallets: {', '.join(row['patterns'])}"
+        return _entry(row["detected_at"], "ring", row["case_id"], summary)
     if section == "appeals":
         summary = f"appeal against {row['restriction']}: {row.get('result') or 'open'}"
         return _entry(row["opened_at"], "appeal", row["id"], summary)

@@ -23,10 +23,12 @@ flows, not members.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import networkx as nx
@@ -96,6 +98,7 @@ class FlowGraph:
         self.wallet_in: dict[str, int] = defaultdict(int)
         self.first_wallet_in: dict[str, float] = {}
         self.outs: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        self.wallet_ins: dict[str, list[tuple[float, int]]] = defaultdict(list)
         self.attributes: dict[str, set[str]] = defaultdict(set)
         self.registered: dict[str, float] = {}
         self.first_seen: dict[str, float] = {}
@@ -138,6 +141,7 @@ class FlowGraph:
             if target.startswith("a:"):
                 self.money_in[target] += units
                 self.wallet_in[target] += units
+                self.wallet_ins[target].append((ts, units))
                 self.senders[target].add(account)
                 self.first_in.setdefault(target, ts)
                 self.first_wallet_in.setdefault(target, ts)
@@ -175,14 +179,30 @@ class FlowGraph:
         return found
 
     def _passes_on(self, node: str) -> bool:
-        received = self.wallet_in.get(node, 0)
-        if received < MIN_PASS_THROUGH_UNITS:
+        """Whether, from some payment another wallet made it, the wallet sent on within
+        `PASS_THROUGH_SECONDS` at least `PASS_THROUGH_RATIO` of what wallets sent it in that
+        time (at least `MIN_PASS_THROUGH_UNITS`): an older, unrelated payment in the window
+        does not hide a burst of money passed through."""
+        if self.wallet_in.get(node, 0) < MIN_PASS_THROUGH_UNITS:
             return False
-        start = self.first_wallet_in[node]
-        sent = sum(
-            u for ts, u in self.outs.get(node, ()) if start <= ts <= start + PASS_THROUGH_SECONDS
-        )
-        return sent >= PASS_THROUGH_RATIO * received
+        ins = sorted(self.wallet_ins[node])
+        outs = sorted(self.outs.get(node, ()))
+        in_times, in_sums = [ts for ts, _ in ins], list(accumulate(u for _, u in ins))
+        out_times, out_sums = [ts for ts, _ in outs], list(accumulate(u for _, u in outs))
+
+        def total(times: list[float], sums: list[int], start: float) -> int:
+            lo = bisect_left(times, start)
+            hi = bisect_right(times, start + PASS_THROUGH_SECONDS)
+            return (sums[hi - 1] if hi else 0) - (sums[lo - 1] if lo else 0)
+
+        for start, _ in ins:
+            received = total(in_times, in_sums, start)
+            if (
+                received >= MIN_PASS_THROUGH_UNITS
+                and total(out_times, out_sums, start) >= PASS_THROUGH_RATIO * received
+            ):
+                return True
+        return False
 
     def _shared(self, community: set[str]) -> dict[str, list[str]]:
         shared = {}

@@ -9,6 +9,10 @@ from walletguard.cases.model import Alert, AlertKind, Case, CaseRepository, Case
 from walletguard.graph.picture import ring_svg
 from walletguard.graph.rings import Ring, RingRecord
 from walletguard.kernel.money import format_amount, from_units
+from walletguard.kernel.risk import RiskLevel
+
+RING_RISK = RiskLevel.HIGH.value
+"""A suspected ring's case and alert: reviewed as high risk (its SLA too)."""
 
 
 class RingRepository(Protocol):
@@ -60,6 +64,7 @@ def open_ring_cases(
             max_score=ring.score,
             amount_at_stake_units=ring.money_units,
             alert_count=1,
+            risk_level=RING_RISK,
         )
         uow.cases.save_case(case)
         uow.cases.add_alert(
@@ -68,7 +73,7 @@ def open_ring_cases(
                 account_id=lead,
                 kind=AlertKind.MULE_SIGNS,
                 event_id=None,
-                risk_level="high",
+                risk_level=RING_RISK,
                 score=ring.score,
                 amount_units=ring.money_units,
                 currency=currency,

@@ -11,7 +11,11 @@ VICTIMS = ["victim1", "victim2", "victim3"]
 ORDINARY = [f"user{i}" for i in range(8)]
 
 
-def ring_events(f: EventFactory) -> list[dict[str, Any]]:
+def ring_events(
+    f: EventFactory, *, tipped_hours_before: float | None = None
+) -> list[dict[str, Any]]:
+    """`tipped_hours_before`: a recruiter sends each mule 1.00 that many hours before the
+    victims' money arrives (an old, unrelated payment in the scan's window)."""
     docs: list[dict[str, Any]] = []
     for name in ORDINARY + VICTIMS:
         docs += f.funded(name, "5000.00")
@@ -24,6 +28,11 @@ def ring_events(f: EventFactory) -> list[dict[str, Any]]:
         f.advance(minutes=2)
         docs.append(f.bind(mule, token=f"card-{mule}", device=device))
         f.advance(minutes=2)
+    if tipped_hours_before is not None:
+        for mule in MULES:
+            docs.append(f.transfer(ORDINARY[-1], to=mule, amount="1.00"))
+            f.advance(minutes=1)
+        f.advance(hours=tipped_hours_before)
     # victims' money lands on mule1, is split to the others, and cashed out
     for victim in VICTIMS:
         docs.append(f.transfer(victim, to="mule1", amount="900.00"))

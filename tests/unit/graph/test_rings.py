@@ -1,5 +1,7 @@
 from xml.etree import ElementTree
 
+import pytest
+
 from tests.support import EventFactory
 from tests.unit.graph.ring_scenario import MULES, ring_events
 from walletguard.events.decode import decode_event
@@ -17,6 +19,17 @@ def test_the_ring_is_found_with_its_members_and_not_its_victims() -> None:
     assert len(ring.patterns) >= 2
     assert any(flow["from"] == "a:victim1" and flow["to"] == "a:mule1" for flow in ring.flows)
     assert ring.money_units > 0
+
+
+@pytest.mark.parametrize("hours", [1, 60, 20 * 24])
+def test_an_old_small_payment_does_not_hide_the_ring(hours: float) -> None:
+    """Passing money on is judged from each payment in, not only from the window's first:
+    a recruiter's 1.00 days earlier does not make the mules look like they keep money."""
+    docs = ring_events(EventFactory(), tipped_hours_before=hours)
+    rings = detect_rings([(decode_event(d), True) for d in docs])
+    assert len(rings) == 1
+    assert set(rings[0].members) == set(MULES)
+    assert "pass_through" in rings[0].patterns
 
 
 def test_ordinary_wallets_make_no_ring() -> None:

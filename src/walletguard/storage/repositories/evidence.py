@@ -16,7 +16,18 @@ from walletguard.storage import tables as t
 from walletguard.storage.database import Database
 from walletguard.storage.repositories.audit import SqlAuditReader
 
-_JSON_COLUMNS = {"payload", "body", "trace", "params", "rules", "feature_keys", "approvers"}
+_JSON_COLUMNS = {
+    "payload",
+    "body",
+    "trace",
+    "params",
+    "rules",
+    "feature_keys",
+    "approvers",
+    "members",
+    "patterns",
+    "flows",
+}
 _BINDING_TYPES = ("account_bind", "account_unbind", "device_bind", "device_unbind")
 
 
@@ -151,6 +162,9 @@ def collect(
         )
         sections["appeals"] = _rows(
             conn, t.appeals, t.appeals.c.account_id == account, order=t.appeals.c.opened_at
+        )
+        sections["rings"] = _rows(  # members, money flows and picture of a ring case
+            conn, t.ring_cases, t.ring_cases.c.case_id.in_(case_ids), order=t.ring_cases.c.case_id
         )
     subjects = {f"account:{account}"}
     subjects.update(f"case:{c}" for c in case_ids)
