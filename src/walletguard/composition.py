@@ -601,10 +601,9 @@ def train_on_history(
             found = stored_labels(runtime.database)
         finally:
             runtime.close()
-    stored = stored_labels(database)
-    if events is not None:  # the events are not the database's: only its reviewers' verdicts
-        stored = [label for label in stored if label.source is LabelSource.CASE]
-    found += stored
+    # Chargebacks and fraud reports come from the replayed history (found above): the
+    # database adds only its reviewers' verdicts, which no event carries.
+    found += [label for label in stored_labels(database) if label.source is LabelSource.CASE]
     if labels_file is not None:
         times = dict(zip(data.event_ids, data.times, strict=True))
         try:

@@ -172,3 +172,30 @@ def test_a_sweep_as_of_the_year_1_is_refused_not_a_crash(tmp_path: Path) -> None
         1,
         "error: --now: '0001-01-01T00:00:00Z' is too near the year 1 or 9999",
     )
+
+
+def test_training_options_that_would_see_the_future_are_refused_up_front(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    for option in ("--labels-delay-days", "--maturity-days"):
+        code, said = refusal("train", option, "-1", "--db", db, home=tmp_path)
+        assert code == 2, option
+        assert option in said
+    code, said = refusal(
+        "train", "--from", "2025-01-10", "--to", "2025-01-05", "--db", db, home=tmp_path
+    )
+    assert (code, said) == (1, "error: --from: 2025-01-10 is not before --to")
+
+
+def test_numbers_that_are_not_finite_or_are_absurd_are_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wg.db'}"
+    open_database(db).dispose()
+    for command in (
+        ["graph", "scan", "--days", "1e9", "--db", db, "--as", "ann"],
+        ["graph", "scan", "--days", "nan", "--db", db, "--as", "ann"],
+        ["simulate", "-o", str(tmp_path / "sim"), "--attack-rate", "inf"],
+        ["account", "freeze-link", "alice", "--ttl-hours", "nan", "--db", db, "--as", "ann"],
+    ):
+        code, said = refusal(*command, home=tmp_path)
+        assert code == 2, command
+        assert "Invalid value" in said
+    assert not (tmp_path / "sim").exists()

@@ -112,24 +112,12 @@ def test_train_promote_and_decide_with_the_model(tmp_path: Path) -> None:
     events = write_jsonl(tmp_path / "events.jsonl", docs)
     label_file = write_jsonl(tmp_path / "labels.jsonl", labels)
     db = f"sqlite:///{tmp_path / 'wallet.db'}"
-    trained = run(
-        "train",
-        "--events",
-        str(events),
-        "--labels",
-        str(label_file),
-        "--db",
-        db,
-        "--types",
-        "payment",
-        "--maturity-days",
-        "0.5",
-        "--labels-delay-days",
-        "0",
-        "--as",
-        "analyst:ann",
-        cwd=tmp_path,
-    )
+    train = (
+        "train", "--events", str(events), "--labels", str(label_file), "--db", db,
+        "--types", "payment", "--maturity-days", "0.5", "--labels-delay-days", "0",
+        "--as", "analyst:ann",
+    )  # fmt: skip
+    trained = run(*train, cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr.decode()
     version = trained.stderr.decode().split("models promote ")[1].split()[0]
     listed = run("models", "list", "--db", db, cwd=tmp_path)
@@ -141,6 +129,9 @@ def test_train_promote_and_decide_with_the_model(tmp_path: Path) -> None:
     assert "champion" in shown
     assert "analyst:bob" in shown
     assert "fingerprint" in shown
+    again = run(*train, cwd=tmp_path).stderr.decode()  # the same data: the same version
+    assert f"already registered {version}, champion" in again
+    assert "promote" not in again
 
     f.advance(hours=2)
     later = write_jsonl(

@@ -92,6 +92,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict[st
     return record, docs, f
 
 
+def test_each_chargeback_counts_once_among_the_labels(trained: Any) -> None:
+    """The history replayed for training holds the chargebacks; the database's own copy
+    of them is not counted a second time."""
+    record, docs, _ = trained
+    chargebacks = sum(1 for d in docs if d["type"] == "chargeback")
+    assert chargebacks > 0
+    assert record.notes["label_sources"]["chargeback"] == chargebacks
+
+
 def deploy(url: str, record: Any, action: Any) -> None:
     now = datetime.now(UTC)
     with unit_of_work(open_database(url)) as uow:

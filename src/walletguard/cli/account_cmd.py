@@ -15,7 +15,7 @@ from walletguard.accounts.codes import SecretSealer, enrol_totp, one_time_code
 from walletguard.accounts.model import AccountSecurity
 from walletguard.accounts.settings import AccountSettings
 from walletguard.accounts.stepup import answer_with_code
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, finite, out
 from walletguard.cli.replay_cmd import PolicyOption, RulesetOption
 from walletguard.composition import build_runtime, key_store, unit_of_work
 from walletguard.decisions.model import decision_json
@@ -241,7 +241,7 @@ def mark_suspicious(
 def freeze_link(
     account_id: AccountArg,
     ttl_hours: Annotated[
-        float, typer.Option(help="How long the link works.", min=0.01)
+        float, typer.Option(help="How long the link works.", min=0.01, callback=finite)
     ] = AccountSettings().freeze_link_ttl.total_seconds() / 3600,
     base_url: Annotated[
         str | None, typer.Option(help="Prefix, e.g. https://wallet.example/security")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -49,6 +50,14 @@ NewDbOption = Annotated[
 ]
 """A database the command creates when it is not there yet: commands that record something
 new (replay, evaluate, serve, keys create, train, ledger transfer / transfers)."""
+
+
+def finite(value: float | None) -> float | None:
+    """Option callback: refuse `nan` and `inf`, which pass any min/max bound unnoticed."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

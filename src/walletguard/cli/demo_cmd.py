@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly, out
+from walletguard.cli.common import err, failing_cleanly, finite, out
 from walletguard.cli.evaluation_view import print_evaluation
 from walletguard.demo import DemoOptions, DemoResult, run_demo
 from walletguard.kernel.money import format_amount, from_units
@@ -56,7 +56,9 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same week).", min=0)] = 7,
     attack_rate: Annotated[
         float,
-        typer.Option(help="Multiply every typology's (already raised) campaign rate.", min=0),
+        typer.Option(
+            help="Multiply every typology's (already raised) campaign rate.", min=0, callback=finite
+        ),
     ] = 1.0,
     out_dir: Annotated[
         Path | None,

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    err,
+    failing_cleanly,
+    finite,
+    out,
+    writable_file,
+)
 from walletguard.composition import unit_of_work
 from walletguard.decisions.settings import EngineSettings
 from walletguard.graph.rings import detect_rings
@@ -28,7 +36,13 @@ def scan(
     actor: ActorOption,
     db: DbOption = None,
     days: Annotated[
-        float, typer.Option(help="Look at the events of the last DAYS (event time).", min=0.01)
+        float,
+        typer.Option(
+            help="Look at the events of the last DAYS (event time).",
+            min=0.01,
+            max=3660,
+            callback=finite,
+        ),
     ] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new rings as JSON.")] = False,
 ) -> None:

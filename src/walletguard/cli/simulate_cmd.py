@@ -11,7 +11,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly
+from walletguard.cli.common import err, failing_cleanly, finite
 from walletguard.simulate import TYPOLOGIES, RunSummary, SimConfig, write_run
 from walletguard.simulate.config import SimConfigError
 
@@ -29,7 +29,10 @@ def simulate_command(
     ] = None,
     attack_rate: Annotated[
         float | None,
-        typer.Option(help="Multiplies every typology's campaign rate; 0: no attacks. [1.0]"),
+        typer.Option(
+            help="Multiplies every typology's campaign rate; 0: no attacks. [1.0]",
+            callback=finite,
+        ),
     ] = None,
     rate: Annotated[
         list[str] | None,
@@ -43,7 +46,10 @@ def simulate_command(
     ] = None,
     noise: Annotated[
         float | None,
-        typer.Option(help="Multiplies rare legit behaviours (new phone, travel...); 0: none."),
+        typer.Option(
+            help="Multiplies rare legit behaviours (new phone, travel...); 0: none.",
+            callback=finite,
+        ),
     ] = None,
     config: Annotated[
         Path | None,

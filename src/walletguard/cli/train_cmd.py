@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from walletguard.cli.common import ActorOption, NewDbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, NewDbOption, err, failing_cleanly, finite, out
 from walletguard.cli.models_cmd import metrics_table
 from walletguard.composition import train_on_history, unit_of_work
 from walletguard.decisions.catalogue import RuleCatalogue
@@ -20,6 +20,7 @@ from walletguard.events.timeparse import TimestampError, parse_rfc3339
 from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
 from walletguard.scoring import registry
 from walletguard.scoring.defaults import DEFAULT_EVENT_TYPES, DEFAULT_FEATURES, read_feature_list
+from walletguard.scoring.model import ModelStatus
 from walletguard.scoring.training import DAY, TrainingPlan
 from walletguard.scoring.vectors import Vectorizer
 from walletguard.storage.database import open_database
@@ -46,13 +47,19 @@ def train_command(
         typer.Option(help="A labels file (JSONL, one malicious event_id a line)."),
     ] = None,
     labels_delay_days: Annotated[
-        float, typer.Option(help="When a labels-file line without known_at became known.")
+        float,
+        typer.Option(
+            help="When a labels-file line without known_at became known.", min=0, callback=finite
+        ),
     ] = 7.0,
     as_of: Annotated[
         str | None, typer.Option(help="Train as of this time (default: the newest event).")
     ] = None,
     maturity_days: Annotated[
-        float, typer.Option(help="Leave out events newer than as-of minus this many days.")
+        float,
+        typer.Option(
+            help="Leave out events newer than as-of minus this many days.", min=0, callback=finite
+        ),
     ] = 7.0,
     train_from: Annotated[str | None, typer.Option("--from", help="Oldest event to use.")] = None,
     train_to: Annotated[str | None, typer.Option("--to", help="Use events before this.")] = None,
@@ -101,6 +108,9 @@ def train_command(
             train_from=_time(train_from, "--from"),
             train_to=_time(train_to, "--to"),
         )
+        start, end = plan.train_from, plan.train_to
+        if start is not None and end is not None and start >= end:  # before a long replay
+            raise InvalidInput([FieldProblem("--from", f"{train_from} is not before --to")])
         database = open_database(db)
         try:
             progress = Progress(
@@ -130,16 +140,22 @@ def train_command(
                 new = registry.register(uow, trained.record, actor=actor, at=now)
                 if shadow:
                     registry.shadow(uow, trained.record.version, actor=actor, at=now)
+                stored = uow.models.get(trained.record.version)
+                assert stored is not None
         finally:
             database.dispose()
     record = trained.record
     out.print(metrics_table(record))
-    state = "shadow" if shadow else "candidate"
+    state = stored.status
     err.print(
-        f"[green]{'registered' if new else 'already registered'}[/] {record.version} as {state}"
-        f" ({len(data):,} events of its types recorded, "
-        f"{record.metrics['training_rows']:,} trained on). "
-        f"Promote with: walletguard models promote {record.version}"
+        f"[green]{'registered' if new else 'already registered'}[/] {record.version}, "
+        f"{state.value} ({len(data):,} events of its types recorded, "
+        f"{record.metrics['training_rows']:,} trained on)."
+        + (
+            f" Promote with: walletguard models promote {record.version}"
+            if state in (ModelStatus.CANDIDATE, ModelStatus.SHADOW)
+            else ""
+        )
     )
 
 
