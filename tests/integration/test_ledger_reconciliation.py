@@ -122,21 +122,26 @@ def run_as(db: Database, text: str, source: str) -> dict[str, str]:
 
 def test_consecutive_statements_do_not_call_each_others_topups_missing(db: Database) -> None:
     """A statement's period reaches back the allowed drift (60 min) before its lines, over
-    the end of the one before: what that one listed is not missing from this one."""
+    the end of the one before: what that one listed is not missing from this one. And it
+    reaches back to where the one before ended: no top-up falls between the two."""
     with ledger_session(db) as session:
-        for ref, minute in (("a", 0), ("b", 50), ("c", 70), ("d", 130)):
+        for ref, minute in (("a", 0), ("b", 50), ("c", 70), ("d", 130), ("gap", 5)):
             fund(session, "alice", "10.00", ref=ref, at=T0 + timedelta(minutes=minute))
     day_1 = HEADER + line("a", "10.00", minutes=1) + line("b", "10.00", minutes=51)
     day_2 = HEADER + line("c", "10.00", minutes=71) + line("d", "10.00", minutes=131)
     assert run_as(db, day_1, "day-1.csv") == {"a": "matched", "b": "matched"}
-    # day 2's period is [11, 71]: b lies in it, and was listed by day 1
-    assert run_as(db, day_2, "day-2.csv") == {"c": "matched", "d": "matched"}
+    # day 2's own period is [11, 71] and b lies in it, listed by day 1; day 1's ended at
+    # −9, so the top-up requested at 5, on neither statement, is day 2's to find
+    assert run_as(db, day_2, "day-2.csv") == {"c": "matched", "d": "matched", "gap": "ledger_only"}
     with ledger_session(db) as session:
         b = session.ledger.topup("unionpay", "b")
+        gap = session.ledger.topup("unionpay", "gap")
     assert b is not None
     assert b.status is TopupStatus.CONFIRMED
+    assert gap is not None
+    assert gap.status is TopupStatus.SUSPECTED_FAKE
     with db.reading() as conn:
-        assert conn.execute(select(func.count()).select_from(t.alerts)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(t.alerts)).scalar() == 1
 
 
 def test_a_statement_per_merchant_or_currency_judges_only_its_own(db: Database) -> None:

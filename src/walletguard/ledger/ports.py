@@ -59,6 +59,9 @@ class LedgerQueries(Protocol):
     def channel_seen(self, channel: str) -> bool:
         """Whether any top-up ever came through `channel`."""
 
+    def last_period_end(self, channel: str) -> datetime | None:
+        """Where the period of the channel's latest statement imported ended, if any."""
+
     def listed_before(self, channel: str, refs: Collection[str]) -> set[str]:
         """Which of `refs` an earlier statement of `channel` listed."""
 

@@ -10,8 +10,9 @@ then classified:
 - `statement_only`: the channel settled money the ledger has no top-up for (a missing
   credit, for operations to book by hand);
 - `ledger_only`: a top-up the ledger has, requested within the statement's period
-  ([first settled_at − drift, last settled_at − drift]), that the statement does not
-  show — a suspected fake top-up.
+  ([first settled_at − drift, last settled_at − drift], reaching back to where the
+  channel's previous statement ended, so no top-up falls between two statements), that
+  neither it nor an earlier statement shows — a suspected fake top-up.
 
 A suspected fake (and an amount mismatch) is never spendable: a pending top-up is marked
 `suspected_fake`; a confirmed one is marked too and the money still in the wallet is held
@@ -281,6 +282,9 @@ def reconcile(
     if entries:
         start = min(e.settled_at for e in entries) - settings.time_drift
         end = max(e.settled_at for e in entries) - settings.time_drift
+        previous = queries.last_period_end(channel)
+        if previous is not None and previous < start:
+            start = previous + _INSTANT  # the gap since then is this statement's to judge
         covered = _covered(entries)
         candidates = [
             topup
@@ -324,6 +328,9 @@ def reconcile(
         payload={"digest": digest, "source": source, "counts": counts},
     )  # fmt: skip
     return {**report, "already_imported": False}
+
+
+_INSTANT = timedelta(microseconds=1)
 
 
 def _covered(entries: list[StatementEntry]) -> Callable[[Topup], bool]:

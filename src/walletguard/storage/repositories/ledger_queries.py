@@ -82,6 +82,18 @@ class SqlLedgerQueries(SqlRepository):
         found = select(t.topups.c.channel).where(t.topups.c.channel == channel).limit(1)
         return self.uow.conn.execute(found).first() is not None
 
+    def last_period_end(self, channel: str) -> datetime | None:
+        c = t.statement_imports.c
+        recent = self.uow.conn.execute(
+            select(c.report)
+            .where(c.channel == channel, c.lines > 0)  # a statement of no lines has no period
+            .order_by(c.imported_at.desc(), c.digest)
+            .limit(1)
+        ).scalar()
+        if recent is None:
+            return None
+        return datetime.fromisoformat(msgspec.json.decode(recent)["period"]["end"])
+
     def listed_before(self, channel: str, refs: Collection[str]) -> set[str]:
         c = t.statement_listings.c
         found: set[str] = set()
