@@ -40,19 +40,31 @@ class KeyStore:
             handle.write(data)
         self.created.append(path)
 
+    def _path(self, name: str, suffix: str) -> Path:
+        if not name or name.startswith(".") or Path(name).name != name:
+            raise ConfigurationError(f"key name {name!r}: a file name in {self.directory}")
+        return self.directory / f"{name}{suffix}"
+
     def secret(self, name: str, size: int = 32) -> bytes:
-        """A random secret (for HMAC), stored hex-encoded in `<name>.key`."""
-        path = self.directory / f"{name}.key"
+        """A random secret (for HMAC) of `size` bytes, stored hex-encoded in `<name>.key`; a
+        stored one shorter than `size` (an empty file, say) is refused, not used."""
+        path = self._path(name, ".key")
         if not path.exists():
             self._write_new(path, secrets.token_hex(size).encode())
         try:
-            return bytes.fromhex(path.read_text().strip())
+            secret = bytes.fromhex(path.read_text().strip())
         except ValueError:
             raise ConfigurationError(f"{path} is not a hex-encoded secret") from None
+        if len(secret) < size:
+            raise ConfigurationError(
+                f"{path} holds a {len(secret)}-byte secret: at least {size} bytes are needed"
+                f" ({2 * size} hex digits)"
+            )
+        return secret
 
     def signing_key(self, name: str) -> Ed25519PrivateKey:
         """An Ed25519 private key, stored as PEM (PKCS#8) in `<name>.pem`."""
-        path = self.directory / f"{name}.pem"
+        path = self._path(name, ".pem")
         if not path.exists():
             key = Ed25519PrivateKey.generate()
             pem = key.private_bytes(
