@@ -11,10 +11,13 @@ recording (delivery is at least once, never silently lost).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
+
+from walletguard.kernel.errors import FieldProblem
 
 ALL_CHANNELS = ("push", "email", "sms")
 
@@ -57,10 +60,27 @@ class Delivery:
         return self.status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED)
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+"""`name@domain.tld`: one @, a dot in the domain, no spaces."""
+E164 = re.compile(r"\+[0-9]{8,15}")
+"""`+`, then 8-15 ASCII digits (`str.isdigit` would also take `²` or `٣`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Contacts:
     email: str | None = None
     phone: str | None = None
+
+    def problems(self) -> list[FieldProblem]:
+        """What is not an address here (nothing for an address not given)."""
+        found = []
+        if self.email is not None and not EMAIL.fullmatch(self.email):
+            found.append(FieldProblem("email", f"{self.email!r} is not an e-mail address"))
+        if self.phone is not None and not E164.fullmatch(self.phone):
+            found.append(
+                FieldProblem("phone", f"{self.phone!r} is not an E.164 number (+ and 8-15 digits)")
+            )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +123,8 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=5)
 
     def delay(self, attempts: int) -> timedelta:
-        return min(self.cap, self.base * (1 << max(0, attempts - 1)))
+        doublings = min(max(0, attempts - 1), 32)  # past the cap anyway; more would overflow
+        return min(self.cap, self.base * (1 << doublings))
 
 
 class DeliveryError(Exception):

@@ -67,6 +67,8 @@ def verify(
         if secret is None:
             continue
         known = True
-        if hmac.compare_digest(_mac(secret, timestamp, body), given):
+        # compare_digest refuses a str that is not ASCII (TypeError): compare bytes
+        given_bytes = given.encode("utf-8", "surrogatepass")
+        if hmac.compare_digest(_mac(secret, timestamp, body).encode(), given_bytes):
             return kid
     raise SignatureError("no signature verifies" if known else "signed with no key we know")

@@ -9,8 +9,8 @@ import pytest
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.notify import webhook
 from walletguard.notify.model import RetryPolicy
-from walletguard.notify.settings import NotifySettings
-from walletguard.notify.templates import language_of, render
+from walletguard.notify.settings import NotifySettings, key_id_problem
+from walletguard.notify.templates import _texts, language_of, render
 
 PARAMS = {
     "event_id": "e-1",
@@ -27,7 +27,7 @@ PARAMS = {
 
 def test_english_says_what_when_where_and_how_to_freeze() -> None:
     message = render("account.restricted", PARAMS, language="en", freeze_url="https://f/x")
-    assert message.subject == "Security notice: A withdrawal of 5000.00 CNY was made"
+    assert message.subject == "Security notice: A withdrawal of 5000.00 CNY was started"
     assert "When: 2026-03-02 03:12 (UTC+08:00)" in message.body
     assert "Device: Pixel 8" in message.body
     assert "Where: CN" in message.body
@@ -91,3 +91,95 @@ def test_settings_name_what_is_wrong() -> None:
     )
     assert parsed.webhook_keys == ("k2", "k1")
     assert parsed.retry.max_attempts == 2
+
+
+def _blocked(event_type: str, language: str = "en", **params: str) -> str:
+    facts = {**PARAMS, "event_type": event_type, "decision": "block", **params}
+    return render(f"{event_type}.block", facts, language=language, freeze_url="u").body
+
+
+def test_a_blocked_withdrawal_is_said_to_be_started_not_made() -> None:
+    body = _blocked("withdrawal", amount="1190.00")
+    assert body.startswith("A withdrawal of 1190.00 CNY was started.")
+    assert "We stopped it." in body
+    assert "发起了一笔 1190.00 CNY 的提现" in _blocked("withdrawal", "zh", amount="1190.00")
+
+
+def test_a_rejected_top_up_confirmation_is_not_said_to_be_confirmed() -> None:
+    body = _blocked("topup_confirmation")
+    assert "confirmed" not in body
+    assert body.startswith("A confirmation for a top-up arrived.")
+    assert "已确认" not in _blocked("topup_confirmation", "zh")
+
+
+STOPPABLE = (
+    "login",
+    "password_change",
+    "device_bind",
+    "device_unbind",
+    "account_bind",
+    "account_unbind",
+    "topup_confirmation",
+    "transfer",
+    "payment",
+    "withdrawal",
+)
+"""Operations a decision can stop: their phrase must not say they were done."""
+ATTEMPTED = {
+    "en": ("asked to", "tried to", "was started", "arrived"),
+    "zh": ("申请", "尝试", "发起了", "收到"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("event_type", STOPPABLE)
+def test_an_operation_a_decision_can_stop_is_told_as_attempted(
+    language: str, event_type: str
+) -> None:
+    phrase = _texts()[language]["events"][event_type]
+    assert any(word in phrase for word in ATTEMPTED[language]), phrase
+
+
+def test_a_signature_header_that_is_not_ascii_does_not_verify() -> None:
+    body = b"{}"
+    headers = webhook.sign(body, [("k1", b"k" * 32)], at=AT)
+    for given in ("k1=\u00e9", "k1=\udc80", "k1=\ud800", "k1=" + "\u00e9" * 64):
+        forged = {**headers, webhook.SIGNATURE_HEADER: given}
+        with pytest.raises(webhook.SignatureError, match="no signature verifies"):
+            webhook.verify(forged, body, {"k1": b"k" * 32}, now=AT)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WALLETGUARD_NOTIFY_BACKOFF_SECONDS", "inf"),
+        ("WALLETGUARD_NOTIFY_BACKOFF_SECONDS", "nan"),
+        ("WALLETGUARD_NOTIFY_BACKOFF_SECONDS", "-inf"),
+        ("WALLETGUARD_NOTIFY_BACKOFF_SECONDS", "1e300"),
+        ("WALLETGUARD_NOTIFY_BACKOFF_SECONDS", "-1"),
+        ("WALLETGUARD_NOTIFY_BACKOFF_SECONDS", "thirty"),
+        ("WALLETGUARD_NOTIFY_MAX_ATTEMPTS", "0"),
+        ("WALLETGUARD_NOTIFY_MAX_ATTEMPTS", "1000000000000"),
+        ("WALLETGUARD_NOTIFY_MAX_ATTEMPTS", "2.5"),
+    ],
+)
+def test_retry_settings_out_of_range_are_refused_naming_the_variable(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        NotifySettings.from_env({variable: value})
+
+
+def test_retry_settings_at_their_limits_work() -> None:
+    parsed = NotifySettings.from_env(
+        {"WALLETGUARD_NOTIFY_BACKOFF_SECONDS": "0.5", "WALLETGUARD_NOTIFY_MAX_ATTEMPTS": "100"}
+    )
+    assert parsed.retry.base == timedelta(seconds=0.5)
+    assert parsed.retry.delay(100) == parsed.retry.cap  # no overflow on the last attempt
+
+
+@pytest.mark.parametrize("kid", ["", "a/b", "x/../../../escaped", "x y!", "..", "é1", "k" * 65])
+def test_webhook_key_ids_are_plain_names(kid: str) -> None:
+    assert key_id_problem(kid) is not None
+    with pytest.raises(ConfigurationError, match="key id" if kid else "names no key"):
+        NotifySettings.from_env({"WALLETGUARD_WEBHOOK_KEYS": f"k1,{kid}" if kid else ","})
