@@ -532,18 +532,20 @@ def set_contacts(
     at: datetime,
 ) -> Contacts:
     """Change where the user gets e-mail and SMS: a channel not given stays as it was, an
-    empty one is removed (audited without the addresses). Returns the contacts now."""
+    empty one is removed (audited without the addresses). The account must be one
+    walletguard has seen; an e-mail address is `name@domain.tld` without spaces, a phone
+    number E.164 (`+` and 8-15 ASCII digits). Returns the contacts now."""
+    from walletguard.kernel.errors import NotFound
+
     if email is None and phone is None:
         raise InvalidInput(
             [FieldProblem("email", "give an e-mail address, a phone number or both ('' removes)")]
         )
-    if email and "@" not in email:
-        raise InvalidInput([FieldProblem("email", f"{email!r} is not an e-mail address")])
-    if phone and not (phone.startswith("+") and phone[1:].isdigit()):
-        raise InvalidInput(
-            [FieldProblem("phone", f"{phone!r} is not an E.164 number (+country...)")]
-        )
+    if problems := Contacts(email or None, phone or None).problems():
+        raise InvalidInput(problems)
     with unit_of_work(db_url) as uow:
+        if uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}: walletguard has never seen an event for it")
         current = uow.outbox.contacts(account_id)
         now_set = Contacts(
             current.email if email is None else email or None,

@@ -5,10 +5,13 @@ alert, no message twice, none lost when a dispatcher dies."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -17,9 +20,9 @@ from tests.integration.receivers import HttpReceiver, Mailbox, http_receiver, sm
 from tests.support import EventFactory, Harness
 from walletguard.accounts.freeze_links import verify_freeze_token
 from walletguard.composition import build_dispatcher, key_store, set_contacts, unit_of_work
-from walletguard.kernel.errors import InvalidInput
+from walletguard.kernel.errors import InvalidInput, NotFound
 from walletguard.notify import webhook
-from walletguard.notify.dispatcher import Dispatcher
+from walletguard.notify.dispatcher import Dispatcher, DispatchSummary
 from walletguard.notify.model import Contacts, DeliveryStatus, RetryPolicy
 from walletguard.notify.settings import NotifySettings
 from walletguard.storage.uow import SqlUnitOfWork
@@ -110,14 +113,14 @@ def test_every_channel_delivers_once_with_what_happened_and_the_freeze_link(
     by_to = {m["To"]: m for m in mailbox.messages}
     zh = body_of(by_to["alice@example.com"])
     en = body_of(by_to["bob@example.com"])
-    assert "绑定了新的银行卡" in subject_of(by_to["alice@example.com"])
+    assert "绑定新的银行卡" in subject_of(by_to["alice@example.com"])
     assert "时间：2026年03月02日" in zh
     assert "(UTC+08:00)" in zh  # the time on the customer's own clock, not in UTC
     assert "(UTC+08:00)" in en
     assert "设备：Mi 13" in zh
     assert "地点：CN" in zh
     assert "不是您本人操作" in zh
-    assert "A bank card or account was linked" in en
+    assert "Someone asked to link a bank card or account" in en
     assert "Device: Mi 13" in en
     assert "Where: CN" in en
     assert "Not you? Freeze your wallet now" in en
@@ -255,8 +258,9 @@ def test_without_an_address_a_channel_is_skipped(
         uow.close()
 
 
-def test_changing_one_contact_keeps_the_other(h: Harness) -> None:
+def test_changing_one_contact_keeps_the_other(h: Harness, events: EventFactory) -> None:
     url = h.runtime.database.url
+    h.decide(events.register("carol"))
 
     def change(**contacts: str | None) -> Contacts:
         given = {"email": None, "phone": None, **contacts}
@@ -273,3 +277,166 @@ def test_changing_one_contact_keeps_the_other(h: Harness) -> None:
         change(email="not-an-address")
     with unit_of_work(url) as uow:
         assert uow.outbox.contacts("carol") == Contacts(None, "+8613900000000")
+
+
+EVIL_MODEL = "<a href=https://evil.example>Tap to unfreeze</a>"
+
+
+def test_email_is_plain_text_client_markup_stays_text_and_lines_are_kept(
+    h: Harness, events: EventFactory, receivers: tuple[Mailbox, int, HttpReceiver]
+) -> None:
+    mailbox, smtp_port, http = receivers
+    h.decide(events.register("mallory"))
+    events.advance(minutes=5)
+    device = {"id": "phone-mallory", "os": "android", "model": EVIL_MODEL}
+    h.decide(events.bind("mallory", device=device))
+    set_contacts(
+        h.runtime.database.url,
+        "mallory",
+        email="mallory@example.com",
+        phone=None,
+        actor="test",
+        at=events.now,
+    )
+    d = dispatcher(h, settings(smtp_port, http, sms_url=None, push_url=None), Clock())
+    assert d.dispatch_once().sent == 1
+    [message] = mailbox.messages
+    types = [part.get_content_type() for part in message.walk()]
+    assert "text/html" not in types  # nothing a mail client would render as markup
+    lines = body_of(message).splitlines()
+    assert lines[0].startswith("Someone asked to link a bank card")
+    assert f"Device: {EVIL_MODEL}" in lines  # shown as the text it is, on its own line
+    assert lines[-1].startswith("Not you? Freeze your wallet now with one tap: https://")
+
+
+class SlowPush:
+    """A real HTTP push service that takes `delay` seconds to answer and may run `on_push`
+    (with the request's Idempotency-Key) before it answers."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.keys: list[str] = []
+        self.on_push: Callable[[], None] | None = None
+        self.lock = threading.Lock()
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/push"
+
+    @contextmanager
+    def running(self) -> Iterator[SlowPush]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.keys.append(self.headers["Idempotency-Key"])
+                time.sleep(receiver.delay)
+                if receiver.on_push is not None:
+                    receiver.on_push()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def test_a_dispatcher_whose_claim_was_taken_over_sends_nothing_more(
+    h: Harness, events: EventFactory, receivers: tuple[Mailbox, int, HttpReceiver]
+) -> None:
+    _, smtp_port, http = receivers
+    customer(h, events, "alice")
+    clock = Clock()
+    with SlowPush().running() as push:
+        s = settings(smtp_port, http, push_url=push.url(), email_url=None)
+        slow = dispatcher(h, s, clock, worker="slow")
+        other = dispatcher(h, s, clock, worker="other")
+
+        def stall_past_the_lease() -> None:
+            clock.now += s.retry.lease + timedelta(seconds=1)
+            assert len(other.claim(10)) == 1  # the lease ran out: another dispatcher takes it
+
+        push.on_push = stall_past_the_lease
+        summary = slow.dispatch_once()
+    assert (summary.claimed, summary.sent, summary.lost_claims) == (1, 0, 1)
+    assert not http.to("/sms")  # the old dispatcher did not go on with the next channel
+
+
+def test_two_dispatchers_and_a_slow_push_service_send_each_message_once(
+    h: Harness, events: EventFactory, receivers: tuple[Mailbox, int, HttpReceiver]
+) -> None:
+    _, smtp_port, http = receivers
+    for i in range(4):
+        h.decide_all(events.funded(f"user{i}", "10.00"))
+    with SlowPush(delay=0.4).running() as push:
+        s = settings(smtp_port, http, push_url=push.url(), email_url=None, sms_url=None)
+        s = replace(s, retry=replace(s.retry, lease=timedelta(seconds=1)))
+        # real time: the lease really runs out while the first dispatcher is busy
+        first = build_dispatcher(h.runtime.database, s, worker="first")
+        second = build_dispatcher(h.runtime.database, s, worker="second")
+        results: list[DispatchSummary] = []
+        worker = threading.Thread(target=lambda: results.append(first.dispatch_once(limit=10)))
+        worker.start()
+        time.sleep(1.1)
+        while worker.is_alive():
+            results.append(second.dispatch_once(limit=10))
+        worker.join()
+    assert sorted(push.keys) == sorted(set(push.keys))  # no message pushed twice
+    assert len(push.keys) == 4
+    assert sum(r.sent for r in results) == 4
+
+
+def test_skipped_messages_are_not_counted_as_sent(
+    h: Harness, events: EventFactory, receivers: tuple[Mailbox, int, HttpReceiver]
+) -> None:
+    _, smtp_port, http = receivers
+    customer(h, events, "alice")
+    customer(h, events, "bob")
+    none = settings(smtp_port, http, push_url=None, email_url=None, sms_url=None)
+    summary = dispatcher(h, none, Clock()).dispatch_once()
+    assert (summary.claimed, summary.sent, summary.skipped) == (2, 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("email", "phone"),
+    [
+        ("@", None),
+        ("carol@", None),
+        ("carol@localhost", None),
+        ("carol smith@example.com", None),
+        ("carol@example.com\n", None),
+        (None, "+\u00b2\u00b3"),  # superscript digits pass str.isdigit
+        (None, "+\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668"),  # Arabic-Indic
+        (None, "+1234567"),  # too short for E.164
+        (None, "+1234567890123456"),  # too long
+        (None, "8613800000000"),
+    ],
+)
+def test_contacts_that_are_not_addresses_are_refused(
+    h: Harness, events: EventFactory, email: str | None, phone: str | None
+) -> None:
+    h.decide(events.register("carol"))
+    with pytest.raises(InvalidInput):
+        set_contacts(
+            h.runtime.database.url, "carol", email=email, phone=phone, actor="t", at=events.now
+        )
+    with unit_of_work(h.runtime.database.url) as uow:
+        assert uow.outbox.contacts("carol") == Contacts()
+
+
+def test_contacts_of_an_account_never_seen_are_refused(h: Harness, events: EventFactory) -> None:
+    url = h.runtime.database.url
+    with pytest.raises(NotFound, match="no account ghost: walletguard has never seen an event"):
+        set_contacts(url, "ghost", email="g@example.com", phone=None, actor="t", at=events.now)
+    with unit_of_work(url) as uow:
+        assert uow.outbox.contacts("ghost") == Contacts()

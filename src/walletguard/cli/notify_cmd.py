@@ -13,7 +13,7 @@ from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, 
 from walletguard.composition import dispatcher_for, key_store, set_contacts, unit_of_work
 from walletguard.notify.dispatcher import DispatchSummary
 from walletguard.notify.model import DeliveryStatus
-from walletguard.notify.settings import NotifySettings
+from walletguard.notify.settings import NotifySettings, key_id_problem
 
 app = typer.Typer(help="User notifications: outbox, channels, delivery.", no_args_is_help=True)
 
@@ -24,9 +24,16 @@ def _print_pass(summary: DispatchSummary) -> None:
         for name, counts in sorted(summary.by_channel.items())
     )
     err.print(
-        f"claimed {summary.claimed}: sent {summary.sent}, retrying {summary.retrying}, "
-        f"failed {summary.failed}" + (f" ({channels})" if channels else "")
+        f"claimed {summary.claimed}: sent {summary.sent}, skipped {summary.skipped}, "
+        f"retrying {summary.retrying}, failed {summary.failed}, "
+        f"lost claims {summary.lost_claims}" + (f" ({channels})" if channels else "")
     )
+
+
+def _key_id(value: str) -> str:
+    if problem := key_id_problem(value):
+        raise typer.BadParameter(problem)
+    return value
 
 
 @app.command("dispatch")
@@ -123,7 +130,9 @@ def contact(
 
 
 @app.command("webhook-key")
-def webhook_key(key_id: Annotated[str, typer.Argument(help="The key id, e.g. k1.")] = "k1") -> None:
+def webhook_key(
+    key_id: Annotated[str, typer.Argument(help="The key id, e.g. k1.", callback=_key_id)] = "k1",
+) -> None:
     """Print (creating it if needed) the secret of a webhook signing key, to configure the
     push service that verifies the signatures."""
     with failing_cleanly():

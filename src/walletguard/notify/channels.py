@@ -74,7 +74,8 @@ class WebhookChannel:
 class AppriseChannel:
     """E-mail or SMS through an Apprise URL naming the user's address with `{email}` or
     `{phone}`, e.g. `mailtos://user:pass@smtp.example.com?from=alerts@example.com&to={email}`
-    or `json://sms-gateway.internal/send?:to={phone}`."""
+    or `json://sms-gateway.internal/send?:to={phone}`. Sent as plain text: e-mail is one
+    text/plain part with the message's lines, and nothing in it is rendered as markup."""
 
     def __init__(self, name: str, url_template: str) -> None:
         if name not in ("email", "sms"):
@@ -99,10 +100,14 @@ class AppriseChannel:
         if not sender.add(url):
             raise DeliveryError(f"the {self.name} URL is not a valid Apprise URL")
         with apprise.LogCapture(level=apprise.logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+            # Plain text: the body quotes client-supplied facts (a device model may be
+            # `<a href=...>`), and Apprise's default for e-mail is HTML, which also
+            # loses the line breaks.
+            text = apprise.NotifyFormat.TEXT
             if self.name == "email":
-                ok = sender.notify(title=message.subject, body=message.body)
+                ok = sender.notify(title=message.subject, body=message.body, body_format=text)
             else:
-                ok = sender.notify(title="", body=message.short)
+                ok = sender.notify(title="", body=message.short, body_format=text)
             log = captured.getvalue().strip()
         if not ok:
             last = log.splitlines()[-1] if log else "no detail"

@@ -1,9 +1,14 @@
 """The dispatcher: deliver due outbox entries, retry with backoff, alert on final failure.
 
-One pass (`dispatch_once`):
-1. claim up to `limit` due entries in a short transaction (a lease; on PostgreSQL
-   `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take different entries);
-2. outside any transaction, render each message and deliver every channel not yet sent;
+One pass (`dispatch_once`) handles up to `limit` due entries, one at a time:
+1. claim the next due entry in a short transaction (a lease; on PostgreSQL
+   `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take different entries). One entry
+   per claim: the lease then covers that entry's sends only, not a whole batch waiting
+   behind a slow channel;
+2. outside any transaction, render the message and deliver every channel not yet sent,
+   checking before each send that the claim is still ours with at least half the lease
+   left: a dispatcher whose lease ran out (another may have taken the entry) sends nothing
+   more and records nothing;
 3. record the attempt in a second transaction, only if the claim is still ours: per
    channel status, the entry's status, the next attempt time, an audit record, and after
    the last failed attempt an alert filed under the account's case.
@@ -40,6 +45,9 @@ class DispatchOutbox(Protocol):
         """Store the entry's new state and deliveries and release the claim; False (nothing
         stored) when the claim is no longer `worker`'s."""
 
+    def entries(self, ids: list[int]) -> list[OutboxEntry]:
+        """The entries with these ids as stored now (with their claim)."""
+
 
 class DispatchUnitOfWork(Protocol):
     @property
@@ -61,10 +69,16 @@ class DispatchUnitOfWork(Protocol):
 Renderer = Callable[[OutboxEntry, datetime], Message]
 
 
+class ClaimLost(Exception):
+    """The entry's lease ran out or another dispatcher holds it: stop working on it."""
+
+
 @dataclass
 class DispatchSummary:
     claimed: int = 0
     sent: int = 0
+    skipped: int = 0
+    """Entries with no channel to send on (none configured, or no address)."""
     retrying: int = 0
     failed: int = 0
     lost_claims: int = 0
@@ -116,25 +130,55 @@ class Dispatcher:
         return claimed
 
     def dispatch_once(self, limit: int = 100) -> DispatchSummary:
-        """Claim, deliver and record one batch of due notifications."""
+        """Claim, deliver and record up to `limit` due notifications, each claimed just
+        before it is delivered; each entry at most once per pass."""
         summary = DispatchSummary()
-        entries = self.claim(limit)
-        summary.claimed = len(entries)
-        for entry in entries:
-            updated = self.deliver(entry, summary)
-            stored = self._in_uow(lambda uow, u=updated: self._record(uow, u))  # type: ignore[misc]
-            if not stored:
-                summary.lost_claims += 1
-            elif updated.status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED):
-                summary.sent += 1
-            elif updated.status is DeliveryStatus.FAILED:
-                summary.failed += 1
-            else:
-                summary.retrying += 1
+        seen: set[int] = set()
+        while summary.claimed < limit:
+            claimed = self.claim(1)
+            if not claimed:
+                break
+            entry = claimed[0]
+            if entry.id in seen:  # due again already (no backoff): leave it to the next pass
+                self._in_uow(lambda uow, e=entry: uow.outbox.record_attempt(e, worker=self.worker))  # type: ignore[misc]
+                break
+            seen.add(entry.id)
+            summary.claimed += 1
+            self._dispatch(entry, summary)
         return summary
 
+    def _dispatch(self, entry: OutboxEntry, summary: DispatchSummary) -> None:
+        try:
+            updated = self.deliver(entry, summary)
+        except ClaimLost:
+            summary.lost_claims += 1
+            return
+        stored = self._in_uow(lambda uow: self._record(uow, updated))
+        if not stored:
+            summary.lost_claims += 1
+        elif updated.status is DeliveryStatus.SENT:
+            summary.sent += 1
+        elif updated.status is DeliveryStatus.SKIPPED:
+            summary.skipped += 1
+        elif updated.status is DeliveryStatus.FAILED:
+            summary.failed += 1
+        else:
+            summary.retrying += 1
+
+    def _check_claim(self, entry: OutboxEntry) -> None:
+        """Raise `ClaimLost` unless the entry is still claimed by us with at least half the
+        lease left: enough for one send to finish before anyone else may take it."""
+        stored = self._in_uow(lambda uow: uow.outbox.entries([entry.id]))
+        assert isinstance(stored, list)
+        held = stored[0] if stored and stored[0].claimed_by == self.worker else None
+        if held is None or held.lease_until is None:
+            raise ClaimLost
+        if held.lease_until - self.clock() < self.retry.lease / 2:
+            raise ClaimLost
+
     def deliver(self, entry: OutboxEntry, summary: DispatchSummary | None = None) -> OutboxEntry:
-        """Try every channel of `entry` not yet sent; returns the entry as it now stands."""
+        """Try every channel of `entry` not yet sent; returns the entry as it now stands.
+        Raises `ClaimLost`, having sent nothing more, when the claim is no longer ours."""
         at = self.clock()
         note = entry.notification
         deliveries = dict(entry.deliveries)
@@ -164,6 +208,7 @@ class Dispatcher:
                     updated_at=at,
                 )
             else:
+                self._check_claim(entry)
                 try:
                     channel.send(
                         message, recipient, dedupe_key=f"{note.dedupe_key}:{name}", entry=entry
