@@ -440,3 +440,16 @@ def test_contacts_of_an_account_never_seen_are_refused(h: Harness, events: Event
         set_contacts(url, "ghost", email="g@example.com", phone=None, actor="t", at=events.now)
     with unit_of_work(url) as uow:
         assert uow.outbox.contacts("ghost") == Contacts()
+
+
+def test_without_backoff_a_failing_entry_is_tried_once_per_pass_and_not_left_claimed(
+    h: Harness, events: EventFactory, receivers: tuple[Mailbox, int, HttpReceiver]
+) -> None:
+    _, smtp_port, http = receivers
+    customer(h, events, "alice")
+    http.fail_paths.add("/push")
+    s = settings(smtp_port, http, email_url=None, sms_url=None)
+    s = replace(s, retry=replace(s.retry, base=timedelta(0)))
+    d = dispatcher(h, s, Clock())
+    assert (d.dispatch_once().retrying, len(http.to("/push"))) == (1, 1)
+    assert (d.dispatch_once().retrying, len(http.to("/push"))) == (1, 2)  # claim released
