@@ -40,7 +40,13 @@ from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
 from walletguard.graph.live import LiveGraph, RingRefresher
 from walletguard.kernel.canonical import sha256_hex
-from walletguard.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, Refused
+from walletguard.kernel.errors import (
+    ConfigurationError,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Refused,
+)
 from walletguard.keys import KeyStore, keys_dir
 from walletguard.notify.dispatcher import Dispatcher
 from walletguard.notify.model import Channel, Contacts, Message, OutboxEntry
@@ -535,8 +541,6 @@ def set_contacts(
     empty one is removed (audited without the addresses). The account must be one
     walletguard has seen; an e-mail address is `name@domain.tld` without spaces, a phone
     number E.164 (`+` and 8-15 ASCII digits). Returns the contacts now."""
-    from walletguard.kernel.errors import NotFound
-
     if email is None and phone is None:
         raise InvalidInput(
             [FieldProblem("email", "give an e-mail address, a phone number or both ('' removes)")]
