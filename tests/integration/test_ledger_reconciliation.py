@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.ledger_support import T0, fund, pay, units
-from walletguard.kernel.errors import InvalidInput
+from walletguard.kernel.errors import ConfigurationError, InvalidInput
 from walletguard.ledger import service
 from walletguard.ledger.model import Topup, TopupStatus, wallet_account
 from walletguard.ledger.reconcile import reconcile
-from walletguard.ledger.settings import load_ledger_settings
+from walletguard.ledger.settings import LedgerSettings, load_ledger_settings, parse_ledger_settings
 from walletguard.storage import tables as t
 from walletguard.storage.database import Database
 from walletguard.storage.ledger_invariants import check_ledger
@@ -111,10 +111,12 @@ def test_each_line_and_topup_is_classified_and_fakes_are_made_unspendable(db: Da
     assert ghost_line["note"].startswith("listed now, but held back before (")
 
 
-def run_as(db: Database, text: str, source: str) -> dict[str, str]:
+def run_as(
+    db: Database, text: str, source: str, settings: LedgerSettings = SETTINGS
+) -> dict[str, str]:
     """Reconcile `text` (a file named `source`); each top-up's classification by reference."""
     with ledger_session(db) as session:
-        report = reconcile(session, session.queries, SETTINGS, channel="unionpay",
+        report = reconcile(session, session.queries, settings, channel="unionpay",
                            data=text.encode(), source=source, at=T0 + timedelta(days=1),
                            actor="operator:ann")  # fmt: skip
     return {i["channel_ref"]: i["classification"] for i in report["items"]}
@@ -144,7 +146,20 @@ def test_consecutive_statements_do_not_call_each_others_topups_missing(db: Datab
         assert conn.execute(select(func.count()).select_from(t.alerts)).scalar() == 1
 
 
-def test_a_statement_per_merchant_or_currency_judges_only_its_own(db: Database) -> None:
+PER_MERCHANT = parse_ledger_settings(
+    """
+reconciliation:
+  formats:
+    default:
+      per_merchant: true
+      columns: {channel_ref: channel_ref, amount: amount, currency: currency,
+                merchant_no: merchant_no, settled_at: settled_at}
+""",
+    "per-merchant.yaml",
+)
+
+
+def merchants_and_currencies(db: Database) -> None:
     with ledger_session(db) as session:
         fund(session, "alice", "10.00", ref="m1-a", at=T0)
         fund(session, "alice", "10.00", ref="m1-b", at=T0 + timedelta(minutes=90))
@@ -155,17 +170,34 @@ def test_a_statement_per_merchant_or_currency_judges_only_its_own(db: Database) 
             service.request_topup(session.ledger, Topup("unionpay", ref, account, currency,
                                   units("9.00"), merchant, T0 + timedelta(minutes=30),
                                   f"ev-{ref}"))  # fmt: skip
-    # M-1's CNY statement, period [0, 90]: M-2's top-up and the USD one are not its to judge
-    m1 = HEADER + line("m1-a", "10.00", minutes=60) + line("m1-b", "10.00", minutes=150)
-    assert run_as(db, m1, "m-1-cny.csv") == {"m1-a": "matched", "m1-b": "matched"}
-    # a line naming no merchant makes a statement cover every merchant of its currencies
-    every = HEADER + line("m1-a", "10.00", minutes=60) + line("x", "1.00", 150, merchant="")
-    assert run_as(db, every, "cny.csv") == {"m1-a": "matched", "x": "statement_only",
-                                            "m2": "ledger_only"}  # fmt: skip
-    with ledger_session(db) as session:
-        usd = session.ledger.topup("unionpay", "usd")
-    assert usd is not None
-    assert usd.status is TopupStatus.PENDING
+
+
+M1_CNY = HEADER + line("m1-a", "10.00", minutes=60) + line("m1-b", "10.00", minutes=150)
+
+
+def test_a_statement_answers_for_every_topup_of_its_channel(db: Database) -> None:
+    """A fake top-up at a merchant, or in a currency, the statement does not show is
+    missing from it all the same."""
+    merchants_and_currencies(db)
+    assert run_as(db, M1_CNY, "all.csv") == {
+        "m1-a": "matched", "m1-b": "matched", "m2": "ledger_only", "usd": "ledger_only",
+    }  # fmt: skip
+
+
+def test_a_channel_with_a_statement_per_merchant_is_judged_merchant_by_merchant(
+    db: Database,
+) -> None:
+    merchants_and_currencies(db)
+    # M-1's statement: M-2's top-up is not its to judge; M-1's USD one is
+    assert run_as(db, M1_CNY, "m-1.csv", PER_MERCHANT) == {
+        "m1-a": "matched", "m1-b": "matched", "usd": "ledger_only",
+    }  # fmt: skip
+    with pytest.raises(ConfigurationError, match="per_merchant: needs a merchant_no column"):
+        parse_ledger_settings(
+            "reconciliation: {formats: {x: {per_merchant: true, columns: {channel_ref: r, "
+            "amount: a, currency: c, settled_at: s}}}}",
+            "bad.yaml",
+        )
 
 
 def test_importing_the_same_statement_again_changes_nothing(db: Database) -> None:

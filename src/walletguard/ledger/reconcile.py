@@ -285,7 +285,7 @@ def reconcile(
         previous = queries.last_period_end(channel)
         if previous is not None and previous < start:
             start = previous + _INSTANT  # the gap since then is this statement's to judge
-        covered = _covered(entries)
+        covered = _covered(entries, settings.statement_format(channel))
         candidates = [
             topup
             for topup in queries.topups_between(channel, start, end)
@@ -333,16 +333,15 @@ def reconcile(
 _INSTANT = timedelta(microseconds=1)
 
 
-def _covered(entries: list[StatementEntry]) -> Callable[[Topup], bool]:
-    """Whether a top-up is of what the statement covers: its currencies and, when every line
-    names one, its merchants (a channel may send a statement per merchant)."""
-    currencies = {e.currency for e in entries}
+def _covered(entries: list[StatementEntry], fmt: StatementFormat) -> Callable[[Topup], bool]:
+    """Whether a top-up is one the statement answers for: any of the channel's, or, for a
+    channel that sends a statement per merchant, those of the merchants its lines name.
+    Never narrower by default: a fake top-up at a merchant (or in a currency) no statement
+    shows must still be found missing."""
+    if not fmt.per_merchant:
+        return lambda topup: True
     merchants = {e.merchant_no for e in entries}
-    every_line_names_one = None not in merchants
-    return lambda topup: (
-        topup.currency in currencies
-        and (not every_line_names_one or topup.merchant_no in merchants)
-    )
+    return lambda topup: topup.merchant_no in merchants
 
 
 def _act(

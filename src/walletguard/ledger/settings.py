@@ -43,6 +43,9 @@ class StatementFormat:
     """A `strptime` format; None means RFC 3339."""
     timezone: str | None = None
     """Offset such as `+08:00` for times written without one."""
+    per_merchant: bool = False
+    """The channel sends one statement per merchant: a statement judges only the top-ups
+    of the merchants its lines name (otherwise it judges every top-up of the channel)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,10 +244,16 @@ class _Reader:
         delimiter = str(spec.get("delimiter", ","))
         if len(delimiter) != 1:
             self.fail(f"{where}.delimiter", "expected one character")
+        per_merchant = spec.get("per_merchant", False)
+        if not isinstance(per_merchant, bool):
+            self.fail(f"{where}.per_merchant", "expected true or false")
+        if per_merchant and "merchant_no" not in columns:
+            self.fail(f"{where}.per_merchant", "needs a merchant_no column")
         return StatementFormat(
             columns=columns,
             delimiter=delimiter,
             amount_unit=unit,
             time_format=spec.get("time_format"),
             timezone=spec.get("timezone"),
+            per_merchant=per_merchant,
         )
