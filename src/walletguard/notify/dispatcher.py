@@ -4,7 +4,8 @@ One pass (`dispatch_once`) handles up to `limit` due entries, one at a time:
 1. claim the next due entry in a short transaction (a lease; on PostgreSQL
    `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take different entries). One entry
    per claim: the lease then covers that entry's sends only, not a whole batch waiting
-   behind a slow channel;
+   behind a slow channel (with no channel configured nothing is sent, and entries are
+   claimed in bulk to be marked skipped);
 2. outside any transaction, render the message and deliver every channel not yet sent,
    checking before each send that the claim is still ours with at least half the lease
    left: a dispatcher whose lease ran out (another may have taken the entry) sends nothing
@@ -134,17 +135,22 @@ class Dispatcher:
         before it is delivered; each entry at most once per pass."""
         summary = DispatchSummary()
         seen: set[int] = set()
+        # With no channel nothing is sent, so nothing can go out twice: claim in bulk.
+        size = 1 if self.channels else limit
         while summary.claimed < limit:
-            claimed = self.claim(1)
+            claimed = self.claim(min(size, limit - summary.claimed))
             if not claimed:
                 break
-            entry = claimed[0]
-            if entry.id in seen:  # due again already (no backoff): leave it to the next pass
+            again = [entry for entry in claimed if entry.id in seen]
+            for entry in again:  # due again already (no backoff): leave it to the next pass
                 self._in_uow(lambda uow, e=entry: uow.outbox.record_attempt(e, worker=self.worker))  # type: ignore[misc]
+            for entry in claimed:
+                if entry.id not in seen:
+                    seen.add(entry.id)
+                    summary.claimed += 1
+                    self._dispatch(entry, summary)
+            if again:
                 break
-            seen.add(entry.id)
-            summary.claimed += 1
-            self._dispatch(entry, summary)
         return summary
 
     def _dispatch(self, entry: OutboxEntry, summary: DispatchSummary) -> None:
