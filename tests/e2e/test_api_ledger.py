@@ -167,6 +167,7 @@ def test_statements_as_json_csv_and_pdf(service: LiveService, events: EventFacto
         # a made-up name is not a wallet with an empty statement (nor a line in the audit log)
         issued = statements_issued(service)
         refused(auditor.get("/v1/accounts/nobody-at-all/statement"), 404)
+        refused(auditor.get("/v1/accounts/nobody-at-all/balances"), 404)
         assert statements_issued(service) == issued
 
 

@@ -24,7 +24,7 @@ from walletguard.ledger import operator, withdrawals
 from walletguard.ledger.model import Balance, HoldStatus, wallet_account
 from walletguard.ledger.statement_pdf import statement_pdf
 from walletguard.ledger.statements import StatementFilter, statement_csv
-from walletguard.storage.ledger_session import issue_statement
+from walletguard.storage.ledger_session import issue_statement, require_known_account
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -37,8 +37,8 @@ Filter = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^
     response_model=list[BalanceOut],
     summary="The wallet's posted, held, pending and available balance, per currency",
     description="Every currency the wallet has a balance in; with `currency`, that one only "
-    "(zero if it has none).",
-    responses=problems(422),
+    "(zero if it has none). 404 for an account walletguard has never seen.",
+    responses=problems(404, 422),
 )
 def balances(
     account_id: AccountId,
@@ -48,6 +48,7 @@ def balances(
 ) -> list[BalanceOut]:
     account = wallet_account(account_id)
     with ledger_session(request) as session:
+        require_known_account(session, account)  # a made-up name is not an empty wallet
         found = session.queries.balances(account)
     if currency is not None:
         found = [b for b in found if b.currency == currency] or [Balance(account, currency)]
