@@ -208,7 +208,8 @@ def test_health_readiness_and_metrics(service: LiveService, events: EventFactory
         http.post("/v1/events", json=events.login())
         assert http.get("/health").json()["status"] == "ok"
         ready = http.get("/ready").json()
-        assert ready == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+        checks = {"database": "ok", "decider": "ok", "redis": "ok"}
+        assert ready == {"status": "ok", "checks": checks}
         metrics = http.get("/metrics").text
     assert 'walletguard_decisions_total{decision="allow"}' in metrics
     assert "walletguard_decision_seconds_bucket" in metrics

@@ -46,19 +46,20 @@ def submit(url: str, key: str, documents: list[dict[str, object]]) -> list[httpx
         return [http.post("/v1/events", json=doc) for doc in documents]
 
 
+@pytest.mark.parametrize("decide_in", [None, "thread"])
 def test_serve_runs_on_the_embedded_default_with_no_other_setup(
-    tmp_path: Path, events: EventFactory
+    tmp_path: Path, events: EventFactory, decide_in: str | None
 ) -> None:
     key = cli(tmp_path, "keys", "create", "--role", "integrator").stdout.strip()
     documents = [*events.funded("alice", "100.00"), events.payment("alice", amount="30.00")]
-    with serving(tmp_path) as url:
+    with serving(tmp_path, *(["--decide-in", decide_in] if decide_in else [])) as url:
         answers = submit(url, key, documents)
         assert [a.status_code for a in answers] == [200] * len(documents)
         assert answers[-1].json()["decision"] == "allow"
         again = submit(url, key, documents[-1:])[0]  # same event: same stored answer
         assert again.json() == answers[-1].json()
         ready = httpx.get(url + "/ready").json()
-    assert ready["checks"] == {"database": "ok"}
+    assert ready["checks"] == {"database": "ok", "decider": "ok"}
     assert (tmp_path / "walletguard.db").exists()  # the embedded database, in the data dir
     balance = cli(tmp_path, "ledger", "balance", "alice")  # what the server's decisions did
     assert balance.returncode == 0, balance.stderr
@@ -91,7 +92,7 @@ def test_serve_runs_several_workers_on_postgresql_and_redis(
         kept = store.clear()
         store.close()
     assert [a.status_code for a in answers] == [200] * len(documents)
-    assert ready["checks"] == {"database": "ok", "redis": "ok"}
+    assert ready["checks"] == {"database": "ok", "decider": "ok", "redis": "ok"}
     assert kept > 0  # the workers kept their feature state in Redis, under the prefix
     decided = [
         line for line in metrics.splitlines() if line.startswith("walletguard_decisions_total")

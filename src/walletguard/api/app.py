@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 
 import walletguard
 from walletguard.api import problems
-from walletguard.api.batcher import DecisionBatcher
+from walletguard.api.batcher import Decider, DecisionBatcher
 from walletguard.api.limits import BodyLimit
 from walletguard.api.metrics import ApiMetrics
 from walletguard.api.problems import PROBLEM
@@ -87,6 +86,7 @@ def create_app(
     *,
     keys: KeyStore | None = None,
     ledger_settings: LedgerSettings | None = None,
+    decider: Decider | None = None,
 ) -> FastAPI:
     """The HTTP service over `runtime` (whose engine decides in shared mode).
 
@@ -94,7 +94,9 @@ def create_app(
     readiness check), used on the service's event loop only; `keys`: where the
     freeze-link secret and the audit signing key are (default: the installation's key
     store); `ledger_settings`: limits, approvals and statement formats (default:
-    `$WALLETGUARD_LEDGER_CONFIG` or the bundled configuration)."""
+    `$WALLETGUARD_LEDGER_CONFIG` or the bundled configuration); `decider`: who decides
+    submitted events (default: a writer thread on `runtime`'s engine, which also
+    checkpoints its in-process features); the service closes it when it stops."""
     settings = settings or ApiSettings()
 
     def queue_depth() -> float:
@@ -108,11 +110,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        checkpoints = _CheckpointTimer(runtime, settings.checkpoint_seconds)
         yield
-        app.state.batcher.close()
-        checkpoints.stop()
-        runtime.save_features()  # in-process features survive a restart (no-op for Redis)
+        app.state.decider.close()  # in-process features are checkpointed: they survive a restart
         if redis is not None:
             await redis.aclose()  # type: ignore[attr-defined]
 
@@ -127,8 +126,15 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.decoder = EventDecoder()
-    runtime.engine.refresh_seconds = settings.refresh_seconds
-    app.state.batcher = DecisionBatcher(runtime.engine, max_batch=settings.max_batch)
+    if decider is None:
+        runtime.engine.refresh_seconds = settings.refresh_seconds
+        decider = DecisionBatcher(
+            runtime.engine,
+            max_batch=settings.max_batch,
+            checkpoint=runtime.save_features,
+            checkpoint_seconds=settings.checkpoint_seconds,
+        )
+    app.state.decider = decider
     app.state.keys = KeyCache(runtime.database, refresh_seconds=settings.key_refresh_seconds)
     app.state.limiter = RateLimiter(
         settings.rate_per_second, redis, namespace=settings.rate_limit_namespace
@@ -153,24 +159,6 @@ def create_app(
     )
     _document_problems(app)
     return app
-
-
-class _CheckpointTimer:
-    """Checkpoints in-process features every `seconds` (a restart replays the rest)."""
-
-    def __init__(self, runtime: Runtime, seconds: float) -> None:
-        self._stop = threading.Event()
-        self._runtime = runtime
-        self._thread = threading.Thread(target=self._run, args=(seconds,), daemon=True)
-        self._thread.start()
-
-    def _run(self, seconds: float) -> None:
-        while not self._stop.wait(seconds):
-            self._runtime.save_features()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 def _document_problems(app: FastAPI) -> None:

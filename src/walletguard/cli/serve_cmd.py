@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from walletguard.api.environment import ENV_DB, ENV_REDIS, ENV_REDIS_PREFIX
+from walletguard.api.environment import (
+    ENV_DB,
+    ENV_DECIDER,
+    ENV_REDIS,
+    ENV_REDIS_PREFIX,
+    DecideIn,
+)
 from walletguard.cli.common import NewDbOption, err, failing_cleanly
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.storage.database import default_url, normalise_url, open_database
@@ -34,12 +40,21 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes (needs PostgreSQL).", min=1)] = 1,
+    decide_in: Annotated[
+        DecideIn,
+        typer.Option(
+            help="Where each worker decides: in a process of its own (HTTP and deciding on "
+            "two cores) or in a thread of the worker.",
+            envvar=ENV_DECIDER,
+        ),
+    ] = DecideIn.PROCESS,
 ) -> None:
     """Run the HTTP API (OpenAPI document at /docs and /openapi.json).
 
-    With no options: the embedded database, features in this process (checkpointed to the
-    database every minute and at shutdown), one worker. With a PostgreSQL URL and a Redis
-    URL it runs several workers deciding on the same state.
+    With no options: the embedded database, features in memory (checkpointed to the
+    database every minute and at shutdown), one worker, which decides in a process of its
+    own. With a PostgreSQL URL and a Redis URL it runs several workers deciding on the
+    same state.
     """
     import uvicorn
 
@@ -55,6 +70,7 @@ def serve_command(
             )
         open_database(url).dispose()  # migrate once, before workers start
     os.environ[ENV_DB] = url
+    os.environ[ENV_DECIDER] = decide_in.value
     if redis:
         os.environ[ENV_REDIS] = redis
     if redis_prefix:

@@ -112,5 +112,5 @@ def add_to_list(case_id: CaseId, body: ListIn, request: Request, who: CanWorkCas
     )
     with unit_of_work(request) as uow:
         result = actions.add_to_list(uow, case_id, entry, actor=who.actor, at=now())
-    request.app.state.runtime.engine.refresh_soon()
+    request.app.state.decider.refresh_soon()
     return _out(result)

@@ -9,15 +9,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
+from walletguard.api.batcher import DecisionsUnavailable
 from walletguard.api.deps import unit_of_work
 from walletguard.api.params import EventId
 from walletguard.api.problems import problem, problem_for
 from walletguard.api.schemas import DecisionOut, Problem
 from walletguard.api.security import CanReadDecisions, CanSubmitEvents
 from walletguard.decisions.engine import INTERNAL_ERROR, Failure
-from walletguard.decisions.model import decision_json
 from walletguard.events.decode import event_schema
 from walletguard.kernel.errors import NotFound
 from walletguard.storage import tables as t
@@ -64,11 +63,11 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
     body = await request.body()
     event = state.decoder.decode(body)  # InvalidInput → 422 with every field path
     try:
-        result = await asyncio.wrap_future(state.batcher.submit(event))
-    except DBAPIError as exc:
-        log.warning("a batch of decisions could not be stored: %s", exc.orig)
-        # The batch could not be stored (e.g. the database went away): nothing of this event
-        # was kept, so sending it again is safe and gets one decision.
+        answer = await asyncio.wrap_future(state.decider.submit(event))
+    except DecisionsUnavailable as exc:
+        log.warning("%s", exc)
+        # Nothing of this event was kept (e.g. the database went away), or it was and a
+        # retry finds it by its event id: sending it again is safe and gets one decision.
         return problem(
             503,
             "Unavailable",
@@ -76,12 +75,12 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
             headers={"Retry-After": "1"},
             code="unavailable",
         )
-    if isinstance(result, Failure):
-        status, title = _FAILURE_STATUS.get(result.code, (422, "Refused"))
-        return problem(status, title, result.message, code=result.code)
-    state.metrics.decisions.labels(result.decision).inc()
+    if isinstance(answer, Failure):
+        status, title = _FAILURE_STATUS.get(answer.code, (422, "Refused"))
+        return problem(status, title, answer.message, code=answer.code)
+    state.metrics.decisions.labels(answer.outcome).inc()
     state.metrics.latency.observe(time.perf_counter() - started)
-    return Response(decision_json(result), media_type="application/json")
+    return Response(answer.body, media_type="application/json")
 
 
 @router.get(

@@ -20,7 +20,7 @@ def health() -> Health:
 @router.get(
     "/ready",
     response_model=Health,
-    summary="The database (and Redis, when used) answer",
+    summary="The database (and Redis, when used) answer, and events are being decided",
     responses={503: {"model": Health}},
 )
 async def ready(request: Request) -> Response:
@@ -35,6 +35,8 @@ async def ready(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["database"] = f"unavailable: {type(exc).__name__}"
+    down = request.app.state.decider.ready()
+    checks["decider"] = "ok" if down is None else f"unavailable: {down}"
     redis = request.app.state.redis
     if redis is not None:
         try:

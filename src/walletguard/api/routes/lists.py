@@ -67,7 +67,7 @@ def add_entry(entry: ListEntryIn, request: Request, who: CanWriteLists) -> ListE
                 "reason": entry.reason,
             },
         )
-    request.app.state.runtime.engine.refresh_soon()
+    request.app.state.decider.refresh_soon()
     return _out(
         ListEntry(stored.kind, entity, value, entry.reason, entry.expires_at, who.actor, entry_id)
     )
@@ -88,4 +88,4 @@ def remove_entry(
         uow.audit.append(
             at=now(), actor=who.actor, action="list.removed", subject=f"list:{entry_id}", payload={}
         )
-    request.app.state.runtime.engine.refresh_soon()
+    request.app.state.decider.refresh_soon()

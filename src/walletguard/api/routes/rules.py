@@ -71,7 +71,7 @@ def upload(body: RulesetIn, request: Request, who: CanUploadRules) -> RulesetOut
             subject=f"ruleset:{stored.version}",
             payload={"mode": stored.mode.value},
         )
-    request.app.state.runtime.engine.refresh_soon()
+    request.app.state.decider.refresh_soon()
     return _out(stored, len(ruleset.rules))
 
 
@@ -92,5 +92,5 @@ def promote(version: str, request: Request, who: CanPromoteRules) -> RulesetOut:
             subject=f"ruleset:{version}",
             payload={},
         )
-    request.app.state.runtime.engine.refresh_soon()
+    request.app.state.decider.refresh_soon()
     return _out(promoted)

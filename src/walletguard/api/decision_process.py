@@ -1,0 +1,248 @@
+"""Deciding in a process of its own, so that HTTP and deciding use two cores.
+
+In one process the HTTP front (parsing, routing, validating, answering) and the decision
+writer take turns on one interpreter lock: measured, that capped the service at one core
+while the second stood idle. Here the service's process validates each event and hands
+it over a pipe to a child process that owns the engine (and, on the embedded default, the
+in-process feature state and its checkpoints); the child decides what has arrived in one
+unit of work, commits, and sends the answers back.
+
+Promises: an answer is sent only after its decision was committed; if the child dies,
+every event it had not answered fails with `DecisionsUnavailable` (nothing stored, or
+stored and found again by its event id on a retry), and a new child is started.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from walletguard.api.batcher import Answer, Decided, DecisionsUnavailable, decide_all
+from walletguard.decisions.engine import Failure
+from walletguard.events.model import WalletEvent
+
+log = logging.getLogger("walletguard.api")
+
+START_SECONDS = 300.0
+"""How long a child may take to start (restoring a large feature checkpoint is slow)."""
+RESTART_PAUSE = 1.0
+
+
+@dataclass(frozen=True)
+class DeciderSpec:
+    """What a child needs to build its engine: `build` is a module-level function (it is
+    pickled by name) called with `options`, returning `(engine, checkpoint)`, where
+    `checkpoint` saves in-process features (or does nothing)."""
+
+    build: Callable[..., tuple[Any, Callable[[], object]]]
+    options: dict[str, Any]
+    max_batch: int = 256
+    checkpoint_seconds: float = 60.0
+
+
+class DecisionProcess:
+    """A `Decider` whose engine runs in a child process (see the module's promises)."""
+
+    def __init__(self, spec: DeciderSpec) -> None:
+        self._spec = spec
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._pending: dict[int, Future[Answer]] = {}
+        self._next = 0
+        self._outbox: list[tuple[int, WalletEvent] | str] = []
+        self._wake = threading.Condition(self._lock)
+        self._closing = False
+        self._down: str | None = "starting"
+        self._conn, self._process = self._start()  # raises if the child cannot start
+        self._down = None
+        self._sender = threading.Thread(target=self._send_loop, name="decider-send", daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="decider-read", daemon=True)
+        self._sender.start()
+        self._reader.start()
+
+    # -- the service's side ------------------------------------------------------------
+
+    def submit(self, event: WalletEvent) -> Future[Answer]:
+        future: Future[Answer] = Future()
+        with self._lock:
+            if self._down is not None or self._closing:
+                future.set_exception(DecisionsUnavailable(f"not deciding: {self._down}"))
+                return future
+            seq = self._next
+            self._next += 1
+            self._pending[seq] = future
+            self._outbox.append((seq, event))
+            self._wake.notify()
+        return future
+
+    def refresh_soon(self) -> None:
+        with self._lock:
+            self._outbox.append("refresh")
+            self._wake.notify()
+
+    def ready(self) -> str | None:
+        return self._down
+
+    @property
+    def pid(self) -> int:
+        """The deciding process's id (a new one after a restart)."""
+        return int(self._process.pid)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._outbox.append("stop")
+            self._wake.notify()
+        self._sender.join(timeout=10)
+        self._process.join(timeout=60)  # decides what was sent, checkpoints, exits
+        if self._process.is_alive():
+            self._process.terminate()
+        self._reader.join(timeout=10)
+        self._fail_pending("the service stopped")
+
+    # -- threads -----------------------------------------------------------------------
+
+    def _start(self) -> tuple[Connection, Any]:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_child_main, args=(theirs, self._spec), name="walletguard-decider", daemon=True
+        )
+        process.start()
+        theirs.close()
+        if not ours.poll(START_SECONDS):
+            process.terminate()
+            raise RuntimeError(f"the deciding process did not start in {START_SECONDS:.0f} s")
+        try:
+            kind, detail = ours.recv()
+        except EOFError:
+            process.join(timeout=5)
+            raise RuntimeError(
+                f"the deciding process exited while starting (exit code {process.exitcode})"
+            ) from None
+        if kind != "ready":
+            process.join(timeout=5)
+            raise RuntimeError(f"the deciding process could not start: {detail}")
+        return ours, process
+
+    def _send_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._outbox:
+                    self._wake.wait()
+                items, self._outbox = self._outbox, []
+                conn = self._conn
+            try:
+                conn.send_bytes(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                self._fail([item[0] for item in items if isinstance(item, tuple)], "lost")
+            if "stop" in items:
+                return
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                answers = pickle.loads(self._conn.recv_bytes())
+            except (EOFError, OSError):
+                if self._closing:
+                    return
+                self._restart()
+                continue
+            for seq, answer in answers:
+                with self._lock:
+                    future = self._pending.pop(seq, None)
+                if future is None:
+                    continue
+                if isinstance(answer, BaseException):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
+
+    def _restart(self) -> None:
+        self._process.join(timeout=5)
+        exit_code = self._process.exitcode
+        log.error("the deciding process stopped (exit code %s); starting another", exit_code)
+        with self._lock:
+            self._down = f"the deciding process stopped (exit code {exit_code}); restarting"
+        self._fail_pending(self._down)
+        while not self._closing:
+            try:
+                conn, process = self._start()
+            except Exception as exc:
+                log.error("could not restart the deciding process: %s", exc)
+                time.sleep(RESTART_PAUSE)
+                continue
+            with self._lock:
+                self._conn, self._process, self._down = conn, process, None
+            return
+
+    def _fail_pending(self, why: str) -> None:
+        with self._lock:
+            lost, self._pending = list(self._pending.values()), {}
+        for future in lost:
+            future.set_exception(DecisionsUnavailable(f"not decided: {why}; retry the event"))
+
+    def _fail(self, seqs: list[int], why: str) -> None:
+        with self._lock:
+            lost = [f for s in seqs if (f := self._pending.pop(s, None)) is not None]
+        for future in lost:
+            future.set_exception(DecisionsUnavailable(f"not decided: {why}; retry the event"))
+
+
+# -- the child's side ------------------------------------------------------------------
+
+
+def _child_main(conn: Connection, spec: DeciderSpec) -> None:
+    try:
+        engine, checkpoint = spec.build(**spec.options)
+    except BaseException as exc:  # reported to the parent, which refuses to start
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", None))
+    checkpoint_due = time.monotonic() + spec.checkpoint_seconds
+    while True:
+        if not conn.poll(max(0.0, checkpoint_due - time.monotonic())):
+            checkpoint()
+            checkpoint_due = time.monotonic() + spec.checkpoint_seconds
+            continue
+        try:
+            items: list[tuple[int, WalletEvent] | str] = pickle.loads(conn.recv_bytes())
+        except EOFError:  # the service is gone: keep what was decided
+            checkpoint()
+            return
+        while len(items) < spec.max_batch and conn.poll(0):
+            items += pickle.loads(conn.recv_bytes())
+        events: list[tuple[int, WalletEvent]] = []
+        stopping = False
+        for item in items:
+            if item == "refresh":
+                engine.refresh_soon()
+            elif item == "stop":
+                stopping = True
+            else:
+                events.append(item)  # type: ignore[arg-type]
+        if events:
+            answers = decide_all(engine, [e for _, e in events])
+            conn.send_bytes(
+                pickle.dumps(
+                    [(seq, _portable(a)) for (seq, _), a in zip(events, answers, strict=True)],
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            )
+        if stopping:
+            checkpoint()
+            return
+
+
+def _portable(answer: Answer | BaseException) -> Answer | BaseException:
+    """An answer that unpickles in the parent (exceptions of database drivers may not)."""
+    if isinstance(answer, Decided | Failure | DecisionsUnavailable):
+        return answer
+    return RuntimeError(f"{type(answer).__name__}: {answer}")

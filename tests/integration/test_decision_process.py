@@ -1,0 +1,140 @@
+"""The service's deciding process: a real child process on a real database, deciding as the
+in-thread writer does, following list changes, surviving its own death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import pytest
+
+from tests.support import EventFactory
+from walletguard.api.batcher import Decided, DecisionBatcher, DecisionsUnavailable
+from walletguard.api.decision_process import DeciderSpec, DecisionProcess
+from walletguard.api.server import decision_engine, decision_runtime
+from walletguard.enrich.lists import ListEntity, ListEntry, ListKind
+from walletguard.events.decode import decode_event
+from walletguard.storage.database import open_database
+from walletguard.storage.uow import SqlUnitOfWork
+
+
+def spec(db_url: str, **options: Any) -> DeciderSpec:
+    return DeciderSpec(
+        build=decision_engine,
+        options={
+            "db_url": db_url,
+            "redis_url": None,
+            "redis_prefix": None,
+            "refresh_seconds": options.pop("refresh_seconds", 1.0),
+        },
+        **options,
+    )
+
+
+@pytest.fixture
+def decider(sqlite_url: str) -> Iterator[DecisionProcess]:
+    process = DecisionProcess(spec(sqlite_url, refresh_seconds=3600.0))
+    yield process
+    process.close()
+
+
+def decide(decider: Any, documents: list[dict[str, Any]]) -> list[Any]:
+    futures = [decider.submit(decode_event(d)) for d in documents]
+    return [f.result(timeout=60) for f in futures]
+
+
+def story(events: EventFactory) -> list[dict[str, Any]]:
+    return [
+        *events.funded("alice", "100.00"),
+        events.payment("alice", amount="30.00"),
+        events.withdraw("alice", amount="60.00"),
+        events.login("alice", success=False),
+        *events.funded("bob", "20.00"),
+        events.transfer("bob", to="alice", amount="5.00"),
+    ]
+
+
+def test_the_process_decides_and_stores_as_the_in_thread_writer_does(
+    tmp_path: Any, events: EventFactory
+) -> None:
+    documents = story(events)
+    bodies = {}
+    for how in ("process", "thread"):
+        url = f"sqlite:///{tmp_path / how}.db"
+        if how == "process":
+            decider: Any = DecisionProcess(spec(url))
+        else:
+            runtime = decision_runtime(url, None, None)
+            decider = DecisionBatcher(runtime.engine, checkpoint=runtime.save_features)
+        answers = decide(decider, documents)
+        decider.close()
+        assert all(isinstance(a, Decided) for a in answers)
+        bodies[how] = [msgspec.json.decode(a.body) for a in answers]
+        database = open_database(url)
+        with database.reading() as conn:
+            stored = conn.exec_driver_sql("select count(*) from decisions").scalar()
+        database.dispose()
+        assert stored == len(documents)  # each answer's decision was committed
+    assert bodies["process"] == bodies["thread"]
+    assert [b["decision"] for b in bodies["process"]][:3] == ["allow"] * 3
+
+
+def test_closing_checkpoints_the_feature_state_the_process_learnt(
+    sqlite_url: str, events: EventFactory
+) -> None:
+    decider = DecisionProcess(spec(sqlite_url))
+    decide(decider, story(events))
+    decider.close()
+    restarted = decision_runtime(sqlite_url, None, None)
+    try:
+        assert restarted.restored[0] > 0  # windows and profiles came back from the database
+    finally:
+        restarted.close()
+
+
+def test_a_list_change_reaches_the_process_before_the_next_event(
+    decider: DecisionProcess, sqlite_url: str, events: EventFactory
+) -> None:
+    assert decide(decider, [events.register("carol")])[0].outcome == "allow"
+    database = open_database(sqlite_url)
+    uow = SqlUnitOfWork(database)
+    uow.lists.add(
+        ListEntry(ListKind.BLOCK, ListEntity.ACCOUNT, "carol", "stolen identity", None, "test"),
+        at=datetime.now(UTC),
+    )
+    uow.commit()
+    uow.close()
+    database.dispose()
+    # The engine re-reads lists hourly here: only the refresh sent down the pipe can tell it.
+    decider.refresh_soon()
+    blocked = decide(decider, [events.login("carol")])[0]
+    assert blocked.outcome == "block"
+
+
+def test_a_dead_process_is_replaced_and_retries_get_the_stored_answer(
+    decider: DecisionProcess, events: EventFactory
+) -> None:
+    documents = story(events)
+    first = decide(decider, documents)
+    dead = decider.pid
+    os.kill(dead, signal.SIGSTOP)  # the next event waits in the pipe...
+    waiting = decider.submit(decode_event(events.payment("alice", amount="1.00")))
+    os.kill(dead, signal.SIGKILL)  # ...and is never decided
+    with pytest.raises(DecisionsUnavailable, match="retry the event"):
+        waiting.result(timeout=60)
+    deadline = time.monotonic() + 120
+    while decider.pid == dead or decider.ready() is not None:
+        assert time.monotonic() < deadline, "no new deciding process within 120 s"
+        time.sleep(0.05)
+    again = decide(decider, documents)  # a retry of every event: the stored answers
+    assert [a.body for a in again] == [a.body for a in first]
+
+
+def test_a_process_that_cannot_start_says_why(tmp_path: Any) -> None:
+    with pytest.raises(RuntimeError, match="could not start: .*unable to open database"):
+        DecisionProcess(spec(f"sqlite:///{tmp_path}"))  # a directory, not a database file
