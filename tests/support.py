@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import signal
 import subprocess
 import tempfile
 import time
@@ -272,16 +274,29 @@ def write_jsonl(path: Path, documents: Iterable[dict[str, Any]]) -> Path:
 
 @contextmanager
 def serving(
-    command: Sequence[str], env: dict[str, str], url: str, *, ready_within: float = 60
+    command: Sequence[str],
+    env: dict[str, str],
+    url: str,
+    *,
+    ready_within: float = 60,
+    interrupt: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`walletguard serve` started by `command`, stopped (SIGTERM, then waited for) when the
     block ends; enters once `url + "/ready"` answers 200. Raises `RuntimeError`, with what
-    the service wrote to standard error, if it exits or is not ready in time."""
+    the service wrote to standard error, if it exits or is not ready in time.
+    `interrupt`: run it in a process group of its own and stop it as Ctrl-C in a terminal
+    does, SIGINT to the whole group."""
     import httpx
 
     # stderr to a file, not a pipe: a busy service's warnings would fill a pipe and stall it
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(list(command), env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(
+            list(command),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=interrupt,
+        )
         try:
             deadline = time.monotonic() + ready_within
             while True:
@@ -300,5 +315,8 @@ def serving(
             yield process
         finally:
             if process.poll() is None:
-                process.terminate()
+                if interrupt:
+                    os.killpg(process.pid, signal.SIGINT)
+                else:
+                    process.terminate()
                 process.wait(timeout=60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from tests.e2e.api_support import free_port
 from tests.e2e.test_cli_replay import CLI
 from tests.support import EventFactory
 from tests.support import serving as serve_process
+from walletguard.api.server import decision_runtime
 from walletguard.features.redis_store import RedisFeatureStore
 
 REDIS_URL = os.environ.get("WALLETGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -29,15 +31,18 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def serving(home: Path, *args: str, scratch: Path | None = None) -> Iterator[str]:
+def serving(
+    home: Path, *args: str, scratch: Path | None = None, interrupt: bool = False
+) -> Iterator[str]:
     """`walletguard serve ARGS` until the block ends; yields its URL once it is ready.
-    `scratch`: the service's temporary directory."""
+    `scratch`: the service's temporary directory; `interrupt`: stopped as by Ctrl-C."""
     port = free_port()
     env = {**os.environ, "WALLETGUARD_HOME": str(home)}
     if scratch is not None:
         env["TMPDIR"] = str(scratch)
     url = f"http://127.0.0.1:{port}"
-    with serve_process([*CLI, "serve", "--port", str(port), *args], env, url):
+    command = [*CLI, "serve", "--port", str(port), *args]
+    with serve_process(command, env, url, interrupt=interrupt):
         yield url
 
 
@@ -64,6 +69,41 @@ def test_serve_runs_on_the_embedded_default_with_no_other_setup(
     balance = cli(tmp_path, "ledger", "balance", "alice")  # what the server's decisions did
     assert balance.returncode == 0, balance.stderr
     assert "70.00" in balance.stdout  # 100.00 topped up and confirmed, 30.00 paid
+
+
+def test_ctrl_c_stops_the_service_and_its_deciding_process_after_a_checkpoint(
+    tmp_path: Path, events: EventFactory
+) -> None:
+    key = cli(tmp_path, "keys", "create", "--role", "integrator").stdout.strip()
+    documents = [*events.funded("alice", "100.00"), events.payment("alice", amount="30.00")]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "WALLETGUARD_HOME": str(tmp_path)}
+    command = [*CLI, "serve", "--port", str(port)]
+    with serve_process(command, env, url, interrupt=True) as service:
+        assert [a.status_code for a in submit(url, key, documents)] == [200] * len(documents)
+        children = subprocess.run(["pgrep", "-P", str(service.pid)], capture_output=True)
+        helpers = [int(pid) for pid in children.stdout.split()]
+        assert helpers  # the deciding process (and multiprocessing's resource tracker)
+    assert service.returncode == 0
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in helpers):  # they go with the service
+        assert time.monotonic() < deadline, "the service's processes outlived it"
+        time.sleep(0.1)
+    restarted = decision_runtime(f"sqlite:///{tmp_path / 'walletguard.db'}", None, None)
+    try:
+        assert restarted.restored[0] > 0  # what the service learnt was checkpointed
+    finally:
+        restarted.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
 
 
 @pytest.mark.postgres

@@ -136,5 +136,5 @@ def test_a_dead_process_is_replaced_and_retries_get_the_stored_answer(
 
 
 def test_a_process_that_cannot_start_says_why(tmp_path: Any) -> None:
-    with pytest.raises(RuntimeError, match="could not start: .*unable to open database"):
+    with pytest.raises(RuntimeError, match=r"could not start: .*unable to open database"):
         DecisionProcess(spec(f"sqlite:///{tmp_path}"))  # a directory, not a database file

@@ -9,7 +9,9 @@ unit of work, commits, and sends the answers back.
 
 Promises: an answer is sent only after its decision was committed; if the child dies,
 every event it had not answered fails with `DecisionsUnavailable` (nothing stored, or
-stored and found again by its event id on a retry), and a new child is started.
+stored and found again by its event id on a retry), and a new child is started. The
+child ignores SIGINT and SIGTERM: it stops when the service tells it to (deciding what
+was sent, then checkpointing in-process features) or when the service is gone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -104,7 +107,7 @@ class DecisionProcess:
         self._sender.join(timeout=10)
         self._process.join(timeout=60)  # decides what was sent, checkpoints, exits
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.kill()
         self._reader.join(timeout=10)
         self._fail_pending("the service stopped")
 
@@ -118,7 +121,7 @@ class DecisionProcess:
         process.start()
         theirs.close()
         if not ours.poll(START_SECONDS):
-            process.terminate()
+            process.kill()
             raise RuntimeError(f"the deciding process did not start in {START_SECONDS:.0f} s")
         try:
             kind, detail = ours.recv()
@@ -200,6 +203,11 @@ class DecisionProcess:
 
 
 def _child_main(conn: Connection, spec: DeciderSpec) -> None:
+    # Ctrl-C or a service manager's SIGTERM reaches the whole process group: the service
+    # stops this process itself, after its last answers, with a checkpoint ("stop"), and
+    # if the service dies first the pipe's end says so.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         engine, checkpoint = spec.build(**spec.options)
     except BaseException as exc:  # reported to the parent, which refuses to start
