@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -21,6 +24,8 @@ from walletguard.enrich.lists import ListEntity, ListEntry, ListKind
 from walletguard.events.decode import decode_event
 from walletguard.storage.database import open_database
 from walletguard.storage.uow import SqlUnitOfWork
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def spec(db_url: str, **options: Any) -> DeciderSpec:
@@ -133,6 +138,26 @@ def test_a_dead_process_is_replaced_and_retries_get_the_stored_answer(
         time.sleep(0.05)
     again = decide(decider, documents)  # a retry of every event: the stored answers
     assert [a.body for a in again] == [a.body for a in first]
+
+
+def test_a_service_exiting_without_closing_its_decider_still_ends_with_a_checkpoint(
+    sqlite_url: str,
+) -> None:
+    script = (
+        "from tests.integration.test_decision_process import decide, spec, story\n"
+        "from tests.support import EventFactory\n"
+        "from walletguard.api.decision_process import DecisionProcess\n"
+        f"decide(DecisionProcess(spec({sqlite_url!r})), story(EventFactory()))\n"
+    )  # and exits, never calling close()
+    ended = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert ended.returncode == 0, ended.stderr
+    restarted = decision_runtime(sqlite_url, None, None)
+    try:
+        assert restarted.restored[0] > 0
+    finally:
+        restarted.close()
 
 
 def test_a_process_that_cannot_start_says_why(tmp_path: Any) -> None:

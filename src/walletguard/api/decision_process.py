@@ -16,6 +16,7 @@ was sent, then checkpointing in-process features) or when the service is gone.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import pickle
@@ -36,6 +37,8 @@ log = logging.getLogger("walletguard.api")
 
 START_SECONDS = 300.0
 """How long a child may take to start (restoring a large feature checkpoint is slow)."""
+STOP_SECONDS = 600.0
+"""How long a child may take to decide what it was sent and checkpoint, when stopping."""
 RESTART_PAUSE = 1.0
 
 
@@ -70,6 +73,9 @@ class DecisionProcess:
         self._reader = threading.Thread(target=self._read_loop, name="decider-read", daemon=True)
         self._sender.start()
         self._reader.start()
+        # Never closed (the interpreter exiting after an error): multiprocessing would wait
+        # for the child forever, and the child for the service.
+        atexit.register(self._stop)
 
     # -- the service's side ------------------------------------------------------------
 
@@ -77,7 +83,8 @@ class DecisionProcess:
         future: Future[Answer] = Future()
         with self._lock:
             if self._down is not None or self._closing:
-                future.set_exception(DecisionsUnavailable(f"not deciding: {self._down}"))
+                why = self._down or "the service is stopping"
+                future.set_exception(DecisionsUnavailable(f"not deciding: {why}"))
                 return future
             seq = self._next
             self._next += 1
@@ -100,12 +107,16 @@ class DecisionProcess:
         return int(self._process.pid)
 
     def close(self) -> None:
+        self._stop()
+        atexit.unregister(self._stop)
+
+    def _stop(self) -> None:
         with self._lock:
             self._closing = True
             self._outbox.append("stop")
             self._wake.notify()
         self._sender.join(timeout=10)
-        self._process.join(timeout=60)  # decides what was sent, checkpoints, exits
+        self._process.join(timeout=STOP_SECONDS)  # decides what was sent, checkpoints, exits
         if self._process.is_alive():
             self._process.kill()
         self._reader.join(timeout=10)
