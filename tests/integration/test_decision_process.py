@@ -102,6 +102,32 @@ def test_closing_checkpoints_the_feature_state_the_process_learnt(
         restarted.close()
 
 
+def test_features_are_checkpointed_while_the_process_is_busy(
+    sqlite_url: str, events: EventFactory
+) -> None:
+    decider = DecisionProcess(spec(sqlite_url, checkpoint_seconds=0.05, max_batch=16))
+    try:
+        futures = [decider.submit(decode_event(events.login(f"u{i}"))) for i in range(3000)]
+        futures[1500].result(timeout=120)
+        saved = checkpointed(sqlite_url)
+        busy = not futures[-1].done()
+        for future in futures:
+            future.result(timeout=120)
+    finally:
+        decider.close()
+    assert busy  # the checkpoint below was taken with thousands of events waiting
+    assert saved > 0
+
+
+def checkpointed(db_url: str) -> int:
+    database = open_database(db_url)
+    try:
+        with database.reading() as conn:
+            return int(conn.exec_driver_sql("select count(*) from feature_checkpoints").scalar())
+    finally:
+        database.dispose()
+
+
 def test_a_list_change_reaches_the_process_before_the_next_event(
     decider: DecisionProcess, sqlite_url: str, events: EventFactory
 ) -> None:

@@ -13,6 +13,7 @@ instead of sharing one interpreter lock.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -68,6 +69,7 @@ class Decider(Protocol):
         ...
 
 
+log = logging.getLogger("walletguard.api")
 _STOP = object()
 _REFRESH = object()
 
@@ -96,6 +98,9 @@ class DecisionBatcher:
 
     def submit(self, event: WalletEvent) -> Future[Answer]:
         future: Future[Answer] = Future()
+        if not self._thread.is_alive():
+            future.set_exception(DecisionsUnavailable("not deciding: the writer has stopped"))
+            return future
         self._queue.put((event, future))
         return future
 
@@ -135,7 +140,7 @@ class DecisionBatcher:
             if batch:
                 self._decide(batch)
             if self._checkpoint is not None and (stopping or time.monotonic() >= checkpoint_due):
-                self._checkpoint()
+                save_checkpoint(self._checkpoint)
                 checkpoint_due = time.monotonic() + self._checkpoint_seconds
 
     def _decide(self, batch: list[tuple[WalletEvent, Future[Answer]]]) -> None:
@@ -145,6 +150,15 @@ class DecisionBatcher:
                 future.set_exception(answer)
             else:
                 future.set_result(answer)
+
+
+def save_checkpoint(checkpoint: Callable[[], object]) -> None:
+    """Checkpoint in-process features; a failure (the database away) is logged, and the
+    next checkpoint, or a restart re-applying the stored events, makes up for it."""
+    try:
+        checkpoint()
+    except Exception:
+        log.exception("the feature checkpoint failed; deciding goes on")
 
 
 def decide_all(engine: Engine, events: list[WalletEvent]) -> list[Answer | BaseException]:

@@ -23,13 +23,20 @@ import pickle
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from walletguard.api.batcher import Answer, Decided, DecisionsUnavailable, decide_all
+from walletguard.api.batcher import (
+    Answer,
+    Decided,
+    DecisionsUnavailable,
+    decide_all,
+    save_checkpoint,
+)
 from walletguard.decisions.engine import Failure
 from walletguard.events.model import WalletEvent
 
@@ -225,39 +232,59 @@ def _child_main(conn: Connection, spec: DeciderSpec) -> None:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", None))
-    checkpoint_due = time.monotonic() + spec.checkpoint_seconds
-    while True:
-        if not conn.poll(max(0.0, checkpoint_due - time.monotonic())):
-            checkpoint()
-            checkpoint_due = time.monotonic() + spec.checkpoint_seconds
-            continue
+    _Child(conn, engine, checkpoint, spec).run()
+
+
+class _Child:
+    """The deciding loop: batches of at most `max_batch` events, answered after their
+    commit; a checkpoint every `checkpoint_seconds`, busy or not, and a last one on the
+    way out."""
+
+    def __init__(
+        self, conn: Connection, engine: Any, checkpoint: Callable[[], object], spec: DeciderSpec
+    ) -> None:
+        self.conn, self.engine, self.checkpoint, self.spec = conn, engine, checkpoint, spec
+        self.backlog: deque[tuple[int, WalletEvent] | str] = deque()
+
+    def run(self) -> None:
+        due = time.monotonic() + self.spec.checkpoint_seconds
+        while True:
+            going_on = self._decide_a_batch(until=due)
+            if not going_on or time.monotonic() >= due:  # due even under continuous load
+                save_checkpoint(self.checkpoint)
+                due = time.monotonic() + self.spec.checkpoint_seconds
+            if not going_on:
+                return
+
+    def _decide_a_batch(self, until: float) -> bool:
+        """Decide the next batch (waiting for one until `until`) and send its answers;
+        False once the service said stop or is gone."""
+        conn, limit, backlog = self.conn, self.spec.max_batch, self.backlog
         try:
-            items: list[tuple[int, WalletEvent] | str] = pickle.loads(conn.recv_bytes())
-        except EOFError:  # the service is gone: keep what was decided
-            checkpoint()
-            return
-        while len(items) < spec.max_batch and conn.poll(0):
-            items += pickle.loads(conn.recv_bytes())
-        events: list[tuple[int, WalletEvent]] = []
+            if not backlog and conn.poll(max(0.0, until - time.monotonic())):
+                backlog.extend(pickle.loads(conn.recv_bytes()))
+            while len(backlog) < limit and conn.poll(0):
+                backlog.extend(pickle.loads(conn.recv_bytes()))
+        except (EOFError, OSError):  # the service is gone: keep what was decided
+            return False
+        batch: list[tuple[int, WalletEvent]] = []
         stopping = False
-        for item in items:
-            if item == "refresh":
-                engine.refresh_soon()
-            elif item == "stop":
-                stopping = True
+        while backlog and len(batch) < limit and not stopping:
+            item = backlog.popleft()
+            if item == "stop":
+                stopping = True  # the service sends nothing after it
+            elif item == "refresh":
+                self.engine.refresh_soon()
             else:
-                events.append(item)  # type: ignore[arg-type]
-        if events:
-            answers = decide_all(engine, [e for _, e in events])
-            conn.send_bytes(
-                pickle.dumps(
-                    [(seq, _portable(a)) for (seq, _), a in zip(events, answers, strict=True)],
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            )
-        if stopping:
-            checkpoint()
-            return
+                batch.append(item)  # type: ignore[arg-type]
+        if batch:
+            answers = decide_all(self.engine, [event for _, event in batch])
+            reply = [(seq, _portable(a)) for (seq, _), a in zip(batch, answers, strict=True)]
+            try:
+                conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                return False
+        return not stopping
 
 
 def _portable(answer: Answer | BaseException) -> Answer | BaseException:
