@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -164,6 +165,16 @@ def test_a_dead_process_is_replaced_and_retries_get_the_stored_answer(
         time.sleep(0.05)
     again = decide(decider, documents)  # a retry of every event: the stored answers
     assert [a.body for a in again] == [a.body for a in first]
+
+
+def test_an_event_that_cannot_be_passed_on_fails_alone(
+    decider: DecisionProcess, events: EventFactory
+) -> None:
+    broken = decode_event(events.login("dave"))
+    broken.metadata = {"handle": threading.Lock()}  # cannot cross a process boundary
+    with pytest.raises(RuntimeError, match="could not be passed on"):
+        decider.submit(broken).result(timeout=60)
+    assert decide(decider, [events.register("erin")])[0].outcome == "allow"  # still deciding
 
 
 def test_a_service_exiting_without_closing_its_decider_still_ends_with_a_checkpoint(

@@ -160,10 +160,14 @@ class DecisionProcess:
                     self._wake.wait()
                 items, self._outbox = self._outbox, []
                 conn = self._conn
+            seqs = [item[0] for item in items if isinstance(item, tuple)]
             try:
                 conn.send_bytes(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
-            except OSError:
-                self._fail([item[0] for item in items if isinstance(item, tuple)], "lost")
+            except OSError:  # the child is gone: the reader restarts it
+                self._fail(seqs, DecisionsUnavailable("not decided: lost; retry the event"))
+            except Exception as exc:  # a defect: these requests fail alone, as internal errors
+                log.exception("events could not be sent to the deciding process")
+                self._fail(seqs, RuntimeError(f"the event could not be passed on: {exc}"))
             if "stop" in items:
                 return
 
@@ -175,6 +179,10 @@ class DecisionProcess:
                 if self._closing:
                     return
                 self._restart()
+                continue
+            except Exception:  # unreadable answers: which events they were is lost with them
+                log.exception("unreadable answers from the deciding process; replacing it")
+                self._process.kill()  # its pending events fail as unavailable, to be retried
                 continue
             for seq, answer in answers:
                 with self._lock:
@@ -210,11 +218,11 @@ class DecisionProcess:
         for future in lost:
             future.set_exception(DecisionsUnavailable(f"not decided: {why}; retry the event"))
 
-    def _fail(self, seqs: list[int], why: str) -> None:
+    def _fail(self, seqs: list[int], error: Exception) -> None:
         with self._lock:
             lost = [f for s in seqs if (f := self._pending.pop(s, None)) is not None]
         for future in lost:
-            future.set_exception(DecisionsUnavailable(f"not decided: {why}; retry the event"))
+            future.set_exception(error)
 
 
 # -- the child's side ------------------------------------------------------------------
