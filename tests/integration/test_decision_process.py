@@ -3,6 +3,7 @@ in-thread writer does, following list changes, surviving its own death."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -155,7 +156,8 @@ def test_a_dead_process_is_replaced_and_retries_get_the_stored_answer(
     first = decide(decider, documents)
     dead = decider.pid
     os.kill(dead, signal.SIGSTOP)  # the next event waits in the pipe...
-    waiting = decider.submit(decode_event(events.payment("alice", amount="1.00")))
+    waiting_event = decode_event(events.payment("alice", amount="1.00"))
+    waiting = decider.submit(waiting_event)
     os.kill(dead, signal.SIGKILL)  # ...and is never decided
     with pytest.raises(DecisionsUnavailable, match="retry the event"):
         waiting.result(timeout=60)
@@ -165,6 +167,8 @@ def test_a_dead_process_is_replaced_and_retries_get_the_stored_answer(
         time.sleep(0.05)
     again = decide(decider, documents)  # a retry of every event: the stored answers
     assert [a.body for a in again] == [a.body for a in first]
+    retried = decider.submit(waiting_event).result(timeout=60)  # the one that got a 503
+    assert isinstance(retried, Decided)
 
 
 def test_an_event_that_cannot_be_passed_on_fails_alone(
@@ -172,9 +176,35 @@ def test_an_event_that_cannot_be_passed_on_fails_alone(
 ) -> None:
     broken = decode_event(events.login("dave"))
     broken.metadata = {"handle": threading.Lock()}  # cannot cross a process boundary
+    before = decider.submit(decode_event(events.register("erin")))
+    refused = decider.submit(broken)
+    after = decider.submit(decode_event(events.register("frank")))
     with pytest.raises(RuntimeError, match="could not be passed on"):
-        decider.submit(broken).result(timeout=60)
-    assert decide(decider, [events.register("erin")])[0].outcome == "allow"  # still deciding
+        refused.result(timeout=60)
+    assert [f.result(timeout=60).outcome for f in (before, after)] == ["allow", "allow"]
+
+
+def test_a_request_given_up_on_still_gets_its_decision_and_others_go_on(
+    decider: DecisionProcess, events: EventFactory
+) -> None:
+    abandoned = decider.submit(decode_event(events.register("gina")))
+    assert not abandoned.cancel()  # a client gone away cannot un-send an event
+    assert isinstance(abandoned.result(timeout=60), Decided)
+    assert decide(decider, [events.register("hank")])[0].outcome == "allow"
+
+
+def test_closing_while_a_dead_process_is_replaced_leaves_no_process_behind(
+    sqlite_url: str,
+) -> None:
+    decider = DecisionProcess(spec(sqlite_url))
+    os.kill(decider.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while decider.ready() is None:  # the reader has seen the death and is restarting
+        assert time.monotonic() < deadline, "the death went unnoticed"
+        time.sleep(0.01)
+    decider.close()
+    assert multiprocessing.active_children() == []
+    assert decider.ready() is not None
 
 
 def test_a_service_exiting_without_closing_its_decider_still_ends_with_a_checkpoint(

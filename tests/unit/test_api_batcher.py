@@ -109,3 +109,14 @@ def test_closing_stops_the_writer_and_later_events_are_refused() -> None:
     assert batcher.ready() is not None
     with pytest.raises(DecisionsUnavailable):
         batcher.submit(_Event("late")).result(timeout=10)
+
+
+def test_an_answer_given_up_on_cannot_be_cancelled_and_the_writer_goes_on() -> None:
+    batcher = DecisionBatcher(_Engine())
+    try:
+        abandoned = batcher.submit(_Event("gone"))
+        assert not abandoned.cancel()
+        assert abandoned.result(timeout=10).event_id == "gone"
+        assert batcher.submit(_Event("next")).result(timeout=10).event_id == "next"
+    finally:
+        batcher.close()

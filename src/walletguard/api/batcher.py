@@ -46,8 +46,9 @@ Answer = Decided | Failure
 
 
 class DecisionsUnavailable(Exception):
-    """Nothing of the event was stored (the database went away, the deciding process
-    stopped): sending it again is safe and gets one decision."""
+    """The event was not decided, or its answer was lost (the database went away, the
+    deciding process stopped): sending it again is safe and gets one decision — the one
+    stored, if it was."""
 
 
 class Decider(Protocol):
@@ -97,7 +98,7 @@ class DecisionBatcher:
         self._thread.start()
 
     def submit(self, event: WalletEvent) -> Future[Answer]:
-        future: Future[Answer] = Future()
+        future = new_future()
         if not self._thread.is_alive():
             future.set_exception(DecisionsUnavailable("not deciding: the writer has stopped"))
             return future
@@ -142,14 +143,35 @@ class DecisionBatcher:
             if self._checkpoint is not None and (stopping or time.monotonic() >= checkpoint_due):
                 save_checkpoint(self._checkpoint)
                 checkpoint_due = time.monotonic() + self._checkpoint_seconds
+        while True:  # submitted while stopping: refused, not left waiting
+            try:
+                late = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(late, tuple):
+                resolve(late[1], DecisionsUnavailable("not deciding: the service is stopping"))
 
     def _decide(self, batch: list[tuple[WalletEvent, Future[Answer]]]) -> None:
         answers = decide_all(self._engine, [event for event, _ in batch])
         for (_, future), answer in zip(batch, answers, strict=True):
-            if isinstance(answer, BaseException):
-                future.set_exception(answer)
-            else:
-                future.set_result(answer)
+            resolve(future, answer)
+
+
+def new_future() -> Future[Answer]:
+    """A future for an event's answer that cannot be cancelled: a request given up on
+    (a client gone, a shutdown's timeout) still gets its decision stored and resolved,
+    and whoever resolves it never meets a cancelled future."""
+    future: Future[Answer] = Future()
+    future.set_running_or_notify_cancel()
+    return future
+
+
+def resolve(future: Future[Answer], answer: Answer | BaseException) -> None:
+    """Resolve `future` with an answer or the exception that stands for one."""
+    if isinstance(answer, BaseException):
+        future.set_exception(answer)
+    else:
+        future.set_result(answer)
 
 
 def save_checkpoint(checkpoint: Callable[[], object]) -> None:

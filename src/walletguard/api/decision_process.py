@@ -35,6 +35,8 @@ from walletguard.api.batcher import (
     Decided,
     DecisionsUnavailable,
     decide_all,
+    new_future,
+    resolve,
     save_checkpoint,
 )
 from walletguard.decisions.engine import Failure
@@ -47,6 +49,8 @@ START_SECONDS = 300.0
 STOP_SECONDS = 600.0
 """How long a child may take to decide what it was sent and checkpoint, when stopping."""
 RESTART_PAUSE = 1.0
+"""The first pause between failed restarts; it doubles up to `MAX_RESTART_PAUSE`."""
+MAX_RESTART_PAUSE = 30.0
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,9 @@ class DecisionProcess:
         self._lock = threading.Lock()
         self._pending: dict[int, Future[Answer]] = {}
         self._next = 0
-        self._outbox: list[tuple[int, WalletEvent] | str] = []
+        self._outbox: list[tuple[int, bytes] | str] = []
         self._wake = threading.Condition(self._lock)
-        self._closing = False
+        self._closing = threading.Event()
         self._down: str | None = "starting"
         self._conn, self._process = self._start()  # raises if the child cannot start
         self._down = None
@@ -87,16 +91,22 @@ class DecisionProcess:
     # -- the service's side ------------------------------------------------------------
 
     def submit(self, event: WalletEvent) -> Future[Answer]:
-        future: Future[Answer] = Future()
+        future = new_future()
+        try:  # here, so that an event that cannot cross the pipe fails alone
+            packed = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            log.exception("an event could not be passed to the deciding process")
+            future.set_exception(RuntimeError(f"the event could not be passed on: {exc}"))
+            return future
         with self._lock:
-            if self._down is not None or self._closing:
+            if self._down is not None or self._closing.is_set():
                 why = self._down or "the service is stopping"
                 future.set_exception(DecisionsUnavailable(f"not deciding: {why}"))
                 return future
             seq = self._next
             self._next += 1
             self._pending[seq] = future
-            self._outbox.append((seq, event))
+            self._outbox.append((seq, packed))
             self._wake.notify()
         return future
 
@@ -106,6 +116,8 @@ class DecisionProcess:
             self._wake.notify()
 
     def ready(self) -> str | None:
+        if self._down is None and not (self._sender.is_alive() and self._reader.is_alive()):
+            return "the service's link to the deciding process has stopped"
         return self._down
 
     @property
@@ -119,14 +131,19 @@ class DecisionProcess:
 
     def _stop(self) -> None:
         with self._lock:
-            self._closing = True
+            self._closing.set()
             self._outbox.append("stop")
             self._wake.notify()
         self._sender.join(timeout=10)
-        self._process.join(timeout=STOP_SECONDS)  # decides what was sent, checkpoints, exits
-        if self._process.is_alive():
-            self._process.kill()
-        self._reader.join(timeout=10)
+        # The reader ends when the child, told to stop, has decided what it was sent,
+        # checkpointed and exited (or when a restart under way has seen the service close).
+        self._reader.join(timeout=STOP_SECONDS)
+        with self._lock:
+            process = self._process
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=10)
         self._fail_pending("the service stopped")
 
     # -- threads -----------------------------------------------------------------------
@@ -140,6 +157,7 @@ class DecisionProcess:
         theirs.close()
         if not ours.poll(START_SECONDS):
             process.kill()
+            process.join(timeout=10)
             raise RuntimeError(f"the deciding process did not start in {START_SECONDS:.0f} s")
         try:
             kind, detail = ours.recv()
@@ -160,14 +178,11 @@ class DecisionProcess:
                     self._wake.wait()
                 items, self._outbox = self._outbox, []
                 conn = self._conn
-            seqs = [item[0] for item in items if isinstance(item, tuple)]
             try:
                 conn.send_bytes(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
-            except OSError:  # the child is gone: the reader restarts it
+            except OSError:  # the child is gone: the reader fails what it had and restarts it
+                seqs = [item[0] for item in items if isinstance(item, tuple)]
                 self._fail(seqs, DecisionsUnavailable("not decided: lost; retry the event"))
-            except Exception as exc:  # a defect: these requests fail alone, as internal errors
-                log.exception("events could not be sent to the deciding process")
-                self._fail(seqs, RuntimeError(f"the event could not be passed on: {exc}"))
             if "stop" in items:
                 return
 
@@ -176,7 +191,7 @@ class DecisionProcess:
             try:
                 answers = pickle.loads(self._conn.recv_bytes())
             except (EOFError, OSError):
-                if self._closing:
+                if self._closing.is_set():
                     return
                 self._restart()
                 continue
@@ -187,12 +202,8 @@ class DecisionProcess:
             for seq, answer in answers:
                 with self._lock:
                     future = self._pending.pop(seq, None)
-                if future is None:
-                    continue
-                if isinstance(answer, BaseException):
-                    future.set_exception(answer)
-                else:
-                    future.set_result(answer)
+                if future is not None:
+                    resolve(future, answer)
 
     def _restart(self) -> None:
         self._process.join(timeout=5)
@@ -201,28 +212,38 @@ class DecisionProcess:
         with self._lock:
             self._down = f"the deciding process stopped (exit code {exit_code}); restarting"
         self._fail_pending(self._down)
-        while not self._closing:
+        pause = RESTART_PAUSE
+        while not self._closing.is_set():
             try:
                 conn, process = self._start()
             except Exception as exc:
-                log.error("could not restart the deciding process: %s", exc)
-                time.sleep(RESTART_PAUSE)
+                log.error(
+                    "could not restart the deciding process (next try in %.0f s): %s", pause, exc
+                )
+                self._closing.wait(pause)
+                pause = min(pause * 2, MAX_RESTART_PAUSE)
                 continue
             with self._lock:
-                self._conn, self._process, self._down = conn, process, None
+                self._conn, self._process = conn, process
+                if not self._closing.is_set():
+                    self._outbox = [item for item in self._outbox if not isinstance(item, tuple)]
+                    self._down = None
+                    return
+            conn.close()  # closed while starting: the new child sees the pipe end and exits
+            process.join(timeout=STOP_SECONDS)
             return
 
     def _fail_pending(self, why: str) -> None:
         with self._lock:
             lost, self._pending = list(self._pending.values()), {}
         for future in lost:
-            future.set_exception(DecisionsUnavailable(f"not decided: {why}; retry the event"))
+            resolve(future, DecisionsUnavailable(f"not decided: {why}; retry the event"))
 
     def _fail(self, seqs: list[int], error: Exception) -> None:
         with self._lock:
             lost = [f for s in seqs if (f := self._pending.pop(s, None)) is not None]
         for future in lost:
-            future.set_exception(error)
+            resolve(future, error)
 
 
 # -- the child's side ------------------------------------------------------------------
@@ -252,7 +273,7 @@ class _Child:
         self, conn: Connection, engine: Any, checkpoint: Callable[[], object], spec: DeciderSpec
     ) -> None:
         self.conn, self.engine, self.checkpoint, self.spec = conn, engine, checkpoint, spec
-        self.backlog: deque[tuple[int, WalletEvent] | str] = deque()
+        self.backlog: deque[tuple[int, bytes] | str] = deque()
 
     def run(self) -> None:
         due = time.monotonic() + self.spec.checkpoint_seconds
@@ -275,7 +296,7 @@ class _Child:
                 backlog.extend(pickle.loads(conn.recv_bytes()))
         except (EOFError, OSError):  # the service is gone: keep what was decided
             return False
-        batch: list[tuple[int, WalletEvent]] = []
+        batch: list[tuple[int, bytes]] = []
         stopping = False
         while backlog and len(batch) < limit and not stopping:
             item = backlog.popleft()
@@ -286,7 +307,7 @@ class _Child:
             else:
                 batch.append(item)  # type: ignore[arg-type]
         if batch:
-            answers = decide_all(self.engine, [event for _, event in batch])
+            answers = decide_all(self.engine, [pickle.loads(packed) for _, packed in batch])
             reply = [(seq, _portable(a)) for (seq, _), a in zip(batch, answers, strict=True)]
             try:
                 conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
