@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from walletguard.api.batcher import (
     Answer,
@@ -53,13 +53,34 @@ RESTART_PAUSE = 1.0
 MAX_RESTART_PAUSE = 30.0
 
 
+class Checkpoints(Protocol):
+    """How a deciding process keeps its in-process features: `periodic` every
+    `checkpoint_seconds`, `final` when it stops."""
+
+    def periodic(self) -> object: ...
+
+    def final(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class InlineCheckpoints:
+    """Both kinds by one call, in the deciding loop (e.g. a shared store's no-op)."""
+
+    save: Callable[[], object]
+
+    def periodic(self) -> object:
+        return self.save()
+
+    def final(self) -> object:
+        return self.save()
+
+
 @dataclass(frozen=True)
 class DeciderSpec:
     """What a child needs to build its engine: `build` is a module-level function (it is
-    pickled by name) called with `options`, returning `(engine, checkpoint)`, where
-    `checkpoint` saves in-process features (or does nothing)."""
+    pickled by name) called with `options`, returning `(engine, checkpoints)`."""
 
-    build: Callable[..., tuple[Any, Callable[[], object]]]
+    build: Callable[..., tuple[Any, Checkpoints]]
     options: dict[str, Any]
     max_batch: int = 256
     checkpoint_seconds: float = 60.0
@@ -256,12 +277,12 @@ def _child_main(conn: Connection, spec: DeciderSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        engine, checkpoint = spec.build(**spec.options)
+        engine, checkpoints = spec.build(**spec.options)
     except BaseException as exc:  # reported to the parent, which refuses to start
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", None))
-    _Child(conn, engine, checkpoint, spec).run()
+    _Child(conn, engine, checkpoints, spec).run()
 
 
 class _Child:
@@ -270,20 +291,21 @@ class _Child:
     way out."""
 
     def __init__(
-        self, conn: Connection, engine: Any, checkpoint: Callable[[], object], spec: DeciderSpec
+        self, conn: Connection, engine: Any, checkpoints: Checkpoints, spec: DeciderSpec
     ) -> None:
-        self.conn, self.engine, self.checkpoint, self.spec = conn, engine, checkpoint, spec
+        self.conn, self.engine, self.checkpoints, self.spec = conn, engine, checkpoints, spec
         self.backlog: deque[tuple[int, bytes] | str] = deque()
 
     def run(self) -> None:
         due = time.monotonic() + self.spec.checkpoint_seconds
         while True:
             going_on = self._decide_a_batch(until=due)
-            if not going_on or time.monotonic() >= due:  # due even under continuous load
-                save_checkpoint(self.checkpoint)
-                due = time.monotonic() + self.spec.checkpoint_seconds
             if not going_on:
+                save_checkpoint(self.checkpoints.final)
                 return
+            if time.monotonic() >= due:  # due even under continuous load
+                save_checkpoint(self.checkpoints.periodic)
+                due = time.monotonic() + self.spec.checkpoint_seconds
 
     def _decide_a_batch(self, until: float) -> bool:
         """Decide the next batch (waiting for one until `until`) and send its answers;

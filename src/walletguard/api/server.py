@@ -4,13 +4,17 @@ so every uvicorn worker process builds the same service)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
 from walletguard.api.app import ApiSettings, create_app
-from walletguard.api.decision_process import DeciderSpec, DecisionProcess
+from walletguard.api.decision_process import (
+    Checkpoints,
+    DeciderSpec,
+    DecisionProcess,
+    InlineCheckpoints,
+)
 from walletguard.api.environment import (
     ENV_DB,
     ENV_DECIDER,
@@ -21,8 +25,10 @@ from walletguard.api.environment import (
 )
 from walletguard.composition import Runtime, build_runtime, tune_gc_for_latency
 from walletguard.decisions.engine import Engine
+from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.storage.forked_checkpoints import ForkedCheckpoints
 
 
 def app_from_env() -> FastAPI:
@@ -89,9 +95,12 @@ def decision_runtime(
 
 def decision_engine(
     db_url: str | None, redis_url: str | None, redis_prefix: str | None, refresh_seconds: float
-) -> tuple[Engine, Callable[[], object]]:
-    """Run in the deciding process: its engine, and how to checkpoint its features."""
+) -> tuple[Engine, Checkpoints]:
+    """Run in the deciding process: its engine, and how to checkpoint its features
+    (in-process ones by a forked copy, so that deciding does not stop meanwhile)."""
     runtime = decision_runtime(db_url, redis_url, redis_prefix)
     runtime.engine.refresh_seconds = refresh_seconds
     tune_gc_for_latency()
-    return runtime.engine, runtime.save_features
+    if isinstance(runtime.features, MemoryFeatureStore) and hasattr(os, "fork"):
+        return runtime.engine, ForkedCheckpoints(runtime.checkpointer, runtime.features)
+    return runtime.engine, InlineCheckpoints(runtime.save_features)

@@ -197,10 +197,21 @@ class MemoryFeatureStore:
                 removed += 1
         return removed
 
-    def checkpoint_rows(self) -> Iterator[tuple[str, bytes | None]]:
-        """`(key, blob)` for everything changed since the last call; `None` means deleted."""
+    def take_changes(self) -> set[str]:
+        """The keys changed since the last call (what a checkpoint writes)."""
         dirty, self._dirty = self._dirty, set()
-        for key in dirty:
+        return dirty
+
+    def mark_changed(self, keys: Iterable[str]) -> None:
+        """Keys a checkpoint failed to write: the next checkpoint writes them."""
+        self._dirty.update(keys)
+
+    def checkpoint_rows(
+        self, keys: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, bytes | None]]:
+        """`(key, blob)` for `keys`, by default everything changed since the last
+        `take_changes`; `None` means deleted."""
+        for key in self.take_changes() if keys is None else keys:
             yield key, self._encode(key)
 
     def restore(self, rows: Iterable[tuple[str, bytes]]) -> None:

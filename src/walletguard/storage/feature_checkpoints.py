@@ -54,13 +54,31 @@ class FeatureCheckpointer:
         return len(rows)
 
     def save(self, store: MemoryFeatureStore) -> int:
-        """Write every changed entity; returns how many rows were written or deleted."""
+        """Write every changed entity; returns how many rows were written or deleted. If
+        the write fails, the changes stay for the next checkpoint to write."""
+        keys = store.take_changes()
+        try:
+            return self.write(store, keys)
+        except BaseException:
+            store.mark_changed(keys)
+            raise
+
+    def last_seq(self) -> int:
+        """The sequence number of the last stored decision."""
+        with self.database.reading() as conn:
+            return int(conn.execute(select(func.max(t.decisions.c.seq))).scalar() or 0)
+
+    def write(self, store: MemoryFeatureStore, keys: set[str], seq: int | None = None) -> int:
+        """Write the state of `keys`, in one transaction, as a checkpoint that holds every
+        event up to decision `seq` (default: the last stored now) — which the state of
+        `store` must; returns how many rows were written or deleted."""
         written = 0
         with self.database.writing() as conn:
-            seq = conn.execute(select(func.max(t.decisions.c.seq))).scalar() or 0
+            if seq is None:
+                seq = conn.execute(select(func.max(t.decisions.c.seq))).scalar() or 0
             batch: list[dict[str, object]] = []
             gone: list[str] = []
-            for key, blob in store.checkpoint_rows():
+            for key, blob in store.checkpoint_rows(keys):
                 if blob is None:
                     gone.append(key)
                 else:
