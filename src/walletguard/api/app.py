@@ -73,7 +73,11 @@ class ApiSettings:
     refresh_seconds: float = 1.0
     """How soon a list change or a promoted ruleset reaches the engine."""
     checkpoint_seconds: float = 60.0
-    """How often in-process feature state is checkpointed to the database."""
+    """How often in-process feature state is checkpointed to the database (a restart
+    re-applies the events stored since the last checkpoint). Measured at 1,000 events/s:
+    every 15 s made the latency p99 worse than every 60 s — each checkpoint holds the
+    database's write lock and forks, and many short stalls delayed more requests than
+    fewer longer ones."""
     opentelemetry: bool = False
     """FastAPI's own OpenTelemetry spans, metrics and logs (off: the service exports
     Prometheus metrics, and the per-request provider look-ups cost ~4 % of its CPU)."""

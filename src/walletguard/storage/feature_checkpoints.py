@@ -71,37 +71,32 @@ class FeatureCheckpointer:
     def write(self, store: MemoryFeatureStore, keys: set[str], seq: int | None = None) -> int:
         """Write the state of `keys`, in one transaction, as a checkpoint that holds every
         event up to decision `seq` (default: the last stored now) — which the state of
-        `store` must; returns how many rows were written or deleted."""
-        written = 0
+        `store` must; returns how many rows were written or deleted. The state is encoded
+        before the transaction begins: the database's write lock is held for the writing
+        only."""
+        rows: list[dict[str, object]] = []
+        gone: list[str] = []
+        for key, blob in store.checkpoint_rows(keys):
+            if blob is None:
+                gone.append(key)
+            else:
+                rows.append({"key": key, "state": blob})
         with self.database.writing() as conn:
             if seq is None:
                 seq = conn.execute(select(func.max(t.decisions.c.seq))).scalar() or 0
-            batch: list[dict[str, object]] = []
-            gone: list[str] = []
-            for key, blob in store.checkpoint_rows(keys):
-                if blob is None:
-                    gone.append(key)
-                else:
-                    batch.append({"key": key, "state": blob})
-                if len(batch) >= 2000:
-                    upsert_rows(conn, t.feature_checkpoints, batch)
-                    written += len(batch)
-                    batch = []
-            if batch:
-                upsert_rows(conn, t.feature_checkpoints, batch)
-                written += len(batch)
+            for i in range(0, len(rows), 2000):
+                upsert_rows(conn, t.feature_checkpoints, rows[i : i + 2000])
             for i in range(0, len(gone), 500):
                 conn.execute(
                     delete(t.feature_checkpoints).where(
                         t.feature_checkpoints.c.key.in_(gone[i : i + 500])
                     )
                 )
-            written += len(gone)
             marks = [{"key": _SEQ_KEY, "value": str(seq)}]
             if self._reports_loaded:
                 marks.append({"key": _REPORTS_KEY, "value": str(self.reports_applied)})
             upsert_rows(conn, t.settings_kv, marks)
-        return written
+        return len(rows) + len(gone)
 
     def load(
         self, store: MemoryFeatureStore, locate: Callable[[WalletEvent], Located]

@@ -2,10 +2,11 @@
 
 Writing a checkpoint inline stops deciding while the changed entities are encoded and
 written: measured, ~0.3 s for the 25,000 entities a minute at 1,000 events/s changes,
-which was the service's latency p99 over any window holding a checkpoint. A fork is an
-instant, consistent snapshot of the process's memory (copy-on-write): the copy encodes
-and writes while the original goes on deciding. What remains on the deciding path is the
-fork itself and, on SQLite, waiting for the write lock while the copy's transaction runs.
+which made the service's latency p99 over any window holding a checkpoint. A fork is a
+consistent snapshot of the process's memory (copy-on-write): the copy encodes and writes
+while the original goes on deciding. What remains on the deciding path is the fork itself
+(~17 ms for a 700 MB process) and, on SQLite, waiting for the write lock while the copy's
+transaction runs (~0.15 s for those 25,000 rows; the encoding is done before it begins).
 
 Promises: a checkpoint holds the state as of the moment of the fork and says so (the
 sequence number of the last decision stored then), so a restart re-applies exactly the
