@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis as AsyncRedis
@@ -214,3 +216,24 @@ def test_health_readiness_and_metrics(service: LiveService, events: EventFactory
     assert 'walletguard_decisions_total{decision="allow"}' in metrics
     assert "walletguard_decision_seconds_bucket" in metrics
     assert "walletguard_review_queue_depth" in metrics
+
+
+def test_a_decision_stuck_behind_the_database_is_answered_503_and_a_retry_gets_it(
+    tmp_path: Path, events: EventFactory
+) -> None:
+    db = tmp_path / "stuck.db"
+    settings = ApiSettings(decision_timeout_seconds=0.5)
+    with live_service(f"sqlite:///{db}", settings=settings) as live:
+        doc = events.login()
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database's write lock
+        with live.client(Role.INTEGRATOR) as http:
+            stuck = http.post("/v1/events", json=doc)
+            holder.execute("ROLLBACK")
+            holder.close()
+            assert stuck.status_code == 503
+            assert stuck.headers["retry-after"] == "1"
+            assert "no decision within 0.5 s" in stuck.json()["detail"]
+            again = http.post("/v1/events", json=doc)  # sent again, as the 503 asks
+            assert again.status_code == 200
+            assert http.get(f"/v1/decisions/{doc['event_id']}").json() == again.json()

@@ -69,6 +69,10 @@ class ApiSettings:
     rate_limit_namespace: str = "wg:rl"
     """Prefix of the rate limits' counters in Redis (one per deployment)."""
     max_batch: int = 256
+    decision_timeout_seconds: float = 30.0
+    """How long a request waits for its decision (a database stuck on a lock, a deciding
+    process hung) before it is answered 503 with Retry-After; the event may still be
+    decided, and sending it again then returns that decision."""
     key_refresh_seconds: float = 5.0
     refresh_seconds: float = 1.0
     """How soon a list change or a promoted ruleset reaches the engine."""
@@ -139,6 +143,7 @@ def create_app(
             checkpoint_seconds=settings.checkpoint_seconds,
         )
     app.state.decider = decider
+    app.state.decision_timeout = settings.decision_timeout_seconds
     app.state.keys = KeyCache(runtime.database, refresh_seconds=settings.key_refresh_seconds)
     app.state.limiter = RateLimiter(
         settings.rate_per_second, redis, namespace=settings.rate_limit_namespace

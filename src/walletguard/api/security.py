@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Request
 from walletguard.access.keys import ApiKey, KeyVerifier, parse_key
 from walletguard.access.roles import Permission, Role, allows
 from walletguard.storage.database import Database
-from walletguard.storage.uow import SqlUnitOfWork
+from walletguard.storage.repositories.access import all_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +48,10 @@ class KeyCache:
         if now - self._loaded_at > self._refresh:
             with self._lock:
                 if now - self._loaded_at > self._refresh:
-                    uow = SqlUnitOfWork(self._database)
-                    try:
-                        self._keys = {k.id: k for k in uow.keys.all()}
-                    finally:
-                        uow.rollback()
-                        uow.close()
+                    # A read transaction: a writer holding the database (a long command,
+                    # a checkpoint) must not hold up authentication.
+                    with self._database.reading() as conn:
+                        self._keys = {k.id: k for k in all_keys(conn)}
                     self._loaded_at = now
         return self._keys
 

@@ -63,17 +63,19 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
     body = await request.body()
     event = state.decoder.decode(body)  # InvalidInput → 422 with every field path
     try:
-        answer = await asyncio.wrap_future(state.decider.submit(event))
+        answer = await asyncio.wait_for(
+            asyncio.wrap_future(state.decider.submit(event)), state.decision_timeout
+        )
     except DecisionsUnavailable as exc:
         log.warning("%s", exc)
         # Nothing of this event was kept (e.g. the database went away), or it was and a
         # retry finds it by its event id: sending it again is safe and gets one decision.
-        return problem(
-            503,
-            "Unavailable",
-            "the decision could not be stored; retry the event",
-            headers={"Retry-After": "1"},
-            code="unavailable",
+        return _unavailable("the decision could not be stored; retry the event")
+    except TimeoutError:
+        log.warning("no decision for %s within %s s", event.event_id, state.decision_timeout)
+        return _unavailable(
+            f"no decision within {state.decision_timeout:g} s; retry the event (if it was "
+            "decided meanwhile, the retry returns that decision)"
         )
     if isinstance(answer, Failure):
         status, title = _FAILURE_STATUS.get(answer.code, (422, "Refused"))
@@ -81,6 +83,10 @@ async def submit_event(request: Request, who: CanSubmitEvents) -> Response:
     state.metrics.decisions.labels(answer.outcome).inc()
     state.metrics.latency.observe(time.perf_counter() - started)
     return Response(answer.body, media_type="application/json")
+
+
+def _unavailable(detail: str) -> Response:
+    return problem(503, "Unavailable", detail, headers={"Retry-After": "1"}, code="unavailable")
 
 
 @router.get(

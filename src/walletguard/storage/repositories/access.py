@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from walletguard.access.keys import ApiKey
 from walletguard.access.roles import Role
@@ -46,7 +46,9 @@ class SqlKeyRepository(SqlRepository):
 
     def all(self) -> list[ApiKey]:
         self.uow.flush()
-        return [
-            _key(row)
-            for row in self.uow.conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at))
-        ]
+        return all_keys(self.uow.conn)
+
+
+def all_keys(conn: Connection) -> list[ApiKey]:
+    """Every API key, oldest first (on any connection: a read needs no write lock)."""
+    return [_key(row) for row in conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at))]
