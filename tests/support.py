@@ -260,6 +260,25 @@ class Harness:
         self.runtime.close()
 
 
+def restart_story(
+    events: EventFactory,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Events whose features matter to later decisions (four wallets feed a mule), and two
+    later events decided on those features: for checking that a restart goes on exactly
+    as a run that never stopped."""
+    docs: list[dict[str, Any]] = []
+    for i in range(4):
+        docs += events.funded(f"s{i}", "2000.00")
+        events.advance(minutes=3)
+        docs.append(events.transfer(f"s{i}", to="mule", amount="1500.00"))
+    docs.append(events.register("mule"))
+    later = [
+        events.withdraw("mule", token="card-x", amount="1000.00"),
+        events.login("s1", success=False),
+    ]
+    return docs, later
+
+
 def codes(decision: Decision) -> set[str]:
     """The reason codes of a decision."""
     return {r.code for r in decision.reasons}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.support import EventFactory, Harness, codes
+from tests.support import EventFactory, Harness, codes, restart_story
 from walletguard.decisions.engine import INTERNAL_ERROR, Failure
 from walletguard.events.decode import decode_event
 from walletguard.kernel.errors import Conflict, WalletguardError
@@ -212,16 +212,7 @@ def test_held_money_is_not_available(h: Harness, events: EventFactory) -> None:
 def test_restart_continues_exactly_where_the_last_run_stopped(
     db_url: str, events: EventFactory
 ) -> None:
-    docs = []
-    for i in range(4):
-        docs += events.funded(f"s{i}", "2000.00")
-        events.advance(minutes=3)
-        docs.append(events.transfer(f"s{i}", to="mule", amount="1500.00"))
-    docs.append(events.register("mule"))
-    later = [
-        events.withdraw("mule", token="card-x", amount="1000.00"),
-        events.login("s1", success=False),
-    ]
+    docs, later = restart_story(events)
 
     whole = Harness(
         db_url.replace("walletguard.db", "whole.db") if db_url.startswith("sqlite") else _fresh_pg()

@@ -9,64 +9,63 @@ from typing import Any
 
 import pytest
 
-from tests.support import EventFactory, Harness
+from tests.support import EventFactory, Harness, restart_story
+from walletguard.decisions.model import Decision
 from walletguard.storage import forked_checkpoints
 from walletguard.storage.forked_checkpoints import ForkedCheckpoints
 
 
-def story(events: EventFactory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    docs: list[dict[str, Any]] = []
-    for i in range(4):
-        docs += events.funded(f"s{i}", "2000.00")
-        events.advance(minutes=3)
-        docs.append(events.transfer(f"s{i}", to="mule", amount="1500.00"))
-    docs.append(events.register("mule"))
-    later = [
-        events.withdraw("mule", token="card-x", amount="1000.00"),
-        events.login("s1", success=False),
-    ]
-    return docs, later
+def never_stopped(tmp_path: Path, documents: list[dict[str, Any]]) -> list[Decision]:
+    """The decisions of a run that never stopped, on a database of its own."""
+    whole = Harness(f"sqlite:///{tmp_path / 'whole.db'}")
+    try:
+        return whole.decide_all(documents)
+    finally:
+        whole.close()
 
 
-def forked(h: Harness) -> ForkedCheckpoints:
-    return ForkedCheckpoints(h.runtime.checkpointer, h.runtime.features)  # type: ignore[arg-type]
+def started(url: str, documents: list[dict[str, Any]]) -> tuple[Harness, ForkedCheckpoints]:
+    """A run that has decided `documents`, and its forked checkpoints."""
+    run = Harness(url)
+    run.decide_all(documents)
+    return run, ForkedCheckpoints(run.runtime.checkpointer, run.runtime.features)  # type: ignore[arg-type]
+
+
+def restarted_decide(url: str, later: list[dict[str, Any]], reapplied: int) -> list[Decision]:
+    """Restart on `url` (checking how many stored events it re-applied), then decide `later`."""
+    run = Harness(url)
+    try:
+        assert run.runtime.restored[1] == reapplied
+        return run.decide_all(later)
+    finally:
+        run.close()
 
 
 def test_a_restart_from_a_forked_checkpoint_goes_on_as_if_nothing_stopped(
     tmp_path: Path, events: EventFactory
 ) -> None:
-    docs, later = story(events)
-    whole = Harness(f"sqlite:///{tmp_path / 'whole.db'}")
-    expected = whole.decide_all(docs + later)
-    whole.close()
+    docs, later = restart_story(events)
+    expected = never_stopped(tmp_path, docs + later)
 
     url = f"sqlite:///{tmp_path / 'crashed.db'}"
-    first = Harness(url)
-    first.decide_all(docs[:10])
-    checkpoints = forked(first)
+    first, checkpoints = started(url, docs[:10])
     checkpoints.periodic()  # the copy writes the state after 10 events...
     first.decide_all(docs[10:])  # ...while these are decided and stored
     assert checkpoints.wait() is True
     first.close()  # a crash: no final checkpoint
 
-    second = Harness(url)
-    assert second.runtime.restored[1] == len(docs) - 10  # re-applied: what came after the fork
-    assert second.decide_all(later) == expected[-2:]
-    second.close()
+    # re-applied: what came after the fork
+    assert restarted_decide(url, later, len(docs) - 10) == expected[-2:]
 
 
 def test_what_a_failed_copy_was_to_write_is_written_by_the_next_checkpoint(
     tmp_path: Path, events: EventFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    docs, later = story(events)
-    whole = Harness(f"sqlite:///{tmp_path / 'whole.db'}")
-    expected = whole.decide_all(docs + later)
-    whole.close()
+    docs, later = restart_story(events)
+    expected = never_stopped(tmp_path, docs + later)
 
     url = f"sqlite:///{tmp_path / 'failed.db'}"
-    first = Harness(url)
-    first.decide_all(docs[:10])
-    checkpoints = forked(first)
+    first, checkpoints = started(url, docs[:10])
 
     def unreachable(*_: Any, **__: Any) -> None:
         raise OSError("disk full")
@@ -81,25 +80,18 @@ def test_what_a_failed_copy_was_to_write_is_written_by_the_next_checkpoint(
     first.decide_all(docs[12:])
     first.close()  # a crash
 
-    second = Harness(url)
-    assert second.runtime.restored[1] == len(docs) - 12
-    assert second.decide_all(later) == expected[-2:]
-    second.close()
+    assert restarted_decide(url, later, len(docs) - 12) == expected[-2:]
 
 
 def test_final_waits_for_the_copy_then_writes_the_rest_here(
     tmp_path: Path, events: EventFactory
 ) -> None:
-    docs, _ = story(events)
+    docs, _ = restart_story(events)
     url = f"sqlite:///{tmp_path / 'stopped.db'}"
-    first = Harness(url)
-    first.decide_all(docs[:10])
-    checkpoints = forked(first)
+    first, checkpoints = started(url, docs[:10])
     checkpoints.periodic()
     first.decide_all(docs[10:])
     checkpoints.final()
     assert checkpoints.wait() is None  # nothing left running
     first.close()
-    second = Harness(url)
-    assert second.runtime.restored[1] == 0  # everything was in the checkpoint
-    second.close()
+    assert restarted_decide(url, [], 0) == []  # everything was in the checkpoint
