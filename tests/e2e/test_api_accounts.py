@@ -130,8 +130,9 @@ def test_restrict_lift_and_what_cannot_be_loosened(
         analyst.post(f"/v1/accounts/{account}/freeze", json={"reason": "fraud"})
         loosen = analyst.post(f"/v1/accounts/{account}/restrict", json={"reason": "softer"})
         assert "use unfreeze" in refused(loosen, 409)["detail"]
-        blank = analyst.post(f"/v1/accounts/{account}/freeze", json={"reason": ""})
-        assert refused(blank, 422)["errors"][0]["path"] == "$.reason"
+        for nothing in ("", "   \t"):
+            blank = analyst.post(f"/v1/accounts/{account}/freeze", json={"reason": nothing})
+            assert refused(blank, 422)["errors"][0]["path"] == "$.reason"
         unknown = analyst.post("/v1/accounts/nobody-at-all/freeze", json={"reason": "x"})
         refused(unknown, 404)
         assert analyst.get("/v1/accounts/nobody-at-all").status_code == 404

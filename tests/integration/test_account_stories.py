@@ -624,6 +624,70 @@ def test_lifting_a_restriction_someone_else_put_on_needs_a_second_person(
     assert transitions(h)[-1] == ("restricted", "active", "kim")
 
 
+def locked_out(h: Harness, events: EventFactory) -> None:
+    """Five wrong passwords: alice is locked out for 15 minutes."""
+    for _ in range(5):
+        events.advance(seconds=10)
+        last = h.decide(events.login(success=False))
+    assert last.account_state == "locked"
+
+
+def test_a_lock_out_does_not_make_someone_elses_restriction_ones_own(
+    h: Harness, events: EventFactory
+) -> None:
+    """Locked out over kim's restriction, alice cannot be restricted again by joe (which
+    would make it joe's to lift alone); when the lock ends, the restriction is still kim's."""
+    settled(h, events)
+    with h.runtime.transaction() as uow:
+        service.restrict(uow, "alice", reason="mule signs", actor="analyst:kim", at=events.now)
+    locked_out(h, events)
+    again = pytest.raises(IllegalTransition, match="restricted already")
+    with again, h.runtime.transaction() as uow:
+        service.restrict(uow, "alice", reason="mine now", actor="operator:joe", at=events.now)
+    events.advance(minutes=16)
+    assert h.decide(events.login(success=True)).account_state == "restricted"
+    assert transitions(h)[-2:] == [
+        ("restricted", "locked", "system:lockout"),
+        ("locked", "restricted", "clock"),
+    ]
+    with h.runtime.transaction() as uow:
+        asked = service.lift_restriction(
+            uow, "alice", reason="documents checked", actor="operator:joe", at=events.now
+        )
+    assert asked.approval is not None
+    with h.runtime.transaction() as uow:
+        own = service.lift_restriction(uow, "alice", reason="cleared", actor="kim", at=events.now)
+    assert own.done
+
+
+def test_a_self_service_freeze_over_a_lock_out_is_no_way_out_of_a_restriction(
+    h: Harness, events: EventFactory
+) -> None:
+    """Frozen by the holder while locked out over an analyst's restriction: unfreezing
+    on the holder's word waits for a second person, as it does without the lock-out."""
+    settled(h, events)
+    with h.runtime.transaction() as uow:
+        service.restrict(uow, "alice", reason="mule signs", actor="analyst:kim", at=events.now)
+    locked_out(h, events)
+    self_freeze(h, events.now)
+    assert transitions(h)[-1] == ("locked", "frozen", "user")
+    holders_word_is_not_enough(h, events)
+
+
+def test_a_self_service_freeze_over_a_plain_lock_out_is_the_holders_to_lift(
+    h: Harness, events: EventFactory
+) -> None:
+    settled(h, events)
+    locked_out(h, events)
+    self_freeze(h, events.now)
+    with h.runtime.transaction() as uow:
+        done = service.request_unfreeze(
+            uow, "alice", reason="it was me", actor="operator:joe", verified_by="sms_otp",
+            at=events.now,
+        )  # fmt: skip
+    assert done.done
+
+
 def test_an_illegal_transition_is_an_error(h: Harness, events: EventFactory) -> None:
     settled(h, events)
     with h.runtime.transaction() as uow:

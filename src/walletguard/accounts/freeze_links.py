@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -60,6 +61,16 @@ def mint_freeze_token(
     body = _b64(msgspec.msgpack.encode(payload))
     signature = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
     return f"{body}.{signature}"
+
+
+def token_of_link(link: str) -> str:
+    """The token in what a person pasted: the whole link (`…/security?token=<t>`, as
+    notifications carry it), a link ending in the token (`…/freeze/<t>`), or the token."""
+    text = link.strip()
+    found = parse_qs(urlsplit(text).query).get("token")
+    if found:
+        return found[-1].strip()
+    return text.rsplit("/", 1)[-1]
 
 
 def verify_freeze_token(key: bytes, token: str, *, at: datetime) -> FreezeClaim:

@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -213,3 +214,32 @@ class AccountSecurity:
             and actor_kind(self.actor) is Actor.USER
             and actor_kind(actor) is not Actor.USER
         )
+
+
+UNKNOWN_AUTHOR = "system:history-too-short"
+"""Stands for whoever put a restriction on when the history at hand does not reach back
+to it: a system actor, so maker-checker is never waived for it."""
+
+
+def restriction_author(changes: Sequence[StateChange]) -> str | None:
+    """Who put on the restriction in force after `changes` (an account's transitions,
+    newest first; the first made its present state): the actor of the change that
+    restricted it, looking through lock-outs over it and their ends (the clock, a verified
+    reset, a person unlocking), which give back what was there before and are nobody's
+    restriction. `None` if no restriction is in force; `UNKNOWN_AUTHOR` if `changes` do not
+    reach back far enough to tell."""
+    for i, change in enumerate(changes):
+        if change.to_state is AccountState.LOCKED:
+            if change.from_state is AccountState.RESTRICTED:
+                continue  # locked out over a restriction: who put that on?
+            return None
+        if change.to_state is not AccountState.RESTRICTED:
+            return None
+        if change.from_state is AccountState.LOCKED:
+            lock = changes[i + 1] if i + 1 < len(changes) else None
+            if lock is None:
+                return UNKNOWN_AUTHOR
+            if lock.from_state is AccountState.RESTRICTED:
+                continue  # the lock-out ended, giving the restriction under it back
+        return change.actor
+    return UNKNOWN_AUTHOR

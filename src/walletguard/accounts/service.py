@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from walletguard.accounts.bindings import Binding, Target
-from walletguard.accounts.freeze_links import mint_freeze_token, verify_freeze_token
+from walletguard.accounts.freeze_links import (
+    mint_freeze_token,
+    token_of_link,
+    verify_freeze_token,
+)
 from walletguard.accounts.model import (
     SEVERITY,
     AccountSecurity,
@@ -21,6 +25,7 @@ from walletguard.accounts.model import (
     Actor,
     StateChange,
     actor_kind,
+    restriction_author,
 )
 from walletguard.accounts.ports import AccountsUnitOfWork
 from walletguard.approvals import service as approvals
@@ -30,6 +35,8 @@ from walletguard.kernel.errors import Conflict, IllegalTransition, NotFound, Ref
 UNFREEZE = "account.unfreeze"
 VERIFICATIONS = ("sms_otp", "email_otp", "totp", "biometric", "face", "manual_kyc")
 """How a person may have proved they are the account holder before an unfreeze."""
+HISTORY_LOOKBACK = 200
+"""Transitions read to find who put a restriction on; past them, maker-checker applies."""
 
 
 def _subject(account_id: str) -> str:
@@ -107,6 +114,12 @@ def restrict(
             f"account {account_id} is {account.state.value}; restricting would loosen it "
             "(use unfreeze)"
         )
+    if account.state is AccountState.LOCKED and account.resume_state is AccountState.RESTRICTED:
+        # Restricting again would only make the restriction this actor's own to lift.
+        raise IllegalTransition(
+            f"account {account_id} is restricted already (and locked out until "
+            f"{account.locked_until.isoformat() if account.locked_until else 'further notice'})"
+        )
     restricted, change = account.transition(
         AccountState.RESTRICTED, reason=_need_reason(reason), actor=actor, at=at
     )
@@ -124,8 +137,11 @@ def lift_restriction(
     if account.state is not AccountState.RESTRICTED:
         raise IllegalTransition(f"account {account_id} is {account.state.value}, not restricted")
     reason = _need_reason(reason)
-    own = actor_kind(account.actor) is Actor.ANALYST and person_of(account.actor) == person_of(
-        actor
+    author = restriction_author(uow.accounts.history(account_id, limit=HISTORY_LOOKBACK))
+    own = (
+        author is not None
+        and actor_kind(author) is Actor.ANALYST
+        and person_of(author) == person_of(actor)
     )
     if own:
         return UnfreezeResult(_make_active(uow, account, reason=reason, actor=actor, at=at))
@@ -150,11 +166,13 @@ def needs_approval(uow: AccountsUnitOfWork, account: AccountSecurity) -> bool:
     active, so a self-service freeze must not be a way out of someone else's restriction."""
     if actor_kind(account.actor) is not Actor.USER:
         return True
-    history = uow.accounts.history(account.account_id, limit=50)  # newest first
-    if not history or history[0].from_state is not AccountState.RESTRICTED:
+    history = uow.accounts.history(account.account_id, limit=HISTORY_LOOKBACK)  # newest first
+    if not history:
         return False
-    restricted = next((c for c in history if c.to_state is AccountState.RESTRICTED), None)
-    return restricted is not None and actor_kind(restricted.actor) is not Actor.USER
+    if history[0].from_state not in (AccountState.RESTRICTED, AccountState.LOCKED):
+        return False  # frozen straight from active: nothing else to lift
+    author = restriction_author(history[1:])  # what the freeze was put over
+    return author is not None and actor_kind(author) is not Actor.USER
 
 
 def request_unfreeze(
@@ -305,7 +323,7 @@ def issue_freeze_link(
     not make up an account), audited as minted by `actor` with its token id and expiry."""
     _account(uow, account_id)
     link = mint_freeze_link(key, account_id, at=at, ttl=ttl, base_url=base_url)
-    token = link.rsplit("/", 1)[-1]
+    token = token_of_link(link)
     claim = verify_freeze_token(key, token, at=at)
     _audit(
         uow,
@@ -330,7 +348,7 @@ def redeem_freeze_link(
 ) -> Redemption:
     """Freeze the account a link names, at once and without signing in. A token works
     once, until it expires; a forged, used or expired one is `Refused`."""
-    claim = verify_freeze_token(key, token.rsplit("/", 1)[-1].strip(), at=at)
+    claim = verify_freeze_token(key, token_of_link(token), at=at)
     tokens = uow.accounts.freeze_tokens
     used = tokens.used_at(claim.token_id)
     if used is not None:

@@ -16,8 +16,10 @@ NO_NUL = r"^[^\x00]*$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]
 """An id given in a body (account, device, token...): as long as the event contract's."""
 
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_NUL)]
-"""Why a person acts: required, kept in the audit log."""
+Reason = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+]
+"""Why a person acts: required (more than blanks), kept in the audit log."""
 
 Money = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2,4}$", examples=["1250.00"])]
 """An amount as a decimal string in major units (never a float)."""

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from walletguard.accounts.freeze_links import mint_freeze_token, verify_freeze_token
+from walletguard.accounts.freeze_links import mint_freeze_token, token_of_link, verify_freeze_token
 from walletguard.kernel.errors import Refused
 
 KEY = b"k" * 32
@@ -33,3 +33,18 @@ def test_forged_or_damaged_tokens_are_refused() -> None:
 
 def test_every_token_is_unique() -> None:
     assert mint_freeze_token(KEY, "alice", at=NOW) != mint_freeze_token(KEY, "alice", at=NOW)
+
+
+def test_the_token_is_found_in_whatever_form_it_was_pasted() -> None:
+    """Notifications carry `…?token=<t>`; minted links end in `/<t>`; people paste either,
+    or the token alone, with stray spaces."""
+    token = mint_freeze_token(KEY, "alice", at=NOW)
+    for pasted in (
+        token,
+        f"  {token}\n",
+        f"https://wallet.example/freeze/{token}",
+        f"https://wallet.example/security?token={token}",
+        f"https://wallet.example/security?lang=en&token={token}#top",
+    ):
+        assert token_of_link(pasted) == token, pasted
+        assert verify_freeze_token(KEY, token_of_link(pasted), at=NOW).account_id == "alice"
