@@ -203,6 +203,25 @@ def test_a_person_posts_or_voids_a_hold_with_an_audit_record(db: Database) -> No
     assert ("ledger.hold_posted", "operator:ann") in actions
 
 
+def test_a_large_hold_is_not_posted_by_one_person_through_the_ledger(db: Database) -> None:
+    """The case's release asks a second person from 10,000.00; the ledger's own door must
+    not be the way around it."""
+    funded(db, alice="30000.00")
+    with ledger_session(db) as session:
+        service.place_hold(session.ledger, _hold("h-big", "10000.00"))
+        service.place_hold(session.ledger, _hold("h-small", "9999.99"))
+    with pytest.raises(Refused) as refused, ledger_session(db) as session:
+        operator.post_hold_as(session, "h-big", by="operator:ann", at=T0, amount=None, note="")
+    assert refused.value.reason_code == "HOLD_NEEDS_APPROVAL"
+    assert "release-hold" in refused.value.message
+    with ledger_session(db) as session:
+        assert session.ledger.hold("h-big").status is HoldStatus.PENDING  # type: ignore[union-attr]
+        operator.post_hold_as(session, "h-small", by="operator:ann", at=T0, amount=None, note="")
+        operator.void_hold_as(session, "h-big", by="operator:ann", at=T0, note="not needed")
+    assert balance(db, "alice")[1] == 0
+    assert_sound(db)
+
+
 # -- limits -----------------------------------------------------------------------------------
 
 LIMITS = """

@@ -16,6 +16,9 @@ from typing import Any, Protocol
 from walletguard.kernel.errors import Conflict, Refused
 
 KEY_ACTOR = "key"
+LARGE_HOLD_UNITS = 10_000 * 10_000
+"""Releasing a hold of at least this much (10,000.00) needs a second person, whichever
+door it is released by: a case asks for the approval, the ledger's own door refuses."""
 """An API key acts as `key:<key id>:<owner>` (see `api/security.py`)."""
 
 

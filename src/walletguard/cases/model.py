@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from walletguard.approvals.model import LARGE_HOLD_UNITS
 from walletguard.kernel.errors import IllegalTransition
 from walletguard.kernel.risk import RiskLevel
 
@@ -144,7 +145,7 @@ class QueueSettings:
             RiskLevel.NONE.value: timedelta(hours=120),
         }
     )
-    large_hold_units: int = 10_000 * 10_000
+    large_hold_units: int = LARGE_HOLD_UNITS
     """Releasing a hold of at least this much (10,000.00) needs a second person."""
     money_weight_per_major: float = 0.02
     """Priority points per unit of currency at stake, capped at `money_cap`."""

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Protocol
 
 from walletguard.accounts.ports import AccountRepository
+from walletguard.approvals.model import LARGE_HOLD_UNITS
 from walletguard.audit.chain import AuditLog
 from walletguard.kernel.errors import NotFound, Refused
+from walletguard.kernel.money import format_amount, from_units
 from walletguard.ledger import service
 from walletguard.ledger.model import (
     Hold,
@@ -50,13 +52,23 @@ def post_hold_as(
     uow: OperatorPorts, hold_id: str, *, by: str, at: datetime, amount: int | None, note: str
 ) -> Hold:
     """Post a hold (in full, or `amount` units of it; the rest is released). Refused while
-    the wallet it is on may not send money or a wallet it pays may not receive it."""
+    the wallet it is on may not send money or a wallet it pays may not receive it, and for
+    what needs a second person: a withdrawal (its approval releases it), a hold of
+    `LARGE_HOLD_UNITS` or more (its case's release asks for the approval)."""
     hold = _hold(uow, hold_id)
     if hold.purpose == "withdrawal":
         raise Refused(
             f"hold {hold_id} is a withdrawal: release it with `walletguard ledger withdrawal "
             "approve` (maker-checker)",
             reason_code="WITHDRAWAL_NEEDS_APPROVAL",
+        )
+    if hold.amount >= LARGE_HOLD_UNITS and hold.status is HoldStatus.PENDING:
+        raise Refused(
+            f"hold {hold_id} holds {format_amount(from_units(hold.amount))} {hold.currency}, "
+            f"at least {format_amount(from_units(LARGE_HOLD_UNITS))}: release it from its case "
+            "(`walletguard cases release-hold`, POST /v1/cases/{case_id}/release-hold), which "
+            "asks a second person (maker-checker)",
+            reason_code="HOLD_NEEDS_APPROVAL",
         )
     require_states_allow(uow.accounts, hold.account, hold.destination)
     posted = service.post_hold(uow.ledger, hold_id, at=at, amount=amount, note=note or f"by {by}")
