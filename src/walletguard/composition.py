@@ -371,25 +371,50 @@ def trusted_audit_keys(
     return TrustedKeys(keys)
 
 
-def create_checkpoint(db_url: str | None, *, at: datetime) -> tuple[Checkpoint, list[Path]]:
+def create_checkpoint(
+    db_url: str | None, *, actor: str, at: datetime
+) -> tuple[Checkpoint, list[Path]]:
     """Sign the current heads of every audit chain with the installation's `audit` key
-    (created on first use). Returns the checkpoint and the paths of any key just created."""
+    (created on first use), audited as `actor`'s (see `sign_heads`). Returns the checkpoint
+    and the paths of any key just created."""
     store = key_store()
     database = open_database(db_url)
     try:
-        checkpoint = sign_heads(database, store, at=at)
+        checkpoint = sign_heads(database, store, actor=actor, at=at)
     finally:
         database.dispose()
     return checkpoint, store.created
 
 
-def sign_heads(database: Database, store: KeyStore, *, at: datetime) -> Checkpoint:
+def sign_heads(database: Database, store: KeyStore, *, actor: str, at: datetime) -> Checkpoint:
     """Sign the current head of every audit chain of `database` with `store`'s `audit` key
-    (created on first use) and store the checkpoint."""
+    (created on first use) and store the checkpoint, with an `audit.checkpoint_signed`
+    record by `actor` in the same transaction (the record follows the heads it signed)."""
     signing_key = store.signing_key("audit")
     reader = SqlAuditReader(database)
     _require_unrewritten(reader)
-    return reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+    signed = sign_checkpoint(signing_key, reader.heads(), at=at)
+    uow = SqlUnitOfWork(database)
+    try:
+        checkpoint = reader.add_checkpoint(signed, uow.conn)
+        uow.audit.append(
+            at=at,
+            actor=actor,
+            action="audit.checkpoint_signed",
+            subject=f"checkpoint:{checkpoint.id}",
+            payload={
+                "key_id": checkpoint.key_id,
+                "chains": len(checkpoint.heads),
+                "records": sum(h.seq for h in checkpoint.heads),
+            },
+        )
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()
+    return checkpoint
 
 
 def _require_unrewritten(reader: SqlAuditReader) -> None:

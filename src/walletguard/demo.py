@@ -164,7 +164,7 @@ def run_demo(options: DemoOptions, progress: DemoProgress) -> DemoResult:
     finally:
         runtime.close()
 
-    checkpoint, _ = create_checkpoint(db_url, at=window_end + timedelta(hours=2))
+    checkpoint, _ = create_checkpoint(db_url, actor=OPERATOR, at=window_end + timedelta(hours=2))
     housekeeping["audit_checkpoint"] = checkpoint.key_id
     document = evaluation_document(evaluation)
     document["demo"] = {

@@ -81,6 +81,15 @@ def test_checkpoints_are_signed_by_supervisors_and_verified(
         checkpoint = signed.json()
     assert len(checkpoint["heads"]) == 16
     assert checkpoint["records"] == sum(h["seq"] for h in checkpoint["heads"]) > 0
+    with service.app.state.runtime.database.reading() as conn:  # the signing is audited
+        signing = conn.execute(
+            text("SELECT actor, action FROM audit_log WHERE subject = :s"),
+            {"s": f"checkpoint:{checkpoint['id']}"},
+        ).all()
+    supervisor_key = service.keys[Role.SUPERVISOR].split("_")[1]
+    assert [tuple(r) for r in signing] == [
+        (f"key:{supervisor_key}:test-supervisor", "audit.checkpoint_signed")
+    ]
     with service.client(Role.AUDITOR) as auditor:
         report = auditor.get("/v1/audit/verify").json()
     assert report["ok"] is True

@@ -94,9 +94,14 @@ def test_a_case_from_decision_to_evidence(tmp_path: Path) -> None:
     stats = cli("cases", "rule-stats", "--db", db, cwd=tmp_path)
     assert b"big_money_out" in stats.stdout
 
-    signed = cli("audit", "checkpoint", "--db", db, cwd=tmp_path)
+    signed = cli("audit", "checkpoint", "--as", "ops:lee", "--db", db, cwd=tmp_path)
     assert signed.returncode == 0
     assert b"created the audit signing key at" in signed.stderr
+    with sqlite3.connect(db_path) as conn:  # the signing is audited as its actor's
+        signing = conn.execute(
+            "SELECT actor, subject FROM audit_log WHERE action = 'audit.checkpoint_signed'"
+        ).fetchall()
+    assert signing == [("ops:lee", "checkpoint:1")]
     assert cli("audit", "verify", "--db", db, cwd=tmp_path).returncode == 0
 
     exported = cli(

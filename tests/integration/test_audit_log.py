@@ -22,7 +22,7 @@ from walletguard.kernel.canonical import canonical_json, digest, sha256_hex
 from walletguard.kernel.errors import Refused
 from walletguard.keys import KeyStore
 from walletguard.storage.database import Database, open_database
-from walletguard.storage.repositories.audit import SqlAuditReader
+from walletguard.storage.repositories.audit import SqlAuditLog, SqlAuditReader
 from walletguard.storage.uow import SqlUnitOfWork
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
@@ -235,11 +235,40 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(
     checkpoints = len(reader.checkpoints())
     store = KeyStore(tmp_path / "keys")
     with pytest.raises(Refused) as refused:
-        sign_heads(database, store, at=AT)
+        sign_heads(database, store, actor="ann", at=AT)
     assert refused.value.reason_code == "AUDIT_LOG_REWRITTEN"
     with pytest.raises(Refused, match="rewritten"):
         export_evidence_from(database, store, account_id="a0", case_id=None, actor="ann", at=AT)
     assert len(reader.checkpoints()) == checkpoints
+
+
+def test_signing_a_checkpoint_is_audited_with_it(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint and the record of who signed it commit together, or neither does."""
+    append(database, SUBJECTS)
+    store = KeyStore(tmp_path / "keys")
+    reader = SqlAuditReader(database)
+    signed = sign_heads(database, store, actor="key:k1:lee", at=AT)
+    assert [c.id for c in reader.checkpoints()] == [signed.id]
+    (record,) = reader.for_subjects([f"checkpoint:{signed.id}"])
+    assert (record.actor, record.action) == ("key:k1:lee", "audit.checkpoint_signed")
+    assert record.payload == {
+        "key_id": signed.key_id,
+        "chains": len(signed.heads),
+        "records": len(SUBJECTS),
+    }
+    signed_head = next(h for h in signed.heads if h.chain == record.chain)
+    assert record.seq == signed_head.seq + 1  # it follows the heads it signed
+    assert verify(database, store.signing_key("audit")).ok
+
+    def broken(self: object) -> None:
+        raise RuntimeError("the audit record could not be written")
+
+    monkeypatch.setattr(SqlAuditLog, "seal_pending", broken)
+    with pytest.raises(RuntimeError):
+        sign_heads(database, store, actor="key:k1:lee", at=AT)
+    assert [c.id for c in reader.checkpoints()] == [signed.id]  # no unaudited checkpoint
 
 
 def test_engine_records_verify(db_url: str, events: EventFactory) -> None:

@@ -12,7 +12,14 @@ from rich.table import Table
 
 from walletguard.audit.checkpoint import key_id, public_pem
 from walletguard.audit.verify import verify_log
-from walletguard.cli.common import DbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    err,
+    failing_cleanly,
+    out,
+    writable_file,
+)
 from walletguard.composition import audit_reader, create_checkpoint, key_store, trusted_audit_keys
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -75,11 +82,11 @@ def verify(db: DbOption = None, public_key: PublicKeyOption = None) -> None:
 
 
 @app.command("checkpoint")
-def checkpoint(db: DbOption = None) -> None:
+def checkpoint(db: DbOption = None, *, actor: ActorOption) -> None:
     """Sign the current head of every chain with the installation's audit key (run it
-    regularly, e.g. every few minutes from cron)."""
+    regularly, e.g. every few minutes from cron). The signing is audited as the actor's."""
     with failing_cleanly():
-        signed, created = create_checkpoint(db, at=datetime.now(UTC))
+        signed, created = create_checkpoint(db, actor=actor, at=datetime.now(UTC))
     for path in created:
         err.print(f"created the audit signing key at [bold]{path}[/] (keep it secret, back it up)")
     records = sum(h.seq for h in signed.heads)

@@ -34,10 +34,12 @@ def verify(request: Request, who: CanReadAudit) -> VerifyOut:
     response_model=CheckpointOut,
     status_code=201,
     summary="Sign the current head of every chain now (with the installation's audit key)",
+    description="The signing is itself audited (`audit.checkpoint_signed`, by the key's "
+    "actor), in the same transaction as the checkpoint.",
     responses=problems(),
 )
 def checkpoint(request: Request, who: CanCheckpointAudit) -> CheckpointOut:
-    signed = sign_heads(database(request), request.app.state.key_store, at=now())
+    signed = sign_heads(database(request), request.app.state.key_store, actor=who.actor, at=now())
     return CheckpointOut.of(signed)
 
 

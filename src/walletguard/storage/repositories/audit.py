@@ -228,17 +228,21 @@ class SqlAuditReader:
             row = conn.execute(select(t.audit_checkpoints).order_by(c.id.desc()).limit(1)).first()
             return None if row is None else checkpoint_from_row(row)
 
-    def add_checkpoint(self, checkpoint: Checkpoint) -> Checkpoint:
-        with self.database.writing() as conn:
-            result = conn.execute(
-                t.audit_checkpoints.insert().values(
-                    at=checkpoint.at,
-                    heads=canonical_json(heads_document(checkpoint.heads)).decode(),
-                    key_id=checkpoint.key_id,
-                    signature=checkpoint.signature,
-                )
+    def add_checkpoint(self, checkpoint: Checkpoint, conn: Connection | None = None) -> Checkpoint:
+        """Store the checkpoint (with its id): in a transaction of its own, or in `conn`'s
+        (a unit of work's, to commit with the audit record of the signing)."""
+        if conn is None:
+            with self.database.writing() as own:
+                return self.add_checkpoint(checkpoint, own)
+        result = conn.execute(
+            t.audit_checkpoints.insert().values(
+                at=checkpoint.at,
+                heads=canonical_json(heads_document(checkpoint.heads)).decode(),
+                key_id=checkpoint.key_id,
+                signature=checkpoint.signature,
             )
-            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        )
+        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return Checkpoint(
             checkpoint.at, checkpoint.heads, checkpoint.key_id, checkpoint.signature, new_id
         )
