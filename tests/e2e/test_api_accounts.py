@@ -220,6 +220,8 @@ def test_appeals_are_recorded_once_and_resolved_once(
         nothing = analyst.post(f"/v1/accounts/{account}/appeals", json={"text": "why?"})
         refused(nothing, 422, "NOTHING_TO_APPEAL")
         analyst.post(f"/v1/accounts/{account}/freeze", json={"reason": "odd logins"})
+        blank = analyst.post(f"/v1/accounts/{account}/appeals", json={"text": " "})
+        assert [e["path"] for e in refused(blank, 422)["errors"]] == ["$.text"]
         opened = analyst.post(
             f"/v1/accounts/{account}/appeals", json={"text": "it was me, on holiday"}
         )
@@ -228,6 +230,10 @@ def test_appeals_are_recorded_once_and_resolved_once(
         assert appeal["restriction"] == "frozen"
         refused(analyst.post(f"/v1/accounts/{account}/appeals", json={"text": "again"}), 409)
         assert appeal["id"] in {a["id"] for a in analyst.get("/v1/appeals?open_only=true").json()}
+        blank = analyst.post(
+            f"/v1/appeals/{appeal['id']}/resolve", json={"result": "lifted", "note": " "}
+        )
+        assert [e["path"] for e in refused(blank, 422)["errors"]] == ["$.note"]
         resolved = analyst.post(
             f"/v1/appeals/{appeal['id']}/resolve",
             json={"result": "lifted", "note": "travel confirmed"},

@@ -56,6 +56,11 @@ def test_the_queue_and_working_a_case_to_its_resolution(
     assert [h["id"] for h in case["holds"]] == [large["hold_id"]]
     case_id = large["case_id"]
     with service.client(Role.ANALYST) as analyst:
+        blanks = [("assign", {"assignee": " "}), ("notes", {"text": " "})]
+        blanks.append(("resolve", {"outcome": "false_positive", "note": " "}))
+        for action, blank in blanks:  # named by their JSON path, like the schema's problems
+            answer = analyst.post(f"/v1/cases/{case_id}/{action}", json=blank)
+            assert [e["path"] for e in refused(answer, 422)["errors"]] == [f"$.{[*blank][-1]}"]
         assigned = analyst.post(f"/v1/cases/{case_id}/assign", json={"assignee": "rita"}).json()
         assert (assigned["assignee"], assigned["status"]) == ("rita", "investigating")
         noted = analyst.post(f"/v1/cases/{case_id}/notes", json={"text": "called the customer"})

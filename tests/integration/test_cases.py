@@ -109,8 +109,9 @@ def test_a_failed_step_changes_nothing(h: Harness, events: EventFactory) -> None
             service.assign(uow, case_id, "rita", actor="lead", at=NOW)
             service.move(uow, case_id, CaseStatus.RESOLVED, actor="rita", at=NOW)
 
-    with pytest.raises(InvalidInput, match="outcome"):
+    with pytest.raises(InvalidInput, match="outcome") as refused:
         assign_then_fail()
+    assert [p.path for p in refused.value.problems] == ["$.status"]
     with work(h) as uow:
         assert service.get_case(uow, case_id).assignee is None
     assert audit_actions(h) == before
@@ -391,6 +392,11 @@ def test_appeals_are_tracked_to_resolution(h: Harness, events: EventFactory) -> 
         with pytest.raises(Refused):
             open_appeal(uow, "bob", restriction="active", text="?", actor="s", at=NOW)
     with work(h) as uow:
+        with pytest.raises(InvalidInput, match="before it opened") as early:
+            resolve_appeal(
+                uow, appeal.id, AppealResult.LIFTED, note="ok", actor="ann", at=NOW - timedelta(1)
+            )
+        assert [p.path for p in early.value.problems] == ["$"]  # no field: the request's time
         done = resolve_appeal(
             uow,
             appeal.id,

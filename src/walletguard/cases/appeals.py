@@ -86,7 +86,7 @@ def open_appeal(
             reason_code="NOTHING_TO_APPEAL",
         )
     if not text.strip():
-        raise InvalidInput([FieldProblem("text", "say what the user asks for")])
+        raise InvalidInput([FieldProblem("$.text", "say what the user asks for")])
     existing = uow.appeals.open_appeal_for(account_id)
     if existing is not None:
         raise Conflict(f"account {account_id} already has an open appeal ({existing.id})")
@@ -129,9 +129,13 @@ def resolve_appeal(
     if not appeal.is_open:
         raise Conflict(f"appeal {appeal_id} was already resolved ({appeal.result})")
     if not note.strip():
-        raise InvalidInput([FieldProblem("note", "say why")])
+        raise InvalidInput([FieldProblem("$.note", "say why")])
     if at < appeal.opened_at:
-        raise InvalidInput([FieldProblem("at", "an appeal cannot be resolved before it opened")])
+        # Not a field of the request: its time (the server's clock, or a replay's event)
+        opened = appeal.opened_at.isoformat()
+        raise InvalidInput(
+            [FieldProblem("$", f"an appeal cannot be resolved before it opened ({opened})")]
+        )
     resolved = replace(appeal, result=result, resolved_at=at, resolved_by=actor, note=note.strip())
     uow.appeals.save_appeal(resolved)
     if appeal.case_id is not None:

@@ -111,7 +111,7 @@ def assign(uow: CaseUnitOfWork, case_id: str, assignee: str, *, actor: str, at: 
     if not case.is_open:
         case.check_move(CaseStatus.INVESTIGATING)  # raises: a resolved case is final
     if not assignee.strip():
-        raise InvalidInput([FieldProblem("assignee", "name who takes the case")])
+        raise InvalidInput([FieldProblem("$.assignee", "name who takes the case")])
     status = CaseStatus.INVESTIGATING if case.status is CaseStatus.OPEN else case.status
     updated = replace(case, assignee=assignee, status=status, updated_at=max(case.updated_at, at))
     uow.cases.save_case(updated)
@@ -132,7 +132,7 @@ def add_note(uow: CaseUnitOfWork, case_id: str, text: str, *, actor: str, at: da
     """Add a reviewer's note to the case (allowed at any status, resolved included)."""
     case = get_case(uow, case_id)
     if not text.strip():
-        raise InvalidInput([FieldProblem("text", "a note needs some text")])
+        raise InvalidInput([FieldProblem("$.text", "a note needs some text")])
     note = Note(case.id, at, actor, text.strip(), "note")
     uow.cases.add_note(note)
     uow.audit.append(
@@ -152,7 +152,7 @@ def move(
     outcome)."""
     case = get_case(uow, case_id)
     if to is CaseStatus.RESOLVED:
-        raise InvalidInput([FieldProblem("status", "resolve a case with an outcome (resolve)")])
+        raise InvalidInput([FieldProblem("$.status", "resolve a case with an outcome (resolve)")])
     case.check_move(to)
     updated = replace(case, status=to, updated_at=max(case.updated_at, at))
     uow.cases.save_case(updated)
@@ -201,7 +201,7 @@ def resolve(
     case = get_case(uow, case_id)
     case.check_move(CaseStatus.RESOLVED)
     if not note.strip():
-        raise InvalidInput([FieldProblem("note", "say why the case is resolved this way")])
+        raise InvalidInput([FieldProblem("$.note", "say why the case is resolved this way")])
     resolved = replace(
         case,
         status=CaseStatus.RESOLVED,

@@ -55,7 +55,7 @@ class StatementFilter:
 
     def __post_init__(self) -> None:
         if self.start is not None and self.end is not None and self.start > self.end:
-            raise InvalidInput([FieldProblem("from", "is after to: the period is empty")])
+            raise InvalidInput([FieldProblem("$.from", "is after to: the period is empty")])
 
     def shows(self, posting: StatementPosting) -> bool:
         if self.kinds and posting.kind not in self.kinds:
