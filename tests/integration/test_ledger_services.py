@@ -24,12 +24,18 @@ from walletguard.ledger.model import (
     TransferRequest,
     wallet_account,
 )
-from walletguard.ledger.settings import LedgerSettings, PeriodLimits, parse_ledger_settings
+from walletguard.ledger.settings import (
+    LedgerSettings,
+    PeriodLimits,
+    StatementFormat,
+    parse_ledger_settings,
+)
 from walletguard.ledger.statement_pdf import statement_pdf
 from walletguard.ledger.statements import StatementFilter, statement_csv
 from walletguard.ledger.sweep import sweep
 from walletguard.storage import tables as t
 from walletguard.storage.database import Database
+from walletguard.storage.ledger_import import import_transfers
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import issue_statement, ledger_session
 
@@ -493,3 +499,53 @@ def test_statements_have_running_balances_filters_and_an_audit_stamp(db: Databas
         )
     assert issued is not None
     assert whole.digest in issued
+
+
+def test_a_slip_in_an_account_code_is_refused_on_every_path(db: Database) -> None:
+    """A hand transfer must not open an account nobody can reach: a pasted space, a wallet
+    id differing only in case from an account's, a misspelt channel. On PostgreSQL a chunk
+    holding one leaves the batch path for the one-by-one path, so each is refused alike
+    (and not remembered: the corrected line may use the same id); the rest stand."""
+    funded(db, alice="100.00")  # a top-up through unionpay
+    with ledger_session(db) as session:
+        session.accounts.save(AccountSecurity("alice"))
+        session.accounts.save(AccountSecurity("Bob"))
+        session.accounts.save(AccountSecurity("bob"))  # both exist: either is meant
+    alipay = LedgerSettings(formats={"alipay": StatementFormat(columns={})})
+
+    def adjustment(transfer_id: str, destination: str) -> TransferRequest:
+        return TransferRequest(transfer_id, "adjustment", "platform:suspense", destination,
+                               "CNY", units("1.00"))  # fmt: skip
+
+    chunk = [
+        adjustment("ok-alice", wallet_account("alice")),
+        adjustment("slip-space", wallet_account("alice ")),
+        adjustment("slip-case", wallet_account("ALICE")),
+        adjustment("ok-both-cases", wallet_account("Bob")),
+        adjustment("ok-new-wallet", wallet_account("carol")),  # opening balances come first
+        adjustment("ok-seen-channel", "platform:channel_clearing:unionpay"),
+        adjustment("slip-channel", "platform:channel_clearing:unoinpay"),
+        adjustment("ok-named-channel", "platform:channel_clearing:alipay"),
+    ]
+    with ledger_session(db) as session:
+        outcomes = import_transfers(session, chunk, by="ops:lee", at=T0, limits=alipay)
+    got = {o.id: (o.status, o.reason_code) for o in outcomes}
+    assert got == {
+        "ok-alice": ("posted", None),
+        "slip-space": ("failed", "WALLET_UNKNOWN"),
+        "slip-case": ("failed", "WALLET_UNKNOWN"),
+        "ok-both-cases": ("posted", None),
+        "ok-new-wallet": ("posted", None),
+        "ok-seen-channel": ("posted", None),
+        "slip-channel": ("failed", "CHANNEL_UNKNOWN"),
+        "ok-named-channel": ("posted", None),
+    }
+    detail = {o.id: o.detail for o in outcomes}
+    assert "'alice' differs only in letter case" in detail["slip-case"]
+    assert "'unoinpay'" in detail["slip-channel"]
+    fixed = [adjustment("slip-case", wallet_account("alice"))]
+    with ledger_session(db) as session:
+        again = import_transfers(session, fixed, by="ops:lee", at=T0, limits=alipay)
+    assert (again[0].status, again[0].replayed) == ("posted", False)
+    with db.reading() as conn:
+        assert check_ledger(conn) == []

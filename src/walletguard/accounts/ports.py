@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -22,6 +23,10 @@ class FreezeTokenRepository(Protocol):
 
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> AccountSecurity | None: ...
+
+    def ids_alike(self, account_ids: Iterable[str]) -> set[str]:
+        """The ids of accounts that are one of `account_ids` but for letter case (ASCII
+        letters at least), those themselves included if they exist."""
 
     def save(self, account: AccountSecurity, change: StateChange | None = None) -> None:
         """Store the account, and the transition that produced it when there is one."""

@@ -44,13 +44,18 @@ PLATFORM_ACCOUNTS = frozenset(
 """The platform's accounts besides one clearing account per top-up channel."""
 
 
+def clearing_channel(code: str) -> str | None:
+    """The channel whose clearing account `code` is, if it is one."""
+    channel = code.removeprefix(Platform.channel_clearing(""))
+    return channel if channel != code else None
+
+
 def account_code_problem(code: str) -> str | None:
     """What is wrong with an account code a person gave (`None` if it names a wallet or one
     of the platform's accounts): a misspelt code must not open an account that makes money."""
     if is_wallet(code):
         return None if code != "wallet:" else "names no wallet"
-    channel = code.removeprefix(Platform.channel_clearing(""))
-    if code in PLATFORM_ACCOUNTS or (channel != code and channel):
+    if code in PLATFORM_ACCOUNTS or clearing_channel(code):
         return None
     known = ", ".join(sorted(PLATFORM_ACCOUNTS))
     return (

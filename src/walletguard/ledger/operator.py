@@ -7,6 +7,7 @@ Withdrawal holds are not posted this way: releasing money to a bank account goes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
@@ -22,10 +23,11 @@ from walletguard.ledger.model import (
     HoldStatus,
     TransferRecord,
     TransferRequest,
+    clearing_channel,
     is_wallet,
     wallet_owner,
 )
-from walletguard.ledger.ports import LedgerRepository
+from walletguard.ledger.ports import LedgerQueries, LedgerRepository
 from walletguard.ledger.settings import OPERATIONS, LedgerSettings
 from walletguard.ledger.states import require_states_allow
 
@@ -33,6 +35,9 @@ from walletguard.ledger.states import require_states_allow
 class OperatorPorts(Protocol):
     @property
     def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def queries(self) -> LedgerQueries: ...
 
     @property
     def accounts(self) -> AccountRepository: ...
@@ -123,8 +128,8 @@ def transfer_as(
     its first outcome whatever the states are now. Limits are the source account's tier's.
     """
     first_time = uow.ledger.transfer_record(request.id) is None
-    if first_time:
-        _refuse_garbled_wallets(uow.accounts, request.source, request.destination)
+    if first_time and (refused := refusals(uow, [request], limits)):
+        raise refused[request.id]
     if request.kind in OPERATIONS and first_time:
         require_states_allow(uow.accounts, request.source, request.destination)
     if is_wallet(request.source):
@@ -147,16 +152,73 @@ def transfer_as(
     return record
 
 
-def _refuse_garbled_wallets(accounts: AccountRepository, *codes: str) -> None:
-    """`Refused` for a wallet no account owns whose id has spaces around it or characters
-    that cannot be printed: a pasting slip (`"carol "`, `"wallet: carol"`), which would
-    open a wallet nobody owns. Ids like that which do belong to an account pass."""
-    for code in codes:
-        owner = wallet_owner(code)
-        garbled = owner != owner.strip() or not owner.isprintable()
-        if is_wallet(code) and garbled and accounts.get(owner) is None:
-            raise Refused(
-                f"{code!r}: no account has this id, which has spaces around it or characters "
-                "that cannot be printed",
-                reason_code="WALLET_UNKNOWN",
+def refusals(
+    uow: OperatorPorts, requests: Sequence[TransferRequest], settings: LedgerSettings | None
+) -> dict[str, Refused]:
+    """Why each of `requests` (by id) that names an account it must not open is refused,
+    before the ledger sees it: a slip would put money where nobody can reach it.
+
+    - a wallet no account owns whose id has spaces around it or characters that cannot be
+      printed (a pasting slip: `"carol "`, `"wallet: carol"`), or that is an account's id
+      but for letter case (`Alice` for `alice`); ids like that which do belong to an
+      account pass;
+    - a channel's clearing account where no top-up came through that channel and no
+      statement format is configured under its name (`platform:channel_clearing:alipy`).
+
+    One look-up for the wallets of all `requests`, one per channel."""
+    wallets = {
+        wallet_owner(code)
+        for r in requests
+        for code in (r.source, r.destination)
+        if is_wallet(code)
+    }
+    alike = uow.accounts.ids_alike(wallets) if wallets else set()
+    channels: dict[str, bool] = {}
+
+    def channel_known(channel: str) -> bool:
+        if channel not in channels:
+            named = settings is not None and settings.names_channel(channel)
+            channels[channel] = named or uow.queries.channel_seen(channel)
+        return channels[channel]
+
+    found: dict[str, Refused] = {}
+    for request in requests:
+        for code in (request.source, request.destination):
+            problem = (
+                _wallet_problem(wallet_owner(code), alike)
+                if is_wallet(code)
+                else _channel_problem(code, channel_known)
             )
+            if problem is not None:
+                found[request.id] = Refused(f"{code!r}: {problem[1]}", reason_code=problem[0])
+                break
+    return found
+
+
+def _wallet_problem(owner: str, alike: set[str]) -> tuple[str, str] | None:
+    if owner in alike:
+        return None
+    if owner != owner.strip() or not owner.isprintable():
+        return (
+            "WALLET_UNKNOWN",
+            "no account has this id, which has spaces around it or characters that cannot "
+            "be printed",
+        )
+    twins = sorted(i for i in alike if i.lower() == owner.lower())
+    if twins:
+        return (
+            "WALLET_UNKNOWN",
+            f"no account has this id; {', '.join(map(repr, twins))} differs only in letter case",
+        )
+    return None
+
+
+def _channel_problem(code: str, known: Callable[[str], bool]) -> tuple[str, str] | None:
+    channel = clearing_channel(code)
+    if channel is None or known(channel):
+        return None
+    return (
+        "CHANNEL_UNKNOWN",
+        f"no top-up came through channel {channel!r} and no statement format names it "
+        "(a misspelt channel?)",
+    )

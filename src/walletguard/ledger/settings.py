@@ -77,6 +77,10 @@ class LedgerSettings:
             return 1
         return 0
 
+    def names_channel(self, channel: str) -> bool:
+        """Whether a statement format is configured under this channel's own name."""
+        return channel in self.formats and channel != DEFAULT_FORMAT
+
     def statement_format(self, channel: str) -> StatementFormat:
         found = self.formats.get(channel) or self.formats.get(DEFAULT_FORMAT)
         if found is None:

@@ -1,18 +1,22 @@
 """A file of transfers for `walletguard ledger transfers`: one JSON object a line.
 
     {"id": "settle-2026-11-22-0001", "kind": "settlement", "source": "platform:merchant_settlement",
-     "destination": "merchant:shop-1", "amount": "1200.50", "currency": "CNY", "memo": "daily"}
+     "destination": "shop-1", "amount": "1200.50", "currency": "CNY", "memo": "daily"}
 
 `id` is the caller's: importing the same file again changes nothing (each id's first
 outcome stands). `source` / `destination` are ledger account codes, or a wallet's id (`alice`
 means `wallet:alice`). `amount` is a decimal string in currency units (never a float).
 The whole file is read and checked before anything is applied: a bad line is an error
-naming its number and field, and no line of the file is applied.
+naming its number and field, and no line of the file is applied. A key given twice on a
+line is such an error (which of the two was meant is not for the importer to guess).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -38,6 +42,20 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _decoder = msgspec.json.Decoder(_Line)
+_CURRENCY = re.compile(r"[A-Z]{3}")
+"""Three ASCII capitals, as the event contract has it (`isupper` admits look-alikes: `СNY`)."""
+
+
+def _repeated_keys(raw: bytes) -> list[str]:
+    """The keys given more than once in a line's object (which decoding lets the last win)."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> None:
+        keys = [key for key, _ in items]
+        repeated.extend(k for i, k in enumerate(keys) if k in keys[:i] and k not in repeated)
+
+    json.loads(raw, object_pairs_hook=pairs)
+    return repeated
 
 
 def transfer_request(
@@ -78,6 +96,9 @@ def read_transfers(lines: Iterable[bytes]) -> list[TransferRequest]:
         except msgspec.DecodeError:
             problems.append(FieldProblem(where, "not a JSON object"))
             continue
+        problems += [
+            FieldProblem(f"{where}: $.{key}", "given more than once") for key in _repeated_keys(raw)
+        ]
         if line.id in seen:
             problems.append(
                 FieldProblem(f"{where}: $.id", f"{line.id!r} is also on line {seen[line.id]}")
@@ -110,7 +131,7 @@ def _request(line: _Line, at: str, problems: list[FieldProblem]) -> TransferRequ
         problem = account_code_problem(code)
         if problem is not None:
             problems.append(FieldProblem(f"{at}.{field}", problem))
-    if len(line.currency) != 3 or not line.currency.isalpha() or not line.currency.isupper():
+    if not _CURRENCY.fullmatch(line.currency):
         problems.append(FieldProblem(f"{at}.currency", f"{line.currency!r} is not ISO 4217"))
     try:
         amount = to_units(parse_amount(line.amount))

@@ -2,9 +2,10 @@
 path where it is safe, the Python service elsewhere, with audit records either way.
 
 The batch path (`ledger_batch.post_transfers`) checks funds, idempotency and every database
-invariant but neither limits nor wallets' states, so a chunk takes it only on PostgreSQL
-and only if none of its transfers is a customer's kind of movement (a transfer, payment or
-withdrawal) touching a wallet; everything else goes through `ledger.operator.transfer_as`.
+invariant but neither limits nor wallets' states, so a chunk takes it only on PostgreSQL,
+only if none of its transfers is a customer's kind of movement (a transfer, payment or
+withdrawal) touching a wallet, and only if none names an account a hand transfer must not
+open (`ledger.operator.refusals`); everything else goes through `ledger.operator.transfer_as`.
 A chunk the batch path cannot take whole (an amount past a balance's range) is applied
 transfer by transfer instead, each with its own outcome.
 """
@@ -52,7 +53,11 @@ def import_transfers(
     limits: LedgerSettings,
 ) -> list[ImportOutcome]:
     """Apply `chunk` in `session` (one unit of work); one outcome per request, in order."""
-    if session.database.is_sqlite or any(_customers_kind(r) for r in chunk):
+    if (
+        session.database.is_sqlite
+        or any(_customers_kind(r) for r in chunk)
+        or operator.refusals(session, chunk, limits)  # each says why, unless a retry
+    ):
         return [_one(session, r, by=by, at=at, limits=limits) for r in chunk]
     try:
         with session.conn.begin_nested():

@@ -35,6 +35,9 @@ def test_a_line_becomes_an_exact_transfer_to_the_wallet_it_names() -> None:
         (line(amount="1.00001"), "line 1: $.amount", ""),
         (line(kind="gift"), "line 1: $.kind", "'gift' is not one of"),
         (line(currency="cny"), "line 1: $.currency", "ISO 4217"),
+        (line(currency="\u0421NY"), "line 1: $.currency", "ISO 4217"),  # a Cyrillic С
+        (line(currency="\u00c7NY"), "line 1: $.currency", "ISO 4217"),
+        (line()[:-1] + b', "amount": "5000.00"}', "line 1: $.amount", "more than once"),
         (line(id="evt:x"), "line 1: $.id", "prefix"),
         (line(amount="1e3"), "line 1: $.amount", "plain decimal"),
         # a misspelt platform account would open a new account and make money

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from walletguard.accounts.challenges import Challenge, ChallengeStatus
 from walletguard.accounts.model import AccountSecurity, AccountState, LockScope, StateChange
@@ -80,6 +80,15 @@ class SqlAccountRepository(SqlRepository):
             return None if row is None else _account(row)
 
         return cached_lookup(self.cached, account_id, load)
+
+    def ids_alike(self, account_ids: Iterable[str]) -> set[str]:
+        folded = sorted({i.lower() for i in account_ids})
+        found: set[str] = set()
+        c = t.accounts.c
+        for batch in chunks(folded):
+            stmt = select(c.account_id).where(func.lower(c.account_id).in_(batch))
+            found.update(self.uow.conn.execute(stmt).scalars())
+        return found
 
     def prefetch(self, account_ids: Iterable[str]) -> None:
         """Load the accounts, and their bindings, in bulk."""
