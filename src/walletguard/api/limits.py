@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
     """ASGI middleware: 413 for a declared or streamed body over `max_bytes`, or over the
-    limit of the first of `larger` (path prefix → bytes) whose prefix the path starts with."""
+    limit of the first of `larger` (path prefix → bytes) whose prefix the path starts with.
+
+    A streamed (chunked) body is counted as it is received; once over the limit, the 413
+    is the answer whether the app lets the error through or answers it itself."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
@@ -32,27 +36,38 @@ class BodyLimit:
             return
         seen = 0
         started = False
+        too_large = False  # the body went over the limit: whatever the app answers is a 413
+        replaced = False  # the app's answer was replaced by the 413
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            # The app may catch `_TooLarge` itself: FastAPI, reading a body it parses,
+            # answers any exception with 400 "There was an error parsing the body". Its
+            # answer is replaced by the 413 (and nothing of it is sent).
+            nonlocal started, replaced
+            if replaced:
+                return
+            if too_large and not started:
+                started = replaced = True
+                await self._refuse(send, limit)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
+        with suppress(_TooLarge):
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send, limit)
+        if too_large and not started:
+            await self._refuse(send, limit)
 
     async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
