@@ -12,6 +12,8 @@ from redis.asyncio import Redis as AsyncRedis
 from tests.conftest import fresh_pg_database
 from tests.e2e.api_support import LiveService, live_service
 from tests.support import EventFactory
+from walletguard.access import keys as keys_module
+from walletguard.access.keys import parse_key
 from walletguard.access.roles import Role
 from walletguard.api.app import ApiSettings
 from walletguard.composition import default_ruleset_text
@@ -149,15 +151,64 @@ def test_keys_are_required_checked_and_revocable(
 
 
 def test_rate_limit_per_key_says_when_to_retry(pg_url: str, events: EventFactory) -> None:
-    with (
-        live_service(pg_url, redis=AsyncRedis(), settings=ApiSettings(rate_per_second=3)) as live,
-        live.client(Role.INTEGRATOR) as http,
-    ):
-        statuses = [http.post("/v1/events", json=events.login()) for _ in range(8)]
+    with live_service(pg_url, redis=AsyncRedis(), settings=ApiSettings(rate_per_second=3)) as live:
+        with live.client(Role.INTEGRATOR) as http:
+            statuses = [http.post("/v1/events", json=events.login()) for _ in range(8)]
+        with live.client(Role.AUDITOR) as auditor:  # refused calls count against the key too
+            forbidden = [auditor.post("/v1/events", json=events.login()) for _ in range(8)]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited, [r.status_code for r in statuses]
     assert int(limited[0].headers["Retry-After"]) >= 1
     assert limited[0].headers["content-type"] == PROBLEM
+    assert {r.status_code for r in forbidden} == {403, 429}, [r.status_code for r in forbidden]
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "in-process"])
+def test_failed_authentications_are_limited_before_a_key_is_hashed(
+    pg_url: str, shared: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong secret for a key the service has not verified yet costs an argon2 check:
+    beyond the failures allowed per client address and per key id, 429 without one."""
+    hashed: list[str] = []
+    real = keys_module._hasher
+
+    class CountingHasher:
+        def hash(self, secret: str) -> str:
+            return real.hash(secret)
+
+        def verify(self, hash_: str, secret: str) -> bool:
+            hashed.append(secret)
+            return real.verify(hash_, secret)
+
+    monkeypatch.setattr(keys_module, "_hasher", CountingHasher())
+    settings = ApiSettings(auth_failures=3, auth_failure_window_seconds=86400)  # one window
+    redis = AsyncRedis() if shared else None
+    with live_service(pg_url, redis=redis, settings=settings, keys=False) as live:
+        good = live.new_key(Role.INTEGRATOR)
+        with live.client_with(good) as http:
+            assert http.get("/v1/decisions/nope").status_code == 404  # verified once
+        fresh = live.new_key(Role.AUDITOR)
+        parsed = parse_key(fresh)
+        assert parsed is not None
+        hashed.clear()
+        with live.client_with(f"wg_{parsed[0]}_not-the-secret") as wrong:
+            answers = [wrong.get("/v1/decisions/nope") for _ in range(5)]
+        assert [a.status_code for a in answers] == [401, 401, 401, 429, 429]
+        assert len(hashed) == 3  # the refused attempts were not hashed
+        limited = answers[3]
+        assert limited.headers["content-type"] == PROBLEM
+        assert 1 <= int(limited.headers["Retry-After"]) <= 86400
+        assert "failed authentications" in limited.json()["detail"]
+        elsewhere = {"X-Forwarded-For": "203.0.113.9"}  # another client address
+        with live.client_with(fresh) as http:  # the key id is over its limit from anywhere
+            assert http.get("/v1/decisions/nope", headers=elsewhere).status_code == 429
+        with live.client_with("wg_nothere_secret") as http:  # the address has its own count
+            assert http.get("/v1/decisions/nope", headers=elsewhere).status_code == 401
+        assert len(hashed) == 3
+        with live.client() as anonymous:  # this address is over its limit
+            assert anonymous.get("/v1/decisions/nope").status_code == 429
+        with live.client_with(good) as http:  # a key already verified is not held up
+            assert http.get("/v1/decisions/nope").status_code == 404
 
 
 def test_lists_take_effect_on_the_next_event(service: LiveService, events: EventFactory) -> None:

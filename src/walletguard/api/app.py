@@ -32,7 +32,7 @@ from walletguard.api.routes import (
     self_service,
 )
 from walletguard.api.schemas import Problem
-from walletguard.api.security import KeyCache, RateLimiter
+from walletguard.api.security import AuthFailures, KeyCache, RateLimiter
 from walletguard.composition import Runtime, key_store
 from walletguard.events.decode import EventDecoder
 from walletguard.keys import KeyStore
@@ -66,6 +66,11 @@ class ApiSettings:
     """Requests a second allowed per API key."""
     self_service_per_second: int = 5
     """Requests a second allowed per client address to the key-less self-service freeze."""
+    auth_failures: int = 20
+    """Failed authentications (401) allowed per client address, and per key id presented,
+    in `auth_failure_window_seconds`; beyond, failing requests and those that would need a
+    key's argon2 check get 429 until the window ends (keys already verified go through)."""
+    auth_failure_window_seconds: int = 60
     rate_limit_namespace: str = "wg:rl"
     """Prefix of the rate limits' counters in Redis (one per deployment)."""
     max_batch: int = 256
@@ -144,7 +149,16 @@ def create_app(
         )
     app.state.decider = decider
     app.state.decision_timeout = settings.decision_timeout_seconds
-    app.state.keys = KeyCache(runtime.database, refresh_seconds=settings.key_refresh_seconds)
+    app.state.keys = KeyCache(
+        runtime.database,
+        refresh_seconds=settings.key_refresh_seconds,
+        failures=AuthFailures(
+            settings.auth_failures,
+            settings.auth_failure_window_seconds,
+            redis,
+            namespace=f"{settings.rate_limit_namespace}:authfail",
+        ),
+    )
     app.state.limiter = RateLimiter(
         settings.rate_per_second, redis, namespace=settings.rate_limit_namespace
     )
