@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from walletguard.ledger.model import Topup, TopupStatus, wallet_account
 from walletguard.ledger.reconcile import reconcile
 from walletguard.ledger.settings import LedgerSettings, load_ledger_settings, parse_ledger_settings
 from walletguard.storage import tables as t
-from walletguard.storage.database import Database
+from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
 
@@ -268,3 +269,65 @@ def test_a_channel_with_its_own_columns_and_units(db: Database) -> None:
             actor="operator:ann",
         )
     assert report["counts"]["matched"] == 1  # type: ignore[index]
+
+
+# -- a top-up that changes between the read and the act (PostgreSQL) ---------------------------
+
+
+class ConfirmedMeanwhile:
+    """The report queries, except that right after the candidates are read another session
+    confirms the pending top-up `ref` (as the engine may, between the read and the commit)."""
+
+    def __init__(self, queries: Any, database: Database, ref: str) -> None:
+        self._queries = queries
+        self._database = database
+        self._ref = ref
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queries, name)
+
+    def topups_between(self, channel: str, start: datetime, end: datetime) -> list[Topup]:
+        found: list[Topup] = self._queries.topups_between(channel, start, end)
+        with ledger_session(self._database) as other:
+            topup = other.ledger.topup(channel, self._ref)
+            assert topup is not None
+            service.confirm_topup(
+                other.ledger, topup, at=T0 + timedelta(hours=3), event_id="ev-late-ok"
+            )
+        return found
+
+
+@pytest.mark.postgres
+def test_a_candidate_confirmed_after_it_was_read_is_acted_on_as_confirmed(pg_url: str) -> None:
+    db = open_database(pg_url)
+    try:
+        with ledger_session(db) as session:
+            fund(session, "alice", "10.00", ref="listed")
+            fund(session, "alice", "10.00", ref="listed-2", at=T0 + timedelta(minutes=120))
+            service.request_topup(
+                session.ledger,
+                Topup("unionpay", "late", "mallory", "CNY", units("50.00"), "M-1",
+                      T0 + timedelta(minutes=2), "ev-late"),
+            )  # fmt: skip
+        statement = HEADER + line("listed", "10.00") + line("listed-2", "10.00", minutes=121)
+        with ledger_session(db) as session:
+            report = reconcile(
+                session, ConfirmedMeanwhile(session.queries, db, "late"), SETTINGS,
+                channel="unionpay", data=statement.encode(),
+                source="s.csv", at=T0 + timedelta(days=1), actor="operator:ann",
+            )  # fmt: skip
+        (late,) = [i for i in report["items"] if i["channel_ref"] == "late"]
+        assert late["topup_status"] == "confirmed"
+        assert late["action"] == "marked suspected fake; 50.00 held; case opened"
+        with ledger_session(db) as session:
+            topup = session.ledger.topup("unionpay", "late")
+            mallory = session.ledger.balance(wallet_account("mallory"), "CNY")
+        assert topup is not None
+        assert topup.status is TopupStatus.SUSPECTED_FAKE
+        assert topup.confirm_event_id == "ev-late-ok"  # the confirmation is not forgotten
+        assert mallory.held == units("50.00")
+        assert mallory.available == 0
+        with db.reading() as conn:
+            assert check_ledger(conn) == []
+    finally:
+        db.dispose()

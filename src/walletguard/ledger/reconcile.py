@@ -18,6 +18,10 @@ A suspected fake (and an amount mismatch) is never spendable: a pending top-up i
 `suspected_fake`; a confirmed one is marked too and the money still in the wallet is held
 (`hold-recon-…`, kept until a person decides); a case is opened. Importing the same
 statement again (the same bytes, by SHA-256) changes nothing and returns the first report.
+
+Top-ups missing from a statement are found by a read without row locks; each is read
+again through the ledger's locking read before anything is done to it, so a top-up the
+engine confirmed meanwhile is acted on as confirmed.
 """
 
 from __future__ import annotations
@@ -292,8 +296,14 @@ def reconcile(
             if topup.channel_ref not in seen and covered(topup)
         ]
         earlier = queries.listed_before(channel, [c.channel_ref for c in candidates])
-        for topup in candidates:
-            if topup.channel_ref in earlier:
+        missing = [c for c in candidates if c.channel_ref not in earlier]
+        # The candidates were read without row locks: the engine may have confirmed one
+        # since. Claim their wallets (all at once, in the one order every writer uses), then
+        # read each again through the locking read and act on what it is now.
+        uow.ledger.claim(sorted({wallet_account(c.account_id) for c in missing}))
+        for candidate in missing:
+            topup = uow.ledger.topup(channel, candidate.channel_ref)
+            if topup is None:  # top-ups are never deleted; nothing to act on
                 continue
             note = "the channel's statement does not show this top-up"
             item = ReconItem(
@@ -354,7 +364,8 @@ def _act(
     actor: str,
     digest: str,
 ) -> str:
-    """Keep a doubtful top-up's money unspendable and open a case; say what was done."""
+    """Keep a doubtful top-up's money unspendable and open a case; say what was done.
+    `topup` is as the ledger's locking read found it in this unit of work."""
     if topup.status is TopupStatus.SUSPECTED_FAKE:
         return "already suspected"
     if kind is Classification.DETAIL_MISMATCH and topup.status is TopupStatus.CONFIRMED:
