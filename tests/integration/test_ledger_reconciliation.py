@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -269,6 +269,83 @@ def test_a_channel_with_its_own_columns_and_units(db: Database) -> None:
             actor="operator:ann",
         )
     assert report["counts"]["matched"] == 1  # type: ignore[index]
+
+
+# -- a channel with a statement per merchant ----------------------------------------------------
+
+D1 = datetime(2026, 3, 2, tzinfo=UTC)
+D2 = D1 + timedelta(days=1)
+
+
+def merchant_topup(db: Database, ref: str, merchant: str, at: datetime) -> None:
+    """A confirmed 10.00 top-up at `merchant`, requested at `at`."""
+    with ledger_session(db) as session:
+        topup = service.request_topup(
+            session.ledger,
+            Topup("unionpay", ref, "alice", "CNY", units("10.00"), merchant, at, f"ev-{ref}"),
+        )
+        service.confirm_topup(session.ledger, topup, at=at, event_id=f"ev-{ref}-ok")
+
+
+def merchant_statement(
+    db: Database, merchant: str, *lines: tuple[str, datetime], at: datetime
+) -> dict[str, str]:
+    text = HEADER + "".join(
+        f"{ref},10.00,CNY,{merchant},{when.isoformat()}\n" for ref, when in lines
+    )
+    with ledger_session(db) as session:
+        report = reconcile(session, session.queries, PER_MERCHANT, channel="unionpay",
+                           data=text.encode(), source=f"{merchant}.csv", at=at,
+                           actor="operator:ann")  # fmt: skip
+    return {i["channel_ref"]: i["classification"] for i in report["items"]}
+
+
+def test_each_merchant_reaches_back_to_its_own_previous_statement(db: Database) -> None:
+    """B's day-2 statement reaches back to where B's day-1 statement ended, not to where A's
+    (imported in between) did: B's fake top-up in the gap is found."""
+    merchant_topup(db, "b-1", "M-B", D1 + timedelta(hours=8, minutes=5))
+    merchant_topup(db, "b-fake", "M-B", D1 + timedelta(hours=15))
+    merchant_topup(db, "a-2", "M-A", D2 + timedelta(hours=8, minutes=5))
+    merchant_topup(db, "b-2", "M-B", D2 + timedelta(hours=10, minutes=5))
+    # B day 1: period ends 07:05 (a line at 08:05, less the hour of drift)
+    b_day_1 = merchant_statement(
+        db, "M-B", ("b-1", D1 + timedelta(hours=8, minutes=5)), at=D2 + timedelta(hours=1)
+    )
+    assert b_day_1 == {"b-1": "matched"}
+    a_day_2 = merchant_statement(
+        db, "M-A", ("a-2", D2 + timedelta(hours=8, minutes=5)), at=D2 + timedelta(hours=20)
+    )
+    assert a_day_2 == {"a-2": "matched"}  # B's top-ups are not A's statement's to judge
+    # B day 2 starts at 09:05; A's statement ended at day 2 07:05, B's own at day 1 07:05
+    b_day_2 = merchant_statement(
+        db, "M-B", ("b-2", D2 + timedelta(hours=10, minutes=5)), at=D2 + timedelta(hours=21)
+    )
+    assert b_day_2 == {"b-2": "matched", "b-fake": "ledger_only"}
+    with ledger_session(db) as session:
+        fake = session.ledger.topup("unionpay", "b-fake")
+    assert fake is not None
+    assert fake.status is TopupStatus.SUSPECTED_FAKE
+
+
+def test_a_channel_wide_statement_still_reaches_back_to_the_channels_last_one(
+    db: Database,
+) -> None:
+    """Without `per_merchant`, the previous statement is the channel's, whatever merchants
+    its lines named."""
+    merchant_topup(db, "b-1", "M-B", D1 + timedelta(hours=8, minutes=5))
+    merchant_topup(db, "gap", "M-A", D1 + timedelta(hours=15))
+    merchant_topup(db, "a-2", "M-A", D2 + timedelta(hours=8, minutes=5))
+    first = run_as(db, HEADER + line("b-1", "10.00", minutes=365, merchant="M-B"), "one.csv")
+    assert first == {"b-1": "matched"}
+    day_2 = f"a-2,10.00,CNY,M-A,{(D2 + timedelta(hours=8, minutes=5)).isoformat()}\n"
+    with ledger_session(db) as session:
+        report = reconcile(session, session.queries, SETTINGS, channel="unionpay",
+                           data=(HEADER + day_2).encode(), source="two.csv",
+                           at=D2 + timedelta(hours=20), actor="operator:ann")  # fmt: skip
+    assert {i["channel_ref"]: i["classification"] for i in report["items"]} == {
+        "a-2": "matched",
+        "gap": "ledger_only",
+    }
 
 
 # -- a top-up that changes between the read and the act (PostgreSQL) ---------------------------

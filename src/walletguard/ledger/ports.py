@@ -60,7 +60,13 @@ class LedgerQueries(Protocol):
         """Whether any top-up ever came through `channel`."""
 
     def last_period_end(self, channel: str) -> datetime | None:
-        """Where the period of the channel's latest statement imported ended, if any."""
+        """Where the period of the channel's latest statement imported (of any merchant)
+        ended, if any."""
+
+    def last_merchant_period_end(self, channel: str, merchant_no: str | None) -> datetime | None:
+        """Where the period of the latest statement imported that answered for the top-ups
+        of `merchant_no` (None: top-ups without one) ended, if any: one of the channel's
+        statements per merchant that named it, or one for the whole channel."""
 
     def listed_before(self, channel: str, refs: Collection[str]) -> set[str]:
         """Which of `refs` an earlier statement of `channel` listed."""
@@ -75,8 +81,12 @@ class LedgerQueries(Protocol):
 
     def save_statement_import(
         self, digest: str, *, channel: str, source: str, at: datetime, lines: int,
-        report: dict[str, Any],
-    ) -> None: ...  # fmt: skip
+        report: dict[str, Any], period_end: datetime | None,
+        merchants: Collection[str | None] | None,
+    ) -> None:  # fmt: skip
+        """Remember the statement `digest` and its report; and, when it had lines, where
+        its period ended, for the merchants it answered for (`merchants`; None: the
+        whole channel)."""
 
 
 class LedgerCaseWork(Protocol):

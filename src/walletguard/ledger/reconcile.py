@@ -11,7 +11,8 @@ then classified:
   credit, for operations to book by hand);
 - `ledger_only`: a top-up the ledger has, requested within the statement's period
   ([first settled_at − drift, last settled_at − drift], reaching back to where the
-  channel's previous statement ended, so no top-up falls between two statements), that
+  channel's previous statement ended — for a channel with a statement per merchant, where
+  that merchant's previous one ended — so no top-up falls between two statements), that
   neither it nor an earlier statement shows — a suspected fake top-up.
 
 A suspected fake (and an amount mismatch) is never spendable: a pending top-up is marked
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
@@ -249,7 +249,8 @@ def reconcile(
         raise InvalidInput(
             [FieldProblem("channel", f"{channel!r}: no top-up came through it, no format names it")]
         )
-    entries = parse_statement(data, settings.statement_format(channel))
+    fmt = settings.statement_format(channel)
+    entries = parse_statement(data, fmt)
     items: list[ReconItem] = []
     seen: set[str] = set()
     for entry in entries:
@@ -282,18 +283,17 @@ def reconcile(
             item = replace(item, action=_act(uow, topup, kind, note, entry, at, actor, digest))
         items.append(item)
     start = end = None
+    window: _Window | None = None
     listed = {i.channel_ref for i in items if i.ledger_amount is not None}
     if entries:
-        start = min(e.settled_at for e in entries) - settings.time_drift
+        first = min(e.settled_at for e in entries) - settings.time_drift
         end = max(e.settled_at for e in entries) - settings.time_drift
-        previous = queries.last_period_end(channel)
-        if previous is not None and previous < start:
-            start = previous + _INSTANT  # the gap since then is this statement's to judge
-        covered = _covered(entries, settings.statement_format(channel))
+        window = _window(queries, channel, fmt, entries, first)
+        start = window.start
         candidates = [
             topup
             for topup in queries.topups_between(channel, start, end)
-            if topup.channel_ref not in seen and covered(topup)
+            if topup.channel_ref not in seen and window.covers(topup)
         ]
         earlier = queries.listed_before(channel, [c.channel_ref for c in candidates])
         missing = [c for c in candidates if c.channel_ref not in earlier]
@@ -329,8 +329,9 @@ def reconcile(
         "items": [item.as_dict() for item in items],
     }
     queries.save_statement_import(
-        digest, channel=channel, source=source, at=at, lines=len(entries), report=report
-    )
+        digest, channel=channel, source=source, at=at, lines=len(entries), report=report,
+        period_end=end, merchants=window.merchants if window is not None else None,
+    )  # fmt: skip
     new_listings = listed - queries.listed_before(channel, listed)
     queries.record_listed(channel, sorted(new_listings), digest=digest, at=at)
     uow.audit.append(
@@ -343,15 +344,55 @@ def reconcile(
 _INSTANT = timedelta(microseconds=1)
 
 
-def _covered(entries: list[StatementEntry], fmt: StatementFormat) -> Callable[[Topup], bool]:
-    """Whether a top-up is one the statement answers for: any of the channel's, or, for a
-    channel that sends a statement per merchant, those of the merchants its lines name.
-    Never narrower by default: a fake top-up at a merchant (or in a currency) no statement
-    shows must still be found missing."""
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Which top-ups a statement answers for: any of the channel's requested from `start`
+    to the end of its period; or, for a channel that sends a statement per merchant, those
+    of the merchants its lines name, each requested from that merchant's own start
+    (`starts`). Never narrower by default: a fake top-up at a merchant (or in a currency)
+    no statement shows must still be found missing."""
+
+    start: datetime
+    starts: dict[str | None, datetime] | None = None
+
+    @property
+    def merchants(self) -> list[str | None] | None:
+        """The merchants the statement answers for (None: the whole channel)."""
+        return None if self.starts is None else list(self.starts)
+
+    def covers(self, topup: Topup) -> bool:
+        if self.starts is None:
+            return True
+        begins = self.starts.get(topup.merchant_no)
+        return begins is not None and topup.requested_at >= begins
+
+
+def _window(
+    queries: LedgerQueries,
+    channel: str,
+    fmt: StatementFormat,
+    entries: list[StatementEntry],
+    first: datetime,
+) -> _Window:
+    """Where the statement's period starts: at its first line less the drift, or, when the
+    statement before it ended earlier, just after that one, so no top-up falls between the
+    two. The statement before is the channel's latest; for a channel with a statement per
+    merchant it is, merchant by merchant, the latest that answered for that merchant —
+    another merchant's statement imported in between says nothing about this one's
+    top-ups, and reaching back only to it would leave a gap nobody judges."""
     if not fmt.per_merchant:
-        return lambda topup: True
-    merchants = {e.merchant_no for e in entries}
-    return lambda topup: topup.merchant_no in merchants
+        return _Window(_reach_back(first, queries.last_period_end(channel)))
+    starts = {
+        merchant: _reach_back(first, queries.last_merchant_period_end(channel, merchant))
+        for merchant in {e.merchant_no for e in entries}
+    }
+    return _Window(min(starts.values()), starts)
+
+
+def _reach_back(first: datetime, previous: datetime | None) -> datetime:
+    if previous is not None and previous < first:
+        return previous + _INSTANT  # the gap since then is this statement's to judge
+    return first
 
 
 def _act(

@@ -83,16 +83,30 @@ class SqlLedgerQueries(SqlRepository):
         return self.uow.conn.execute(found).first() is not None
 
     def last_period_end(self, channel: str) -> datetime | None:
-        c = t.statement_imports.c
-        recent = self.uow.conn.execute(
-            select(c.report)
-            .where(c.channel == channel, c.lines > 0)  # a statement of no lines has no period
-            .order_by(c.imported_at.desc(), c.digest)
-            .limit(1)
-        ).scalar()
-        if recent is None:
+        latest = self._latest(channel, None)
+        return None if latest is None else latest[0]
+
+    def last_merchant_period_end(self, channel: str, merchant_no: str | None) -> datetime | None:
+        # Two index look-ups, the merchant's own statements and the channel's whole ones;
+        # the later imported wins (ties: the smaller digest, as in `_latest`).
+        found = [
+            latest
+            for scope in (_WHOLE_CHANNEL, _scope(merchant_no))
+            if (latest := self._latest(channel, scope)) is not None
+        ]
+        if not found:
             return None
-        return datetime.fromisoformat(msgspec.json.decode(recent)["period"]["end"])
+        return max(sorted(found, key=lambda f: f[2]), key=lambda f: f[1])[0]
+
+    def _latest(self, channel: str, scope: str | None) -> tuple[datetime, datetime, str] | None:
+        """(period end, imported at, digest) of the channel's latest statement imported
+        with lines (of `scope`, when given), if any."""
+        c = t.statement_periods.c
+        stmt = select(c.period_end, c.imported_at, c.digest).where(c.channel == channel)
+        if scope is not None:
+            stmt = stmt.where(c.scope == scope)
+        row = self.uow.conn.execute(stmt.order_by(c.imported_at.desc(), c.digest).limit(1)).first()
+        return None if row is None else (row.period_end, row.imported_at, row.digest)
 
     def listed_before(self, channel: str, refs: Collection[str]) -> set[str]:
         c = t.statement_listings.c
@@ -133,7 +147,8 @@ class SqlLedgerQueries(SqlRepository):
 
     def save_statement_import(
         self, digest: str, *, channel: str, source: str, at: datetime, lines: int,
-        report: dict[str, Any],
+        report: dict[str, Any], period_end: datetime | None,
+        merchants: Collection[str | None] | None,
     ) -> None:  # fmt: skip
         self.uow.staging.insert(
             t.statement_imports,
@@ -146,6 +161,31 @@ class SqlLedgerQueries(SqlRepository):
                 "report": canonical_json(report).decode(),
             },
         )
+        if period_end is None:
+            return
+        if merchants is None:
+            scopes = {_WHOLE_CHANNEL}
+        else:
+            # A number longer than a top-up's can have no top-up to answer for.
+            scopes = {_scope(m) for m in merchants if m is None or len(m) <= _MERCHANT_NO}
+        for scope in sorted(scopes):
+            self.uow.staging.insert(
+                t.statement_periods,
+                {"digest": digest, "scope": scope, "channel": channel, "period_end": period_end,
+                 "imported_at": at},
+            )  # fmt: skip
+
+
+_MERCHANT_NO = 64
+"""The longest merchant number a top-up has (`topups.merchant_no`, the event contract's)."""
+
+_WHOLE_CHANNEL = ""
+"""`statement_periods.scope` of a statement that answers for every top-up of its channel."""
+
+
+def _scope(merchant_no: str | None) -> str:
+    """`statement_periods.scope` of a statement per merchant, for one merchant it names."""
+    return "merchant:" + (merchant_no or "")
 
 
 def posted_before(conn: Connection, account: str, currency: str, before: datetime | None) -> int:

@@ -32,6 +32,7 @@ __all__ = [
     "postings",
     "statement_imports",
     "statement_listings",
+    "statement_periods",
     "topups",
     "transfers",
 ]
@@ -192,3 +193,23 @@ statement_listings = Table(
 )
 """Top-ups a channel's statement listed, with the first statement that did: a later
 statement whose period covers one does not report it as missing."""
+
+
+statement_periods = Table(
+    "statement_periods",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("scope", String(80), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("period_end", UtcDateTime, nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Index("ix_statement_periods_channel_imported", "channel", "imported_at", "digest"),
+    Index(
+        "ix_statement_periods_channel_scope_imported", "channel", "scope", "imported_at", "digest"
+    ),
+)
+"""Where each imported statement's period ended (statements with lines only), once per
+what it answered for: `scope` is '' for the whole channel, `merchant:<merchant_no>` for a
+merchant named by a statement of a channel that sends one per merchant (`merchant:` for its
+lines without a number). The next statement of the channel, or of the merchant, reaches
+back to there."""
