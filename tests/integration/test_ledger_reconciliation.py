@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,9 +10,19 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.ledger_support import T0, fund, pay, units
-from walletguard.kernel.errors import ConfigurationError, InvalidInput
-from walletguard.ledger import service
-from walletguard.ledger.model import Topup, TopupStatus, wallet_account
+from walletguard.accounts import service as accounts_service
+from walletguard.accounts.model import AccountSecurity, AccountState, Actor, actor_kind
+from walletguard.kernel.errors import ConfigurationError, InvalidInput, Refused
+from walletguard.ledger import service, withdrawals
+from walletguard.ledger.model import (
+    ExpiryAction,
+    Hold,
+    HoldStatus,
+    Platform,
+    Topup,
+    TopupStatus,
+    wallet_account,
+)
 from walletguard.ledger.reconcile import reconcile
 from walletguard.ledger.settings import LedgerSettings, load_ledger_settings, parse_ledger_settings
 from walletguard.storage import tables as t
@@ -269,6 +280,125 @@ def test_a_channel_with_its_own_columns_and_units(db: Database) -> None:
             actor="operator:ann",
         )
     assert report["counts"]["matched"] == 1  # type: ignore[index]
+
+
+# -- fake money a pending withdrawal has set aside ---------------------------------------------
+
+
+def withdrawal_waiting_for_approval(db: Database, account: str, hold_id: str, amount: str) -> None:
+    """A withdrawal held for approval (one approver): its money is set aside, still in the
+    wallet, and leaves it only when approved."""
+    with ledger_session(db) as session:
+        hold = service.place_hold(
+            session.ledger,
+            Hold(
+                id=hold_id,
+                account=wallet_account(account),
+                currency="CNY",
+                amount=units(amount),
+                purpose="withdrawal",
+                destination=Platform.PAYOUT_CLEARING,
+                created_at=T0 + timedelta(minutes=10),
+                expires_at=T0 + timedelta(days=3),
+                on_expiry=ExpiryAction.ESCALATE,
+            ),
+        )
+        request = withdrawals.open_release_request(
+            session.approvals, hold, required=1, requested_by=f"account:{account}",
+            at=T0 + timedelta(minutes=10),
+        )  # fmt: skip
+        session.ledger.save_hold(replace(hold, approval_id=request.id))
+
+
+def real_and_fake(db: Database) -> None:
+    """Mallory's 1000.00 from the channel (two top-ups) and 1000.00 from a fake top-up."""
+    with ledger_session(db) as session:
+        fund(session, "mallory", "500.00", ref="real-1")
+        fund(session, "mallory", "1000.00", ref="fake", at=T0 + timedelta(minutes=2))
+        fund(session, "mallory", "500.00", ref="real-2", at=T0 + timedelta(minutes=120))
+
+
+REAL_ONLY = HEADER + line("real-1", "500.00") + line("real-2", "500.00", minutes=121)
+
+
+def test_fake_money_in_a_pending_withdrawal_is_reported_there_and_cannot_leave(
+    db: Database,
+) -> None:
+    """The fake 1000.00 sits in a withdrawal waiting for approval: it is not "already
+    spent", and approving the withdrawal must not pay it out."""
+    real_and_fake(db)
+    withdrawal_waiting_for_approval(db, "mallory", "hold-wd-1", "2000.00")
+    report = run(db, REAL_ONLY)
+    (fake,) = [i for i in report["items"] if i["channel_ref"] == "fake"]  # type: ignore[attr-defined]
+    assert fake["classification"] == "ledger_only"
+    assert fake["action"] == (
+        "marked suspected fake; 0.00 held; 1000.00 in pending holds (hold-wd-1), account "
+        "restricted until a person decides; case opened"
+    )
+    at = T0 + timedelta(days=1, hours=1)
+    with ledger_session(db) as session:
+        account = session.accounts.get("mallory")
+        assert account is not None
+        assert account.state is AccountState.RESTRICTED
+        assert actor_kind(account.actor) is not Actor.ANALYST  # lifting it needs a checker
+        with pytest.raises(Refused, match="restricted") as refused:
+            withdrawals.approve_withdrawal(
+                session, SETTINGS, "hold-wd-1", approver="operator:bob", at=at
+            )
+        assert refused.value.reason_code == "ACCOUNT_RESTRICTED"
+    with ledger_session(db) as session:
+        hold = session.ledger.hold("hold-wd-1")
+        assert hold is not None
+        assert hold.status is HoldStatus.PENDING
+        lifted = accounts_service.lift_restriction(
+            session, "mallory", reason="looks fine", actor="operator:ann", at=at
+        )
+        assert not lifted.done  # another person must approve
+    with db.reading() as conn:
+        (summary,) = conn.execute(select(t.alerts.c.summary)).scalars()
+        changes = conn.execute(select(t.audit_log.c.action, t.audit_log.c.actor)).all()
+        assert check_ledger(conn) == []
+    assert "hold-wd-1" in summary
+    assert ("account.state_changed", "system:reconciliation") in changes
+
+
+def test_fake_money_is_split_into_held_in_pending_holds_and_spent(db: Database) -> None:
+    real_and_fake(db)
+    pay(db, "spend", "mallory", "eve", "1500.00")
+    withdrawal_waiting_for_approval(db, "mallory", "hold-wd-2", "400.00")
+    report = run(db, REAL_ONLY)
+    (fake,) = [i for i in report["items"] if i["channel_ref"] == "fake"]  # type: ignore[attr-defined]
+    assert fake["action"] == (
+        "marked suspected fake; 100.00 held; 400.00 in pending holds (hold-wd-2), account "
+        "restricted until a person decides; 500.00 already spent; case opened"
+    )
+    with ledger_session(db) as session:
+        mallory = session.ledger.balance(wallet_account("mallory"), "CNY")
+        account = session.accounts.get("mallory")
+    assert mallory.available == 0
+    assert mallory.held == units("500.00")
+    assert account is not None
+    assert account.state is AccountState.RESTRICTED
+
+
+def test_a_freeze_its_holder_could_lift_alone_is_taken_over(db: Database) -> None:
+    real_and_fake(db)
+    withdrawal_waiting_for_approval(db, "mallory", "hold-wd-3", "2000.00")
+    with ledger_session(db) as session:
+        frozen, change = AccountSecurity("mallory").transition(
+            AccountState.FROZEN, reason="not me", actor="user", at=T0 + timedelta(hours=3)
+        )
+        session.accounts.save(frozen, change)
+    report = run(db, REAL_ONLY)
+    (fake,) = [i for i in report["items"] if i["channel_ref"] == "fake"]  # type: ignore[attr-defined]
+    taken_over = "1000.00 in pending holds (hold-wd-3), the holder's own freeze taken over"
+    assert taken_over in fake["action"]
+    with ledger_session(db) as session:
+        account = session.accounts.get("mallory")
+        assert account is not None
+        assert account.state is AccountState.FROZEN
+        assert account.actor == "system:reconciliation"
+        assert accounts_service.needs_approval(session, account)  # no self-service unfreeze
 
 
 # -- a channel with a statement per merchant ----------------------------------------------------

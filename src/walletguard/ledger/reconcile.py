@@ -17,7 +17,10 @@ then classified:
 
 A suspected fake (and an amount mismatch) is never spendable: a pending top-up is marked
 `suspected_fake`; a confirmed one is marked too and the money still in the wallet is held
-(`hold-recon-…`, kept until a person decides); a case is opened. Importing the same
+(`hold-recon-…`, kept until a person decides). Money of it already set aside in the
+wallet's pending outgoing holds (a withdrawal waiting for approval) is still there: the
+account is restricted (by `system:reconciliation`, so lifting it needs maker-checker), and
+no hold may pay out of a restricted account. A case is opened. Importing the same
 statement again (the same bytes, by SHA-256) changes nothing and returns the first report.
 
 Top-ups missing from a statement are found by a read without row locks; each is read
@@ -32,8 +35,10 @@ import io
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
+from walletguard.accounts.model import AccountSecurity, AccountState
+from walletguard.accounts.ports import AccountRepository
 from walletguard.cases.model import Alert, AlertKind
 from walletguard.cases.service import raise_alert
 from walletguard.events.timeparse import parse_rfc3339
@@ -45,6 +50,7 @@ from walletguard.ledger import service
 from walletguard.ledger.model import (
     ExpiryAction,
     Hold,
+    HoldStatus,
     Platform,
     Topup,
     TopupStatus,
@@ -54,6 +60,18 @@ from walletguard.ledger.ports import LedgerCaseWork, LedgerQueries
 from walletguard.ledger.settings import DEFAULT_FORMAT, LedgerSettings, StatementFormat
 
 UNITS_PER_MINOR = 100
+
+RECONCILIATION_ACTOR = "system:reconciliation"
+"""Who restricts an account whose fake money sits in pending holds: walletguard itself (not
+the operator who imported the statement), so lifting it needs a second person."""
+
+
+class ReconcileWork(LedgerCaseWork, Protocol):
+    """The unit of work reconciliation changes: the ledger, cases, the audit log, and the
+    accounts it restricts."""
+
+    @property
+    def accounts(self) -> AccountRepository: ...
 
 
 class Classification(StrEnum):
@@ -227,7 +245,7 @@ def classify(
 
 
 def reconcile(
-    uow: LedgerCaseWork,
+    uow: ReconcileWork,
     queries: LedgerQueries,
     settings: LedgerSettings,
     *,
@@ -251,6 +269,7 @@ def reconcile(
         )
     fmt = settings.statement_format(channel)
     entries = parse_statement(data, fmt)
+    acting = _Acting(uow, queries, at, actor, digest)
     items: list[ReconItem] = []
     seen: set[str] = set()
     for entry in entries:
@@ -280,7 +299,7 @@ def reconcile(
             topup.status.value if topup else None, note, entry.line,
         )  # fmt: skip
         if topup is not None and kind is not Classification.MATCHED:
-            item = replace(item, action=_act(uow, topup, kind, note, entry, at, actor, digest))
+            item = replace(item, action=_act(acting, topup, kind, note, entry))
         items.append(item)
     start = end = None
     window: _Window | None = None
@@ -310,7 +329,7 @@ def reconcile(
                 Classification.LEDGER_ONLY, topup.channel_ref, topup.account_id, topup.currency,
                 topup.amount, None, topup.status.value, note,
             )  # fmt: skip
-            action = _act(uow, topup, Classification.LEDGER_ONLY, note, None, at, actor, digest)
+            action = _act(acting, topup, Classification.LEDGER_ONLY, note, None)
             items.append(replace(item, action=action))
     counts = {c.value: 0 for c in Classification}
     for item in items:
@@ -395,28 +414,37 @@ def _reach_back(first: datetime, previous: datetime | None) -> datetime:
     return first
 
 
+@dataclass(frozen=True, slots=True)
+class _Acting:
+    """What acting on a doubtful top-up needs besides the top-up."""
+
+    uow: ReconcileWork
+    queries: LedgerQueries
+    at: datetime
+    actor: str
+    digest: str
+
+
 def _act(
-    uow: LedgerCaseWork,
+    acting: _Acting,
     topup: Topup,
     kind: Classification,
     note: str,
     entry: StatementEntry | None,
-    at: datetime,
-    actor: str,
-    digest: str,
 ) -> str:
     """Keep a doubtful top-up's money unspendable and open a case; say what was done.
     `topup` is as the ledger's locking read found it in this unit of work."""
+    uow, at = acting.uow, acting.at
     if topup.status is TopupStatus.SUSPECTED_FAKE:
         return "already suspected"
     if kind is Classification.DETAIL_MISMATCH and topup.status is TopupStatus.CONFIRMED:
-        _alert(uow, digest, topup, kind, note, at, 0)
+        _alert(acting, topup, kind, note, 0)
         return "case opened"
     problem = f"reconciliation: {kind.value} ({note})"
     if topup.status is TopupStatus.PENDING:
         service.suspect_topup(uow.ledger, topup, at=at, event_id=None, problem=problem)
-        _alert(uow, digest, topup, kind, note, at, topup.amount)
-        _audit(uow, topup, at, actor, problem, 0)
+        _alert(acting, topup, kind, note, topup.amount)
+        _audit(acting, topup, problem, 0)
         return "marked suspected fake; credit stays pending; case opened"
     # Confirmed (money already spendable): hold what was not backed by the channel.
     unbacked = topup.amount
@@ -442,29 +470,87 @@ def _act(
                 resolution="",
             ),
         )
-    _alert(uow, digest, topup, kind, note, at, unbacked)
-    _audit(uow, topup, at, actor, problem, held)
+    # What is not available may still be in the wallet, set aside for a withdrawal or a
+    # payment that has not left yet: not spent, and it must not leave either.
     short = unbacked - held
-    return (
-        f"marked suspected fake; {_money(held)} held"
-        + (f"; {_money(short)} already spent" if short else "")
-        + "; case opened"
+    waiting = _outgoing_holds(acting.queries, account, topup.currency) if short else []
+    in_holds = min(short, sum(h.amount for h in waiting))
+    ids = ", ".join(h.id for h in waiting)
+    stopped = _stop_holds(acting, topup, ids) if in_holds else ""
+    spent = short - in_holds
+    pending = f"{_money(in_holds)} of it in pending holds {ids} ({stopped})" if in_holds else ""
+    _alert(acting, topup, kind, note, unbacked, pending)
+    _audit(acting, topup, problem, held, in_holds, [h.id for h in waiting] if in_holds else [])
+    done = ["marked suspected fake", f"{_money(held)} held"]
+    if in_holds:
+        done.append(f"{_money(in_holds)} in pending holds ({ids}), {stopped}")
+    if spent:
+        done.append(f"{_money(spent)} already spent")
+    return "; ".join([*done, "case opened"])
+
+
+def _outgoing_holds(queries: LedgerQueries, account: str, currency: str) -> list[Hold]:
+    """The wallet's pending holds in `currency` for money on its way out (withdrawals,
+    payments, transfers), oldest first: not reconciliation's own, which already keep
+    another doubtful top-up's money. Read after the wallet's balance was locked, so no
+    hold on it is placed or resolved meanwhile."""
+    found = queries.holds(account=account, status=HoldStatus.PENDING)
+    return sorted(
+        (h for h in found if h.currency == currency and h.purpose != "reconciliation"),
+        key=lambda h: (h.created_at, h.id),
     )
 
 
+def _stop_holds(acting: _Acting, topup: Topup, ids: str) -> str:
+    """Stop the wallet's pending holds from paying fake money out until a person decides:
+    restrict the account, as `RECONCILIATION_ACTOR`, so lifting it needs maker-checker. No
+    hold of a restricted account is posted (a withdrawal's approval, a case's release, an
+    operator's post and a passed step-up all check the account's state first). An account
+    its holder froze is taken over (its holder alone could unfreeze it); one held back
+    further (frozen by someone else, closed) or already restricted stays as it is. Says
+    what was done."""
+    uow = acting.uow
+    account = uow.accounts.get(topup.account_id) or AccountSecurity(topup.account_id)
+    frozen = account.state is AccountState.FROZEN
+    changed, change = account.escalate(
+        AccountState.FROZEN if frozen else AccountState.RESTRICTED,
+        reason=(
+            f"reconciliation: top-up {topup.channel}/{topup.channel_ref} is a suspected fake "
+            f"and its money sits in pending holds ({ids}): none may pay out until a person "
+            "decides"
+        ),
+        actor=RECONCILIATION_ACTOR,
+        at=acting.at,
+        event_id=None,
+    )
+    if change is None:
+        return f"account already {account.state.value}"
+    uow.accounts.save(changed, change)
+    uow.audit.append(
+        at=acting.at, actor=change.actor, action="account.state_changed",
+        subject=f"account:{account.account_id}",
+        payload={"from": change.from_state.value, "to": change.to_state.value,
+                 "reason": change.reason, "statement": acting.digest,
+                 "imported_by": acting.actor},
+    )  # fmt: skip
+    if frozen:
+        return "the holder's own freeze taken over until a person decides"
+    return "account restricted until a person decides"
+
+
 def _alert(
-    uow: LedgerCaseWork,
-    digest: str,
+    acting: _Acting,
     topup: Topup,
     kind: Classification,
     note: str,
-    at: datetime,
     amount: int,
+    pending: str = "",
 ) -> None:
+    summary = f"top-up {topup.channel}/{topup.channel_ref}: {kind.value} ({note})"
     raise_alert(
-        uow.cases,
+        acting.uow.cases,
         Alert(
-            id=f"alert-recon-{digest[:12]}-{topup.channel}-{topup.channel_ref}",
+            id=f"alert-recon-{acting.digest[:12]}-{topup.channel}-{topup.channel_ref}",
             account_id=topup.account_id,
             kind=AlertKind.SUSPECTED_FAKE_TOPUP,
             event_id=topup.request_event_id,
@@ -472,17 +558,26 @@ def _alert(
             score=0,
             amount_units=amount,
             currency=topup.currency,
-            summary=f"top-up {topup.channel}/{topup.channel_ref}: {kind.value} ({note})",
-            created_at=at,
+            summary=f"{summary}; {pending}" if pending else summary,
+            created_at=acting.at,
         ),
     )
 
 
 def _audit(
-    uow: LedgerCaseWork, topup: Topup, at: datetime, actor: str, problem: str, held: int
+    acting: _Acting,
+    topup: Topup,
+    problem: str,
+    held: int,
+    in_holds: int = 0,
+    holds: list[str] | None = None,
 ) -> None:
-    uow.audit.append(
-        at=at, actor=actor, action="ledger.topup_suspected", subject=f"account:{topup.account_id}",
-        payload={"channel": topup.channel, "ref": topup.channel_ref, "problem": problem,
-                 "held": held},
+    payload: dict[str, object] = {
+        "channel": topup.channel, "ref": topup.channel_ref, "problem": problem, "held": held,
+    }  # fmt: skip
+    if in_holds:
+        payload.update(in_pending_holds=in_holds, pending_holds=holds or [])
+    acting.uow.audit.append(
+        at=acting.at, actor=acting.actor, action="ledger.topup_suspected",
+        subject=f"account:{topup.account_id}", payload=payload,
     )  # fmt: skip
