@@ -21,7 +21,7 @@ import uvicorn
 
 from walletguard.access.keys import issue_key
 from walletguard.access.roles import Role
-from walletguard.api.app import ApiSettings, create_app
+from walletguard.api.app import ApiSettings, create_app, writer_thread
 from walletguard.composition import build_runtime
 from walletguard.features.store import FeatureStore
 from walletguard.keys import KeyStore
@@ -50,7 +50,7 @@ class LiveService:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
     def new_key(self, role: Role, owner: str = "") -> str:
-        uow = SqlUnitOfWork(self.app.state.runtime.database)
+        uow = SqlUnitOfWork(self.app.state.database)
         _, plaintext = issue_key(
             uow.keys,
             owner=owner or f"test-{role.value}",
@@ -82,7 +82,13 @@ def live_service(
         settings or ApiSettings(), rate_limit_namespace=f"wg:rl:test-{uuid.uuid4().hex[:8]}"
     )
     keys_dir = Path(tempfile.mkdtemp(prefix="wg-keys-"))
-    app = create_app(runtime, settings, redis, keys=KeyStore(keys_dir))
+    app = create_app(
+        runtime.database,
+        settings,
+        redis,
+        decider=writer_thread(runtime, settings),
+        keys=KeyStore(keys_dir),
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -81,7 +81,7 @@ def test_checkpoints_are_signed_by_supervisors_and_verified(
         checkpoint = signed.json()
     assert len(checkpoint["heads"]) == 16
     assert checkpoint["records"] == sum(h["seq"] for h in checkpoint["heads"]) > 0
-    with service.app.state.runtime.database.reading() as conn:  # the signing is audited
+    with service.app.state.database.reading() as conn:  # the signing is audited
         signing = conn.execute(
             text("SELECT actor, action FROM audit_log WHERE subject = :s"),
             {"s": f"checkpoint:{checkpoint['id']}"},
@@ -109,7 +109,7 @@ def test_verify_names_the_first_record_that_was_edited(events: EventFactory) -> 
             for reason in ("one", "two"):
                 analyst.post(f"/v1/accounts/{account}/restrict", json={"reason": reason})
                 analyst.post(f"/v1/accounts/{account}/lift-restriction", json={"reason": reason})
-        with live.app.state.runtime.database.engine.begin() as conn:
+        with live.app.state.database.engine.begin() as conn:
             conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
             chain, seq = conn.execute(
                 text("SELECT chain, seq FROM audit_log WHERE actor LIKE 'key:%' ORDER BY seq")

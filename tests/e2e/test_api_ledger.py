@@ -174,7 +174,7 @@ def test_statements_as_json_csv_and_pdf(service: LiveService, events: EventFacto
 
 
 def statements_issued(service: LiveService) -> int:
-    with service.app.state.runtime.database.reading() as conn:
+    with service.app.state.database.reading() as conn:
         return int(
             conn.execute(
                 select(func.count()).where(t.audit_log.c.action == "ledger.statement_issued")

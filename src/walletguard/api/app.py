@@ -1,4 +1,5 @@
-"""The FastAPI application. Built by `create_app` from a runtime (see composition)."""
+"""The FastAPI application, built by `create_app` over a database and a decider (see
+`api.server` for how `walletguard serve` composes them)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from walletguard.events.decode import EventDecoder
 from walletguard.keys import KeyStore
 from walletguard.ledger.settings import LedgerSettings, load_ledger_settings
 from walletguard.storage import tables as t
+from walletguard.storage.database import Database
 
 ROUTERS = (
     events.router,
@@ -92,28 +94,40 @@ class ApiSettings:
     Prometheus metrics, and the per-request provider look-ups cost ~4 % of its CPU)."""
 
 
+def writer_thread(runtime: Runtime, settings: ApiSettings) -> DecisionBatcher:
+    """Deciding in a writer thread on `runtime`'s engine (`serve --decide-in thread`, and
+    the tests' services), which also checkpoints its in-process features."""
+    runtime.engine.refresh_seconds = settings.refresh_seconds
+    return DecisionBatcher(
+        runtime.engine,
+        max_batch=settings.max_batch,
+        checkpoint=runtime.save_features,
+        checkpoint_seconds=settings.checkpoint_seconds,
+    )
+
+
 def create_app(
-    runtime: Runtime,
+    database: Database,
     settings: ApiSettings | None = None,
     redis: object | None = None,
     *,
+    decider: Decider,
     keys: KeyStore | None = None,
     ledger_settings: LedgerSettings | None = None,
-    decider: Decider | None = None,
 ) -> FastAPI:
-    """The HTTP service over `runtime` (whose engine decides in shared mode).
+    """The HTTP service over `database`, where `decider` decides submitted events (and is
+    closed when the service stops): a deciding process of its own (`DecisionProcess`), or
+    a writer thread on an engine here (`writer_thread`).
 
     `redis`: a `redis.asyncio` client for rate limits shared by every worker (and the
     readiness check), used on the service's event loop only; `keys`: where the
     freeze-link secret and the audit signing key are (default: the installation's key
     store); `ledger_settings`: limits, approvals and statement formats (default:
-    `$WALLETGUARD_LEDGER_CONFIG` or the bundled configuration); `decider`: who decides
-    submitted events (default: a writer thread on `runtime`'s engine, which also
-    checkpoints its in-process features); the service closes it when it stops."""
+    `$WALLETGUARD_LEDGER_CONFIG` or the bundled configuration)."""
     settings = settings or ApiSettings()
 
     def queue_depth() -> float:
-        with runtime.database.reading() as conn:
+        with database.reading() as conn:
             return float(
                 conn.execute(
                     select(func.count()).select_from(t.cases).where(t.cases.c.status != "resolved")
@@ -137,20 +151,12 @@ def create_app(
         if settings.opentelemetry
         else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    app.state.runtime = runtime
+    app.state.database = database
     app.state.decoder = EventDecoder()
-    if decider is None:
-        runtime.engine.refresh_seconds = settings.refresh_seconds
-        decider = DecisionBatcher(
-            runtime.engine,
-            max_batch=settings.max_batch,
-            checkpoint=runtime.save_features,
-            checkpoint_seconds=settings.checkpoint_seconds,
-        )
     app.state.decider = decider
     app.state.decision_timeout = settings.decision_timeout_seconds
     app.state.keys = KeyCache(
-        runtime.database,
+        database,
         refresh_seconds=settings.key_refresh_seconds,
         failures=AuthFailures(
             settings.auth_failures,

@@ -33,7 +33,7 @@ def ledger_session(request: Request) -> AbstractContextManager[LedgerSession]:
 
 
 def database(request: Request) -> Database:
-    found: Database = request.app.state.runtime.database
+    found: Database = request.app.state.database
     return found
 
 

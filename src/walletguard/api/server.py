@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from walletguard.api.app import ApiSettings, create_app
+from walletguard.api.app import ApiSettings, create_app, writer_thread
 from walletguard.api.decision_process import (
     Checkpoints,
     DeciderSpec,
@@ -28,6 +28,7 @@ from walletguard.decisions.engine import Engine
 from walletguard.features.memory import MemoryFeatureStore
 from walletguard.features.store import FeatureStore
 from walletguard.kernel.errors import ConfigurationError
+from walletguard.storage.database import open_database
 from walletguard.storage.forked_checkpoints import ForkedCheckpoints
 
 
@@ -55,13 +56,12 @@ def app_from_env() -> FastAPI:
         redis = AsyncRedis.from_url(redis_url)  # rate limits and readiness, on the event loop
     if decide_in is DecideIn.THREAD:
         runtime = decision_runtime(db_url, redis_url, redis_prefix)
-        app = create_app(runtime, settings, redis)
+        decider = writer_thread(runtime, settings)
+        app = create_app(runtime.database, settings, redis, decider=decider)
     else:
-        # This process serves HTTP and reads and acts on stored state; the engine, and the
-        # feature state it restores, live in the deciding process only.
-        runtime = build_runtime(
-            db_url, exclusive=False, restore_features=False, models=False, graph=False
-        )
+        # This process serves HTTP and reads and acts on stored state; the engine, with
+        # the IP data, rulesets, models and feature state it loads, lives in the deciding
+        # process only.
         spec = DeciderSpec(
             build=decision_engine,
             options={
@@ -73,7 +73,7 @@ def app_from_env() -> FastAPI:
             max_batch=settings.max_batch,
             checkpoint_seconds=settings.checkpoint_seconds,
         )
-        app = create_app(runtime, settings, redis, decider=DecisionProcess(spec))
+        app = create_app(open_database(db_url), settings, redis, decider=DecisionProcess(spec))
     # With the default settings, full collections over the restored feature state paused
     # every request for ~250 ms, ten times in 20 s under load: that was the latency p99.
     tune_gc_for_latency()

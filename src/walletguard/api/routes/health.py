@@ -27,7 +27,7 @@ async def ready(request: Request) -> Response:
     checks: dict[str, str] = {}
 
     def query_database() -> None:
-        with request.app.state.runtime.database.reading() as conn:
+        with request.app.state.database.reading() as conn:
             conn.execute(text("select 1"))
 
     try:
