@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 
 from walletguard.storage.tables.base import ID, metadata
@@ -53,6 +54,8 @@ accounts = Table(
     Column("reset_verified_by", String(16)),
     Column("reset_verified_at", UtcDateTime),
 )
+Index("ix_accounts_account_id_folded", func.lower(accounts.c.account_id))
+"""Finds an id that differs from a given one only in letter case (a hand transfer's slip)."""
 
 
 account_state_changes = Table(
