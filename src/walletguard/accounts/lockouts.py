@@ -4,8 +4,10 @@ Failed sign-ins and wrong transaction passwords are counted in a row; from the f
 lock-out step on, each further failure locks the credential for that step's duration
 (5 → 15 minutes, 10 → 24 hours by default). A success, or a verified password reset,
 starts the count again; a failure long after the previous one does too
-(`failure_memory`). A lock ends by the clock: the first event after its end records
-the unlock (actor `clock`).
+(`failure_memory`). Attempts that arrive late are placed by their event time: a success
+dated before the latest failure does not reset the count, and the latest failure time
+never moves back. A lock ends by the clock: the first event after its end records the
+unlock (actor `clock`).
 """
 
 from __future__ import annotations
@@ -67,26 +69,38 @@ def record_attempt(
     settings: AccountSettings,
     event_id: str | None = None,
 ) -> LockoutResult:
-    """Count one sign-in or transaction-password attempt made while not locked out."""
+    """Count one sign-in or transaction-password attempt made while not locked out.
+
+    Attempts may arrive out of event-time order; the count stays that of the run ending
+    at the latest failure (`*_failed_at`, never moved back): a success dated before it
+    does not reset it, and a late failure joins it if it is within `failure_memory` of
+    that latest failure (otherwise a fresh start would have followed it: it is ignored).
+    """
+    last = account.login_failed_at if scope is LockScope.LOGIN else account.txn_failed_at
+    count = failures(account, scope)
     if success:
-        if failures(account, scope) == 0:
+        if count == 0 or (last is not None and at < last):
             return LockoutResult(account)
         if scope is LockScope.LOGIN:
             return LockoutResult(replace(account, login_failures=0, login_failed_at=None))
         return LockoutResult(replace(account, txn_failures=0, txn_failed_at=None))
-    last = account.login_failed_at if scope is LockScope.LOGIN else account.txn_failed_at
-    count = failures(account, scope)
     if last is None or at - last >= settings.failure_memory:
-        count = 0
+        count, latest = 0, at
+    elif at < last:
+        if last - at >= settings.failure_memory:
+            return LockoutResult(account)
+        latest = last
+    else:
+        latest = at
     count += 1
     if scope is LockScope.LOGIN:
-        account = replace(account, login_failures=count, login_failed_at=at)
+        account = replace(account, login_failures=count, login_failed_at=latest)
     else:
-        account = replace(account, txn_failures=count, txn_failed_at=at)
+        account = replace(account, txn_failures=count, txn_failed_at=latest)
     steps = [s for s in settings.lockout if s.failures <= count]
     if not steps:
         return LockoutResult(account)
-    until = at + steps[-1].duration
+    until = latest + steps[-1].duration  # in event time, the run's last failure locks
     if account.locked_until is not None and account.locked_until > until:
         until = account.locked_until
     broadest = LockScope.LOGIN if account.lock_scope is LockScope.LOGIN else scope

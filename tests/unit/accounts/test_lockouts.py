@@ -188,3 +188,65 @@ def test_actor_kinds() -> None:
 def test_lockout_steps_must_ascend() -> None:
     with pytest.raises(ValueError, match="ascending"):
         AccountSettings(lockout=(LockoutStep(5, timedelta(1)), LockoutStep(3, timedelta(1))))
+
+
+# -- attempts that arrive out of event-time order --------------------------------------------
+
+
+def attempt(account: AccountSecurity, at: datetime, *, success: bool = False):
+    return record_attempt(account, LockScope.LOGIN, success=success, at=at, settings=S)
+
+
+def test_a_success_older_than_the_last_failure_does_not_reset_the_count() -> None:
+    """Failures at :01–:04, then a success dated :00 arrives late: the four failures came
+    after it, so they are still in a row and the fifth at :05 locks."""
+    account = AccountSecurity("a")
+    for minute in range(1, 5):
+        account = attempt(account, T0 + timedelta(minutes=minute)).account
+    late = attempt(account, T0, success=True)
+    assert late.account.login_failures == 4
+    assert late.account.login_failed_at == T0 + timedelta(minutes=4)
+    fifth = attempt(late.account, T0 + timedelta(minutes=5))
+    assert fifth.locked
+    assert fifth.account.state is AccountState.LOCKED
+
+
+def test_a_success_at_or_after_the_last_failure_still_resets_the_count() -> None:
+    failed, at = fail(AccountSecurity("a"), 4)
+    assert attempt(failed.account, at, success=True).account.login_failures == 0
+    later = attempt(failed.account, at + timedelta(seconds=1), success=True)
+    assert later.account.login_failures == 0
+    assert later.account.login_failed_at is None
+
+
+def test_a_late_failure_does_not_move_the_last_failure_back() -> None:
+    """Three failures, then one dated 12 h earlier arrives: it joins the run (it is within
+    the memory of the others) but the run's last failure stays the latest one, so a
+    failure 12 h after that continues the count instead of starting again."""
+    three, at = fail(AccountSecurity("a"), 3)
+    late = attempt(three.account, at - timedelta(hours=12))
+    assert late.account.login_failures == 4
+    assert late.account.login_failed_at == at
+    next_day = attempt(late.account, at + timedelta(hours=12))
+    assert next_day.account.login_failures == 5
+    assert next_day.locked
+
+
+def test_a_late_failure_from_before_a_gap_is_not_part_of_the_run() -> None:
+    """A failure dated more than `failure_memory` before the run's last failure would have
+    been followed by a fresh start: it does not add to the run."""
+    three, at = fail(AccountSecurity("a"), 3)
+    stale = attempt(three.account, at - S.failure_memory - timedelta(minutes=1))
+    assert stale.account == three.account
+    assert not stale.locked
+
+
+def test_a_late_failure_that_completes_a_run_locks_from_the_runs_last_failure() -> None:
+    """Failures at :01–:04, then one dated :00: in event time the run's fifth failure is
+    the one at :04, so the lock lasts until :19."""
+    account = AccountSecurity("a")
+    for minute in range(1, 5):
+        account = attempt(account, T0 + timedelta(minutes=minute)).account
+    locked = attempt(account, T0)
+    assert locked.locked
+    assert locked.account.locked_until == T0 + timedelta(minutes=19)
