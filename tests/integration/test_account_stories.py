@@ -374,24 +374,34 @@ def test_an_answer_after_expiry_or_with_another_method_is_refused(
     assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal(0)}
 
 
-@pytest.mark.parametrize("meanwhile", ["frozen", "restricted", "card unbound"])
+@pytest.mark.parametrize(
+    "meanwhile", ["frozen", "restricted", "card unbound", "card marked suspicious"]
+)
 def test_a_passed_check_does_not_undo_what_changed_meanwhile(
     h: Harness, events: EventFactory, meanwhile: str
 ) -> None:
     """Passing proves who the user is; the money still does not leave an account frozen or
-    restricted since, nor go to a card unbound since. It stays held."""
+    restricted since, nor go to a card unbound or marked suspicious since. It stays held."""
     held = held_withdrawal(h, events)
     events.advance(minutes=1)
     with h.runtime.transaction() as uow:
         change = {"frozen": service.freeze, "restricted": service.restrict}.get(meanwhile)
         if change is not None:
             change(uow, "alice", reason="bank called", actor="analyst:kim", at=events.now)
-        else:
+        elif meanwhile == "card unbound":
             service.unbind(uow, "alice", "card-alice", reason="lost", actor="user", at=events.now)
+        else:
+            service.mark_suspicious(uow, "alice", "card-alice", reason="mule card",
+                                    actor="analyst:kim", at=events.now)  # fmt: skip
     passed = h.decide(step_up(events, held.challenge_id, "face", True))
     assert passed.decision == "block"
-    expected = {"frozen": "ACCOUNT_FROZEN", "restricted": "ACCOUNT_RESTRICTED"}
-    assert expected.get(meanwhile, "WITHDRAWAL_NOT_BOUND") in codes(passed)
+    expected = {
+        "frozen": "ACCOUNT_FROZEN",
+        "restricted": "ACCOUNT_RESTRICTED",
+        "card unbound": "WITHDRAWAL_NOT_BOUND",
+        "card marked suspicious": "BINDING_SUSPICIOUS",
+    }
+    assert expected[meanwhile] in codes(passed)
     assert balance(h) == {"posted": Decimal("1000.00"), "held": Decimal("300.00")}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.support import EventFactory, Harness, codes
 from walletguard.cases import actions as cases
 from walletguard.decisions.engine import Failure
+from walletguard.enrich.lists import ListEntity, ListEntry, ListKind
 from walletguard.events.decode import decode_event
 from walletguard.ledger import withdrawals
 from walletguard.ledger.model import HoldStatus, wallet_account
@@ -174,4 +175,31 @@ def test_a_late_confirmation_never_makes_a_topup_spendable(
         ).scalar()
     assert status == "suspected_fake"
     assert posted == 0
+    sound(h)
+
+
+def test_a_blocked_confirmation_credits_nothing_spendable(h: Harness, events: EventFactory) -> None:
+    """The channel has the money, so the top-up is confirmed; but the confirmation was
+    blocked (the account was listed meanwhile), so all of it is held for a person, with a
+    case: voiding the hold gives it to the wallet, posting it refunds it through suspense."""
+    h.decide_all(events.funded("alice", "1000.00"))
+    h.decide(events.topup(amount="500.00", ref="then-listed"))
+    with h.runtime.transaction() as uow:
+        uow.lists.add(
+            ListEntry(ListKind.BLOCK, ListEntity.ACCOUNT, "alice", "stolen identity", None, "t"),
+            at=events.now,
+        )
+    h.engine.refresh_soon()
+    events.advance(minutes=5)
+    decision = h.decide(events.confirm(amount="500.00", ref="then-listed"))
+    assert decision.decision == "block"
+    assert decision.hold_id is not None
+    assert decision.case_id is not None
+    with ledger_session(h.runtime.database) as session:
+        balance = session.ledger.balance(wallet_account("alice"), "CNY")
+        hold = session.ledger.hold(decision.hold_id)
+    assert (balance.posted, balance.held, balance.available) == (1500_0000, 500_0000, 1000_0000)
+    assert hold is not None
+    assert hold.status is HoldStatus.PENDING
+    assert hold.on_expiry.value == "keep"
     sound(h)

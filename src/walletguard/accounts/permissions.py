@@ -9,6 +9,10 @@
   bound accounts may still be removed;
 - frozen: no money moves, no binding changes;
 - in a reset cool-off: no withdrawal and no new binding.
+
+A lock-out whose time has passed counts as over, with the state it was put over, even
+before an event records its end (a step-up answered late re-checks the guarded operation
+against the account as it is then).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from walletguard.accounts.bindings import Binding
 from walletguard.accounts.model import AccountSecurity, AccountState, LockScope
-from walletguard.events.model import BINDING_CHANGES, LABELS, MONEY_IN, MONEY_OUT, EventType
+from walletguard.events.model import BINDING_CHANGES, LABELS, MONEY_OUT, EventType
 
 NEW_BINDINGS = frozenset({EventType.ACCOUNT_BIND, EventType.DEVICE_BIND})
 
@@ -54,6 +59,8 @@ def refusal(kind: EventType, account: AccountSecurity, at: datetime) -> Refusal 
     if kind in LABELS or kind is EventType.LOGOUT:
         return None
     state = account.state
+    if state is AccountState.LOCKED and not account.is_locked(at):
+        state = account.resume_state or AccountState.ACTIVE
     if state is AccountState.CLOSED:
         return Refusal("ACCOUNT_CLOSED", _STATE_REFUSALS[state])
     if account.is_locked(at):
@@ -68,9 +75,9 @@ def refusal(kind: EventType, account: AccountSecurity, at: datetime) -> Refusal 
                 f"{account.locked_until.isoformat()}",
                 account.locked_until,
             )
-    if kind in MONEY_OUT and not account.can_send_money and state is not AccountState.LOCKED:
+    if kind in MONEY_OUT and state not in (AccountState.ACTIVE, AccountState.LOCKED):
         return Refusal(f"ACCOUNT_{state.value.upper()}", _STATE_REFUSALS[state])
-    if kind in MONEY_IN and kind is EventType.TOPUP and not account.can_receive_money:
+    if kind is EventType.TOPUP and state in (AccountState.FROZEN, AccountState.CLOSED):
         return Refusal(f"ACCOUNT_{state.value.upper()}", _STATE_REFUSALS[state])
     if kind in BINDING_CHANGES and (
         state is AccountState.FROZEN or (state is AccountState.RESTRICTED and kind in NEW_BINDINGS)
@@ -82,5 +89,21 @@ def refusal(kind: EventType, account: AccountSecurity, at: datetime) -> Refusal 
             "RESET_COOL_OFF",
             "the password was reset without a strong check: withdrawals and new bindings "
             f"wait until {account.cool_off_until.isoformat()}",
+        )
+    return None
+
+
+def destination_refusal(destination: Binding) -> Refusal | None:
+    """Why money may not go to this bound account: unbound since, or marked suspicious."""
+    if not destination.active:
+        at = destination.unbound_at.isoformat() if destination.unbound_at else "an unknown time"
+        return Refusal(
+            "BINDING_REMOVED",
+            f"the destination was unbound at {at} by {destination.unbound_by}",
+        )
+    if destination.suspicious:
+        return Refusal(
+            "BINDING_SUSPICIOUS",
+            f"the destination is marked suspicious: {destination.suspicious_reason}",
         )
     return None

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from walletguard.accounts.permissions import refusal
+from walletguard.accounts.bindings import Target
+from walletguard.accounts.permissions import destination_refusal, refusal
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.model import Action, Reason, Verdict
 from walletguard.decisions.outcome import Outcome
@@ -59,18 +60,19 @@ def still_allowed(
 ) -> tuple[str, str] | None:
     """Whether the operation `guarded` (held behind a step-up) may still go on now, when
     its challenge is passed: the account's state, lock-out and cool-off as they are now, a
-    withdrawal's destination still bound, a transfer's receiver still able to take money.
-    A reason code and message if not."""
+    withdrawal's destination still bound and not marked suspicious since, a transfer's
+    receiver still able to take money. A reason code and message if not."""
     refused = refusal(guarded.type, out.account, ctx.event.occurred_at)
     if refused is not None:
         return refused.code, f"the {guarded.type.value} cannot go on now: {refused.message}"
     binding = guarded.binding
-    if (
-        guarded.type is EventType.WITHDRAWAL
-        and binding is not None
-        and not is_bound_destination(ctx, binding.token)
-    ):
-        return "WITHDRAWAL_NOT_BOUND", f"{binding.token} is no longer bound to the wallet"
+    if guarded.type is EventType.WITHDRAWAL and binding is not None:
+        bound = ctx.uow.accounts.bindings.current(guarded.account_id, Target.ACCOUNT, binding.token)
+        if bound is None or not bound.active:
+            return "WITHDRAWAL_NOT_BOUND", f"{binding.token} is no longer bound to the wallet"
+        unsafe = destination_refusal(bound)  # marked suspicious since the challenge
+        if unsafe is not None:
+            return unsafe.code, f"the withdrawal cannot go on now: {unsafe.message}"
     if guarded.type is EventType.TRANSFER:
         return receiver_refusal(ctx, guarded)
     return None
@@ -317,6 +319,8 @@ class LedgerEffects:
                 "ledger.topup_confirmed",
                 {"channel": topup.channel, "ref": topup.channel_ref, "amount": topup.amount},
             )
+            if out.verdict is Verdict.BLOCK:
+                _hold_blocked_credit(ctx, out, topup)
             return
         out.flags.add(FAKE_TOPUP)
         out.add_action(Action.OPEN_CASE.value)
@@ -344,6 +348,38 @@ class LedgerEffects:
         if ctx.event.occurred_at - topup.requested_at <= within:
             return ""
         return f"the confirmation came after the {within.total_seconds() / 3600:g} h deadline"
+
+
+def _hold_blocked_credit(ctx: DecisionContext, out: Outcome, topup: Topup) -> None:
+    """The channel has the money, so the wallet is credited; but a blocked confirmation (a
+    listed account, a frozen one) makes none of it spendable: it is held until a person
+    decides — voided to give it to the wallet, or posted to suspense to refund it — with a
+    case."""
+    event = ctx.event
+    account = wallet_account(topup.account_id)
+    available = ctx.uow.ledger.balance(account, topup.currency).available
+    amount = min(topup.amount, max(0, available))
+    if amount > 0:
+        hold = Hold(
+            id=hold_id_for(event.event_id),
+            account=account,
+            currency=topup.currency,
+            amount=amount,
+            purpose=event.type.value,
+            destination=Platform.SUSPENSE,
+            created_at=event.occurred_at,
+            expires_at=None,
+            on_expiry=ExpiryAction.KEEP,
+            decision_event_id=event.event_id,
+        )
+        service.place_hold(ctx.uow.ledger, hold)
+        out.hold_id = hold.id
+        _audit(
+            ctx,
+            "ledger.hold_placed",
+            {"hold_id": hold.id, "amount": amount, "currency": topup.currency},
+        )
+    out.add_action(Action.OPEN_CASE.value)
 
 
 def receiver_refusal(ctx: DecisionContext, transfer: WalletEvent) -> tuple[str, str] | None:
