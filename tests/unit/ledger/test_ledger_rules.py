@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from walletguard.kernel.errors import ConfigurationError, InvalidInput, Refused
+from walletguard.ledger.channel_statement import StatementEntry, parse_statement
 from walletguard.ledger.model import Posting, Topup, Transaction
-from walletguard.ledger.reconcile import Classification, StatementEntry, classify, parse_statement
+from walletguard.ledger.reconcile import Classification, classify
 from walletguard.ledger.settings import LedgerSettings, load_ledger_settings, parse_ledger_settings
 from walletguard.ledger.statements import StatementFilter, StatementPosting, build_statement
 
@@ -87,6 +88,11 @@ reconciliation:
     assert entry.merchant_no is None
     with pytest.raises(InvalidInput, match=r"line 2: amount '12\.5' is not a whole number"):
         parse_statement(b"ref;fee;cur;t\nr-1;12.5;CNY;2026-03-02 10:00:00\n", fmt)
+    for look_alike in ("\u0421NY", "C1Y"):  # a Cyrillic С; a digit
+        with pytest.raises(InvalidInput, match="is not a 3-letter code"):
+            parse_statement(
+                f"ref;fee;cur;t\nr-1;1250;{look_alike};2026-03-02 10:00:00\n".encode(), fmt
+            )
 
 
 def test_matching_uses_the_tolerances() -> None:
