@@ -8,6 +8,10 @@ and nothing outside the catalogue can be reached.
 Missing values: any name may read as None (a new account has no usual amount).
 Arithmetic with None gives None, a comparison with None is false, and `not`
 of None is false too, so a rule never fires on something it could not see.
+
+Money stays exact: it never meets a float. A number literal next to money becomes a
+Decimal from its source text; a literal computed from literals (`-0.5`,
+`abs(-0.5)`, `1 - 0.2`) is folded exactly, in Decimal, when the rule is compiled.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import difflib
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -82,7 +86,8 @@ def compile_condition(text: str, catalogue: Catalogue, *, where: str) -> Compile
 
 def compile_value(text: str, catalogue: Catalogue, *, where: str) -> tuple[Compiled, ValueType]:
     """Parse, check and compile an expression of any type (a model input such as
-    `payment_amount_sum_by_account_7d / payment_count_by_account_7d`), with its type."""
+    `payment_amount_sum_by_account_7d / payment_count_by_account_7d`), with its type.
+    Its value may be None (missing), a true/false one too (unknown)."""
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -112,6 +117,13 @@ def _pos(tree: Tree[Token] | Token) -> tuple[int | None, int | None]:
     return (meta.line, meta.column) if not meta.empty else (None, None)
 
 
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
+
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -123,7 +135,38 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _const(value: Any, kind: ValueType, literal: str | None = None) -> Node:
-    return Node(lambda c: value, kind, literal=literal, const=value, is_const=True)
+    return Node(
+        lambda c: value,
+        kind,
+        literal=literal,
+        const=value,
+        is_const=True,
+    )
+
+
+def _exact(node: Node) -> Decimal | None:
+    """The exact value of a numeric literal (or one folded from literals), else None."""
+    if not node.is_const or node.literal is None or not node.type.numeric:
+        return None
+    return Decimal(node.literal)
+
+
+def _fold(compute: Callable[..., Decimal], kind: ValueType, *args: Node) -> Node | None:
+    """A constant computed, exactly, from numeric literals; None if an argument is not
+    one or the result is not exact (`1 / 3`) or not defined (`1 / 0`)."""
+    values = [_exact(a) for a in args]
+    if any(v is None for v in values):
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        ctx.traps[Inexact] = True
+        try:
+            result = compute(*values)
+        except (ArithmeticError, InvalidOperation):
+            return None
+    if kind is ValueType.INT:
+        return _const(int(result), kind, str(int(result)))
+    return _const(float(result), kind, str(result))
 
 
 class _Compiler:
@@ -183,6 +226,9 @@ class _Compiler:
         inner = self.build(tree.children[0])
         if not (inner.type.numeric or inner.type is ValueType.MONEY):
             raise self.fail(tree, f"cannot negate a {inner.type.value}")
+        folded = _fold(operator.neg, inner.type, inner)
+        if folded is not None:
+            return folded
         f = inner.fn
         return Node(lambda c: None if (v := f(c)) is None else -v, inner.type)
 
@@ -199,6 +245,9 @@ class _Compiler:
         lt, rt = left.type, right.type
         if lt.numeric and rt.numeric:
             kind = ValueType.INT if (lt is rt is ValueType.INT and op != "/") else ValueType.NUMBER
+            folded = _fold(_ARITH[op], kind, left, right)
+            if folded is not None:
+                return folded
             return self._arith_node(op, left, right, kind)
         if ValueType.MONEY in (lt, rt):
             return self._money_arith(at, op, left, right)
@@ -213,22 +262,23 @@ class _Compiler:
                 return self._ratio(left, right)
             raise self.fail(at, "cannot multiply money by money")
         money, other = (left, right) if lt is ValueType.MONEY else (right, left)
-        if other.type is ValueType.INT or (other.is_const and other.type.numeric):
+        exact = _exact(other)
+        if other.type is ValueType.INT or exact is not None:
             if op in "+-":
                 raise self.fail(
                     at, f"cannot {'add' if op == '+' else 'subtract'} a plain number and money"
                 )
             if op == "/" and money is right:
                 raise self.fail(at, "cannot divide a number by money")
-            if other.is_const and other.literal is not None:
-                other = _const(Decimal(other.literal), ValueType.MONEY)
+            if exact is not None:
+                other = _const(exact, ValueType.MONEY)
             if money is left:
                 return self._arith_node(op, left, other, ValueType.MONEY)
             return self._arith_node(op, other, right, ValueType.MONEY)
         raise self.fail(
             at,
             f"cannot combine money with a {other.type.value} value (only with whole numbers or "
-            "literal numbers, so amounts stay exact)",
+            "exact literal numbers, so amounts stay exact)",
         )
 
     @staticmethod
@@ -295,8 +345,9 @@ class _Compiler:
                 return left, right
             money_left = lt is ValueType.MONEY
             other = right if money_left else left
-            if other.is_const and other.literal is not None:
-                converted = _const(Decimal(other.literal), ValueType.MONEY)
+            exact = _exact(other)
+            if exact is not None:
+                converted = _const(exact, ValueType.MONEY)
                 return (left, converted) if money_left else (converted, right)
             if other.type is ValueType.INT:
                 return left, right
@@ -314,8 +365,8 @@ class _Compiler:
         items = [self.build(child) for child in listing.children]
         values = []
         for item in items:
-            if left.type is ValueType.MONEY and item.literal is not None:
-                values.append(Decimal(item.literal))
+            if left.type is ValueType.MONEY and (exact := _exact(item)) is not None:
+                values.append(exact)
             elif item.type is left.type or (item.type.numeric and left.type.numeric):
                 values.append(item.const)
             else:
@@ -397,6 +448,10 @@ def _same_numeric(args: list[Node]) -> ValueType:
 def _extreme(pick: Callable[[list[Any]], Any]) -> Callable[[list[Node]], Node]:
     def build(args: list[Node]) -> Node:
         kind = _same_numeric(args)
+        if kind is not ValueType.MONEY:
+            folded = _fold(lambda *values: pick(list(values)), kind, *args)
+            if folded is not None:
+                return folded
         fns = [a.fn for a in args]
 
         def run(c: Any) -> Any:
@@ -411,6 +466,9 @@ def _extreme(pick: Callable[[list[Any]], Any]) -> Callable[[list[Node]], Node]:
 def _fn_abs(args: list[Node]) -> Node:
     if len(args) != 1 or not (args[0].type.numeric or args[0].type is ValueType.MONEY):
         raise TypeError("takes one number or amount")
+    folded = _fold(abs, args[0].type, args[0])
+    if folded is not None:
+        return folded
     f = args[0].fn
     return Node(lambda c: None if (v := f(c)) is None else abs(v), args[0].type)
 
@@ -419,13 +477,18 @@ def _fn_coalesce(args: list[Node]) -> Node:
     if len(args) != 2:
         raise TypeError("takes a value and the value to use when it is missing")
     value, default = args
-    if default.type is not value.type:
-        if value.type is ValueType.MONEY and default.literal is not None:
-            default = _const(Decimal(default.literal), ValueType.MONEY)
-        elif not (value.type.numeric and default.type.numeric):
+    kind = value.type
+    if default.type is not kind:
+        if kind is ValueType.MONEY and (exact := _exact(default)) is not None:
+            default = _const(exact, ValueType.MONEY)
+        elif kind.numeric and default.type.numeric:
+            # `coalesce(count, 0.5)` may be 0.5: a number, not a whole one, so money
+            # never meets it unless it is exact.
+            kind = ValueType.NUMBER
+        else:
             raise TypeError(f"default of type {default.type.value} for a {value.type.value}")
     vf, df = value.fn, default.fn
-    return Node(lambda c: df(c) if (v := vf(c)) is None else v, value.type)
+    return Node(lambda c: df(c) if (v := vf(c)) is None else v, kind)
 
 
 def _fn_present(args: list[Node]) -> Node:

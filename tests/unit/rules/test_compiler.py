@@ -118,3 +118,59 @@ def test_nothing_outside_the_catalogue_is_reachable() -> None:
 def test_reports_the_names_a_condition_reads() -> None:
     compiled = compile_condition("count > 1 and amount > mean", FakeCatalogue(), where="r")
     assert sorted(s.name for s in compiled.names) == ["amount", "count", "mean"]
+
+
+# -- coalesce never hands money a float ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "complaint"),
+    [
+        ("amount * coalesce(count, 0.5) > 10", "cannot combine money with a number"),
+        ("amount > coalesce(count, 0.5)", "cannot compare money with a number"),
+        ("amount > coalesce(ratio, 2)", "cannot compare money with a number"),
+        ("coalesce(amount, ratio) > 1", "default of type number for a money"),
+    ],
+)
+def test_coalesce_with_a_fractional_default_is_a_number_so_money_refuses_it(
+    condition: str, complaint: str
+) -> None:
+    with pytest.raises(RuleError, match=complaint):
+        compile_condition(condition, FakeCatalogue(), where="rule r1")
+
+
+def test_coalesce_is_the_wider_of_its_arguments() -> None:
+    assert run("coalesce(count, 0.5) > 0.4", count=None)
+    assert not run("coalesce(count, 0.5) > 0.4", count=0)
+    assert run("amount * coalesce(count, 3) == 30", amount=Decimal("10"), count=None)
+    assert run("amount * coalesce(count, 3) == 20", amount=Decimal("10"), count=2)
+    assert run("coalesce(amount, 0.1) + coalesce(mean, 0.2) == 0.3", amount=None, mean=None)
+
+
+# -- literals next to money ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "values"),
+    [
+        ("amount > -0.5", {"amount": Decimal("0")}),
+        ("-0.5 < amount", {"amount": Decimal("0")}),
+        ("amount * abs(-0.5) == 1.5", {"amount": Decimal("3")}),
+        ("amount * (1 - 0.2) == 8", {"amount": Decimal("10")}),
+        ("amount == 0.1 * 3", {"amount": Decimal("0.3")}),
+        ("amount >= max(0.5, 0.25) * mean", {"amount": Decimal("5"), "mean": Decimal("10")}),
+        ("amount / 4 == 2.5", {"amount": Decimal("10")}),
+        ("amount in [-0.5, 1]", {"amount": Decimal("-0.5")}),
+        ("coalesce(amount, -0.5) < 0", {"amount": None}),
+    ],
+)
+def test_negative_and_computed_literals_next_to_money_are_exact(
+    condition: str, values: Any
+) -> None:
+    assert run(condition, **values)
+
+
+@pytest.mark.parametrize("condition", ["amount > 1 / 3", "amount * (2 / 3) > 1"])
+def test_a_literal_that_is_not_exact_is_refused_next_to_money(condition: str) -> None:
+    with pytest.raises(RuleError, match="money"):
+        compile_condition(condition, FakeCatalogue(), where="rule r1")
