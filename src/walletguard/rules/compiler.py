@@ -6,8 +6,16 @@ is a tree of small closures: nothing is evaluated from a string at decision time
 and nothing outside the catalogue can be reached.
 
 Missing values: any name may read as None (a new account has no usual amount).
-Arithmetic with None gives None, a comparison with None is false, and `not`
-of None is false too, so a rule never fires on something it could not see.
+Arithmetic with None gives None, and so does a comparison or `in`: "unknown".
+`and`, `or` and `not` follow three-valued (Kleene) logic: `false and unknown` is
+false, `true or unknown` is true, `not unknown` is unknown. Only the condition as a
+whole turns unknown into "does not fire", so a rule never fires on something it
+could not see, however it is negated.
+
+Every true/false node has two callables: `fn`, three-valued (True, False or None),
+and `test`, whose truthiness alone says whether the value is true. `and` and `or`
+under no `not` only need the test, which short-circuits as plain Python does, so a
+rule without `not` costs what it did before three-valued logic.
 
 Money stays exact: it never meets a float. A number literal next to money becomes a
 Decimal from its source text; a literal computed from literals (`-0.5`,
@@ -52,9 +60,19 @@ class Node:
     fn: Fn
     type: ValueType
     literal: str | None = None
-    """Source text of a numeric literal, so it can become a Decimal next to money."""
+    """Exact text of a numeric literal (or of one folded from literals), so it can
+    become a Decimal next to money."""
     const: Any = None
     is_const: bool = False
+    test: Fn | None = None
+    """For true/false nodes: a faster callable with the same truthiness as `fn`
+    (None when `fn` itself is the fastest)."""
+    strict: bool = False
+    """For true/false nodes: `test` (or `fn`) returns a real bool, never None."""
+
+    @property
+    def tester(self) -> Fn:
+        return self.test if self.test is not None else self.fn
 
 
 @dataclass(slots=True)
@@ -81,7 +99,15 @@ def compile_condition(text: str, catalogue: Catalogue, *, where: str) -> Compile
     node = compiler.build(tree)
     if node.type is not ValueType.BOOL:
         raise RuleError(where, f"a condition must be true or false, this is a {node.type.value}")
-    return Compiled(node.fn, list(compiler.names.values()))
+    return Compiled(_fires(node), list(compiler.names.values()))
+
+
+def _fires(node: Node) -> Fn:
+    """The condition as a whole: true fires; false and unknown (None) do not."""
+    test = node.tester
+    if node.strict:
+        return test
+    return lambda c: bool(test(c))
 
 
 def compile_value(text: str, catalogue: Catalogue, *, where: str) -> tuple[Compiled, ValueType]:
@@ -141,6 +167,7 @@ def _const(value: Any, kind: ValueType, literal: str | None = None) -> Node:
         literal=literal,
         const=value,
         is_const=True,
+        strict=kind is ValueType.BOOL,
     )
 
 
@@ -330,10 +357,17 @@ class _Compiler:
         lf, rf = left.fn, right.fn
         if right.is_const:
             k = right.const
-            return Node(lambda c: (a := lf(c)) is not None and cmp(a, k), ValueType.BOOL)
+            return Node(
+                lambda c: None if (a := lf(c)) is None else cmp(a, k),
+                ValueType.BOOL,
+                test=lambda c: (a := lf(c)) is not None and cmp(a, k),
+                strict=True,
+            )
         return Node(
-            lambda c: (a := lf(c)) is not None and (b := rf(c)) is not None and cmp(a, b),
+            lambda c: None if (a := lf(c)) is None or (b := rf(c)) is None else cmp(a, b),
             ValueType.BOOL,
+            test=lambda c: (a := lf(c)) is not None and (b := rf(c)) is not None and cmp(a, b),
+            strict=True,
         )
 
     def _align(self, at: Tree[Token], op: str, left: Node, right: Node) -> tuple[Node, Node]:
@@ -376,14 +410,24 @@ class _Compiler:
         members = frozenset(values)
         lf = left.fn
         if negate:
-            return Node(lambda c: (a := lf(c)) is not None and a not in members, ValueType.BOOL)
-        return Node(lambda c: (a := lf(c)) is not None and a in members, ValueType.BOOL)
+            return Node(
+                lambda c: None if (a := lf(c)) is None else a not in members,
+                ValueType.BOOL,
+                test=lambda c: (a := lf(c)) is not None and a not in members,
+                strict=True,
+            )
+        return Node(
+            lambda c: None if (a := lf(c)) is None else a in members,
+            ValueType.BOOL,
+            test=lambda c: (a := lf(c)) is not None and a in members,
+            strict=True,
+        )
 
     def _not_in(self, tree: Tree[Token]) -> Node:
         return self._in_(tree, negate=True)
 
-    def _bool_operands(self, tree: Tree[Token]) -> list[Fn]:
-        fns = []
+    def _bool_operands(self, tree: Tree[Token]) -> list[Node]:
+        nodes = []
         for child in tree.children:
             node = self.build(child)
             if node.type is not ValueType.BOOL:
@@ -391,26 +435,76 @@ class _Compiler:
                     child if isinstance(child, Tree) else tree,
                     f"expected true/false, got a {node.type.value}",
                 )
-            fns.append(node.fn)
-        return fns
+            nodes.append(node)
+        return nodes
 
     def _and_(self, tree: Tree[Token]) -> Node:
-        fns = self._bool_operands(tree)
-        if len(fns) == 2:
-            a, b = fns
-            return Node(lambda c: bool(a(c)) and bool(b(c)), ValueType.BOOL)
-        return Node(lambda c: all(f(c) for f in fns), ValueType.BOOL)
+        nodes = self._bool_operands(tree)
+        strict = all(n.strict for n in nodes)
+        if len(nodes) == 2:
+            a, b = (n.fn for n in nodes)
+            ta, tb = (n.tester for n in nodes)
+
+            def and3(c: Any) -> bool | None:
+                x = a(c)
+                if x is None:
+                    return None if (y := b(c)) is None or y else False
+                return b(c) if x else False
+
+            return Node(and3, ValueType.BOOL, test=lambda c: ta(c) and tb(c), strict=strict)
+        fns = [n.fn for n in nodes]
+        tests = [n.tester for n in nodes]
+
+        def and_n(c: Any) -> bool | None:
+            unknown = False
+            for f in fns:
+                v = f(c)
+                if v is None:
+                    unknown = True
+                elif not v:
+                    return False
+            return None if unknown else True
+
+        return Node(and_n, ValueType.BOOL, test=lambda c: all(t(c) for t in tests), strict=True)
 
     def _or_(self, tree: Tree[Token]) -> Node:
-        fns = self._bool_operands(tree)
-        if len(fns) == 2:
-            a, b = fns
-            return Node(lambda c: bool(a(c)) or bool(b(c)), ValueType.BOOL)
-        return Node(lambda c: any(f(c) for f in fns), ValueType.BOOL)
+        nodes = self._bool_operands(tree)
+        strict = all(n.strict for n in nodes)
+        if len(nodes) == 2:
+            a, b = (n.fn for n in nodes)
+            ta, tb = (n.tester for n in nodes)
+
+            def or3(c: Any) -> bool | None:
+                x = a(c)
+                if x is None:
+                    return True if b(c) else None
+                return True if x else b(c)
+
+            return Node(or3, ValueType.BOOL, test=lambda c: ta(c) or tb(c), strict=strict)
+        fns = [n.fn for n in nodes]
+        tests = [n.tester for n in nodes]
+
+        def or_n(c: Any) -> bool | None:
+            unknown = False
+            for f in fns:
+                v = f(c)
+                if v is None:
+                    unknown = True
+                elif v:
+                    return True
+            return None if unknown else False
+
+        return Node(or_n, ValueType.BOOL, test=lambda c: any(t(c) for t in tests), strict=True)
 
     def _not_(self, tree: Tree[Token]) -> Node:
-        (f,) = self._bool_operands(tree)
-        return Node(lambda c: (v := f(c)) is not None and not v, ValueType.BOOL)
+        (inner,) = self._bool_operands(tree)
+        f = inner.fn
+        return Node(
+            lambda c: None if (v := f(c)) is None else not v,
+            ValueType.BOOL,
+            test=lambda c: (v := f(c)) is not None and not v,
+            strict=True,
+        )
 
     # -- functions -------------------------------------------------------------
 
@@ -488,7 +582,11 @@ def _fn_coalesce(args: list[Node]) -> Node:
         else:
             raise TypeError(f"default of type {default.type.value} for a {value.type.value}")
     vf, df = value.fn, default.fn
-    return Node(lambda c: df(c) if (v := vf(c)) is None else v, kind)
+    return Node(
+        lambda c: df(c) if (v := vf(c)) is None else v,
+        kind,
+        strict=kind is ValueType.BOOL and default.is_const,
+    )
 
 
 def _fn_present(args: list[Node]) -> Node:

@@ -27,7 +27,8 @@ Getter = Callable[[Any], Any]
 class NameSpec:
     """A name rules can use: its type, how to read it from a decision context, what it means.
 
-    Any value may be missing (None) at run time: a comparison with a missing value is false.
+    Any value may be missing (None) at run time: a comparison with a missing value is
+    unknown, and a rule never fires on an unknown condition.
     """
 
     name: str

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from walletguard.rules.compiler import RuleError, compile_condition
+from walletguard.rules.compiler import RuleError, compile_condition, compile_value
 from walletguard.rules.types import NameSpec, ValueType
 
 
@@ -145,6 +145,57 @@ def test_coalesce_is_the_wider_of_its_arguments() -> None:
     assert run("amount * coalesce(count, 3) == 30", amount=Decimal("10"), count=None)
     assert run("amount * coalesce(count, 3) == 20", amount=Decimal("10"), count=2)
     assert run("coalesce(amount, 0.1) + coalesce(mean, 0.2) == 0.3", amount=None, mean=None)
+
+
+# -- three-valued logic: a rule never fires on what it could not see ----------
+
+
+@pytest.mark.parametrize(
+    ("condition", "values"),
+    [
+        ("not (count > 10)", {"count": None}),
+        ("not (amount > 10)", {"amount": None}),
+        ("not (amount > 5 * mean)", {"amount": Decimal("1"), "mean": None}),
+        ("not (count != 3)", {"count": None}),
+        ("not (method in ['x'])", {"method": None}),
+        ("not (method not in ['x'])", {"method": None}),
+        ("not (count > 1 and flag)", {"count": None, "flag": True}),
+        ("not (count > 1 or flag)", {"count": None, "flag": False}),
+        ("not not (count > 1)", {"count": None}),
+        ("not (count > 1) and flag", {"count": None, "flag": True}),
+        ("not (count > 1) or not flag", {"count": None, "flag": True}),
+        ("not (amount / mean > 1)", {"amount": Decimal("1"), "mean": Decimal("0")}),
+    ],
+)
+def test_negation_of_something_unknown_does_not_fire(condition: str, values: Any) -> None:
+    compiled = compile_condition(condition, FakeCatalogue(), where="rule r1")
+    assert compiled.fn(Ctx(values)) is False
+
+
+def test_and_or_not_follow_three_valued_logic() -> None:
+    # false and unknown is false, so its negation is known: true
+    assert run("not (count > 1 and flag)", count=None, flag=False)
+    # true or unknown is true
+    assert run("count > 1 or flag", count=None, flag=True)
+    assert not run("not (count > 1 or flag)", count=None, flag=True)
+    # known values negate as before
+    assert run("not (count > 10)", count=3)
+    assert not run("not (count > 10)", count=30)
+    assert run("not (method in ['x'])", method="y")
+
+
+def test_a_condition_is_always_true_or_false() -> None:
+    for condition in ("flag", "flag and count > 1", "flag or flag", "coalesce(flag, true)"):
+        compiled = compile_condition(condition, FakeCatalogue(), where="rule r1")
+        for flag in (True, False, None):
+            assert compiled.fn(Ctx({"flag": flag, "count": None})) in (True, False)
+
+
+def test_a_true_false_value_may_be_unknown() -> None:
+    compiled, kind = compile_value("not (count > 3)", FakeCatalogue(), where="feature")
+    assert kind is ValueType.BOOL
+    assert compiled.fn(Ctx({"count": None})) is None
+    assert compiled.fn(Ctx({"count": 1})) is True
 
 
 # -- literals next to money ------------------------------------------------------
