@@ -133,6 +133,8 @@ def _event_types(where: str, value: Any) -> frozenset[EventType]:
         raise _problem(where, "'on' must name event types or groups")
     found: set[EventType] = set()
     for item in items:
+        if not isinstance(item, str):
+            raise _problem(where, f"'on': each item must be an event type or group, not {item!r}")
         if item in EVENT_GROUPS:
             found |= EVENT_GROUPS[item]
             continue
@@ -155,7 +157,9 @@ def _rule(raw: Any, index: int, catalogue: Catalogue, source: str) -> Rule:
     where = f"{source}: rule {rule_id}"
     unknown = set(raw) - _RULE_KEYS
     if unknown:
-        raise _problem(where, f"unknown keys {sorted(unknown)} (allowed: {sorted(_RULE_KEYS)})")
+        raise _problem(
+            where, f"unknown keys {sorted(unknown, key=str)} (allowed: {sorted(_RULE_KEYS)})"
+        )
     condition = raw.get("when")
     if not isinstance(condition, str) or not condition.strip():
         raise _problem(where, "needs a 'when' condition")
@@ -203,11 +207,70 @@ def _rule(raw: Any, index: int, catalogue: Catalogue, source: str) -> Rule:
     )
 
 
+def _key(node: yaml.Node) -> Any:
+    """What a mapping key will be once loaded: a bare `on` (YAML 1.1's true) is read
+    as 'on', like a quoted one, since rules are read that way (see below)."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() in ("on", "true", "yes"):
+            return "on"
+        return node.value
+    return (node.tag, id(node))
+
+
+def _rule_label(node: yaml.Node, index: int) -> str:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if _key(key) == "id" and isinstance(value, yaml.ScalarNode) and value.value:
+                return f"rule {value.value}"
+    return f"rule #{index + 1}"
+
+
+def _refuse_duplicate_keys(node: yaml.Node, where: str, seen: set[int]) -> None:
+    """PyYAML keeps the last of a key given twice (`mode: shadow` then `mode: active`
+    would act): refuse it, naming the key and both lines."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
+        for key, value in node.value:
+            name = _key(key)
+            line = key.start_mark.line + 1
+            if name in first:
+                raise _problem(
+                    where, f"{key.value!r} is given twice (lines {first[name]} and {line})"
+                )
+            first[name] = line
+            _refuse_duplicate_keys(value, where, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, where, seen)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """The document in `text`, refusing a mapping key given twice (naming the rule)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        if isinstance(root, yaml.MappingNode):
+            for key, value in root.value:
+                if _key(key) == "rules" and isinstance(value, yaml.SequenceNode):
+                    for index, rule in enumerate(value.value):
+                        where = f"{source}: {_rule_label(rule, index)}"
+                        _refuse_duplicate_keys(rule, where, set())
+        _refuse_duplicate_keys(root, source, set())
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def parse_ruleset(text: str, catalogue: Catalogue, *, source: str = "ruleset") -> Ruleset:
     """Parse and compile a ruleset document. Raises `ConfigurationError` / `RuleError`
     naming the rule and position of the first problem."""
     try:
-        document = yaml.safe_load(text)
+        document = _load_yaml(text, source)
     except yaml.YAMLError as exc:
         raise _problem(source, f"not valid YAML: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):

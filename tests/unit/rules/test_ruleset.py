@@ -71,6 +71,30 @@ def test_shadow_mode_is_kept() -> None:
             "reason: unknown name",
         ),
         (("score: 300", "score: 300\n    colour: red"), "unknown keys ['colour']"),
+        (
+            ("floor: medium", "floor: medium\n    mode: shadow\n    mode: active"),
+            "rule big_withdrawal: 'mode' is given twice (lines 9 and 10)",
+        ),
+        (
+            ("score: 300", "score: 300\n    when: event.amount >= 1"),
+            "rule big_withdrawal: 'when' is given twice (lines 6 and 8)",
+        ),
+        (
+            ("on: withdrawal", "on: withdrawal\n    'on': all"),
+            "rule big_withdrawal: 'on' is given twice (lines 5 and 6)",
+        ),
+        (
+            ("on: withdrawal", "on: [[withdrawal]]"),
+            "rule big_withdrawal: 'on': each item must be an event type or group, not",
+        ),
+        (("on: withdrawal", "on: [{withdrawal: 1}]"), "rule big_withdrawal: 'on': each item"),
+        (
+            (
+                "when: event.amount >= 1000",
+                "when: event.amount * coalesce(device.fraud_reports, 0.5) > 10",
+            ),
+            "rule big_withdrawal (line 1, column 1): cannot combine money with a number",
+        ),
     ],
 )
 def test_problems_name_the_rule(change: tuple[str, str], complaint: str) -> None:
@@ -90,3 +114,18 @@ def test_every_default_rule_has_a_distinct_code() -> None:
     ruleset = parse_ruleset(default_ruleset_text(), RuleCatalogue())
     codes = [r.code for r in ruleset.rules]
     assert len(codes) == len(set(codes))
+
+
+def test_a_key_given_twice_outside_the_rules_is_refused_too() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"test.yaml: 'name' is given twice \(lines 2 and 3\)"
+    ):
+        parse(RULE.replace("name: test", "name: test\nname: other"))
+
+
+def test_a_rule_without_an_id_is_named_by_its_position() -> None:
+    text = RULE.replace(
+        "  - id: big_withdrawal\n    on: withdrawal", "  - on: withdrawal\n    on: all"
+    )
+    with pytest.raises(ConfigurationError, match=r"rule #1: 'on' is given twice"):
+        parse(text)
