@@ -65,6 +65,8 @@ from walletguard.storage.repositories.evidence import collect, resolve_scope
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
 if TYPE_CHECKING:  # training loads LightGBM, which costs ~1 s at import
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from walletguard.scoring.training import TrainedModel, TrainingPlan
 
 _ip_intel: IpIntel | None = None
@@ -392,7 +394,7 @@ def sign_heads(database: Database, store: KeyStore, *, actor: str, at: datetime)
     record by `actor` in the same transaction (the record follows the heads it signed)."""
     signing_key = store.signing_key("audit")
     reader = SqlAuditReader(database)
-    _require_unrewritten(reader)
+    _require_unrewritten(reader, signing_key)
     signed = sign_checkpoint(signing_key, reader.heads(), at=at)
     uow = SqlUnitOfWork(database)
     try:
@@ -417,8 +419,8 @@ def sign_heads(database: Database, store: KeyStore, *, actor: str, at: datetime)
     return checkpoint
 
 
-def _require_unrewritten(reader: SqlAuditReader) -> None:
-    problem = reader.signed_heads_still_hold()
+def _require_unrewritten(reader: SqlAuditReader, signing_key: Ed25519PrivateKey) -> None:
+    problem = reader.signed_heads_still_hold(TrustedKeys([signing_key.public_key()]))
     if problem is not None:
         raise Refused(problem, reason_code="AUDIT_LOG_REWRITTEN")
 
@@ -517,7 +519,7 @@ def export_evidence_from(
     the package carries a checkpoint signed (with `store`'s `audit` key) after its records
     were read."""
     signing_key = store.signing_key("audit")
-    _require_unrewritten(SqlAuditReader(database))  # before the export is recorded
+    _require_unrewritten(SqlAuditReader(database), signing_key)  # before the export is recorded
     scope = resolve_scope(database, account_id=account_id, case_id=case_id)
     uow = SqlUnitOfWork(database)
     try:
@@ -532,8 +534,8 @@ def export_evidence_from(
     finally:
         uow.close()
     sections, records = collect(database, scope)
-    reader = SqlAuditReader(database)
-    checkpoint = reader.add_checkpoint(sign_checkpoint(signing_key, reader.heads(), at=at))
+    # audited like any checkpoint, so that deleting its row is seen
+    checkpoint = sign_heads(database, store, actor=actor, at=at)
     data = build_package(scope, sections, records, checkpoint, signing_key, at=at)
     return EvidenceExport(
         data,

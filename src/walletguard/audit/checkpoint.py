@@ -21,6 +21,22 @@ from walletguard.audit.chain import ChainHead
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.kernel.errors import ConfigurationError
 
+CHECKPOINT_SIGNED = "audit.checkpoint_signed"
+"""The action of the audit record written with every checkpoint (subject `checkpoint:<id>`)."""
+CHECKPOINT_SUBJECT = "checkpoint:"
+
+
+def checkpoint_subject(checkpoint_id: int) -> str:
+    return f"{CHECKPOINT_SUBJECT}{checkpoint_id}"
+
+
+def checkpoint_named(subject: str) -> int | None:
+    """The checkpoint id in a `checkpoint:<id>` subject, or None."""
+    if not subject.startswith(CHECKPOINT_SUBJECT):
+        return None
+    rest = subject[len(CHECKPOINT_SUBJECT) :]
+    return int(rest) if rest.isdigit() else None
+
 
 def key_id(public_key: Ed25519PublicKey) -> str:
     """A short, stable name for a public key: the first 16 hex digits of SHA-256 of its bytes."""

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from walletguard.audit.chain import AuditRecord, ChainBreak, ChainHead, ChainWalker
-from walletguard.audit.checkpoint import Checkpoint, TrustedKeys
+from walletguard.audit.checkpoint import (
+    CHECKPOINT_SIGNED,
+    Checkpoint,
+    TrustedKeys,
+    checkpoint_named,
+)
 
 
 class AuditReader(Protocol):
@@ -78,6 +83,8 @@ def verify_log(
             if head.seq > 0:
                 wanted.setdefault((head.chain, head.seq), []).append((cp, head.hash))
     seen: set[tuple[int, int]] = set()
+    # checkpoint id -> where the record of its signing is (chain, seq)
+    named_checkpoints: dict[int, tuple[int, int]] = {}
     heads = {head.chain: head for head in reader.heads()}
     # A chain is walked if anything knows it: its head row, its records, a checkpoint. A
     # deleted head row must not take its chain out of the check.
@@ -100,6 +107,10 @@ def verify_log(
                             f"checkpoint {cp.id} signed chain {record.chain} record "
                             f"{record.seq} with a different hash: the chain was rewritten"
                         )
+            if record.action == CHECKPOINT_SIGNED:
+                checkpoint_id = checkpoint_named(record.subject)
+                if checkpoint_id is not None:
+                    named_checkpoints.setdefault(checkpoint_id, (record.chain, record.seq))
             walker.feed(record)
         broken = walker.finish(head) if recorded is not None else walker.broken
         if recorded is None and broken is None:
@@ -111,4 +122,34 @@ def verify_log(
                 report.checkpoint_problems.append(
                     f"checkpoint {cp.id} names chain {chain} record {seq}, which is gone"
                 )
+    report.checkpoint_problems.extend(_missing_checkpoints(checkpoints, named_checkpoints))
     return report
+
+
+def _missing_checkpoints(
+    checkpoints: list[Checkpoint], named: dict[int, tuple[int, int]]
+) -> list[str]:
+    """Checkpoints whose rows are gone: named by the record of their signing, or missing
+    between stored ids (ids are given out without gaps)."""
+    problems = []
+    ids = {cp.id for cp in checkpoints if cp.id is not None}
+    for checkpoint_id, (chain, seq) in sorted(named.items()):
+        if checkpoint_id not in ids:
+            problems.append(
+                f"checkpoint {checkpoint_id} was signed (chain {chain} record {seq} says so) "
+                "but its row is gone (deleted)"
+            )
+    gap_start: int | None = None
+    for checkpoint_id in range(1, max(ids, default=0) + 1):
+        absent = checkpoint_id not in ids and checkpoint_id not in named
+        if absent and gap_start is None:
+            gap_start = checkpoint_id
+        elif not absent and gap_start is not None:
+            problems.append(_gap(gap_start, checkpoint_id - 1))
+            gap_start = None
+    return problems
+
+
+def _gap(first: int, last: int) -> str:
+    which = f"checkpoint {first} is" if first == last else f"checkpoints {first}..{last} are"
+    return f"{which} missing between the stored checkpoints (deleted)"

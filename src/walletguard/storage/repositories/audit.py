@@ -12,14 +12,22 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from walletguard.audit.chain import AuditRecord, ChainHead, chain_for, seal
-from walletguard.audit.checkpoint import Checkpoint, heads_document, heads_from_document
+from walletguard.audit.checkpoint import (
+    CHECKPOINT_SIGNED,
+    CHECKPOINT_SUBJECT,
+    Checkpoint,
+    TrustedKeys,
+    checkpoint_named,
+    heads_document,
+    heads_from_document,
+)
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.storage import tables as t
 from walletguard.storage.database import Database
-from walletguard.storage.repositories.base import SqlRepository, among
+from walletguard.storage.repositories.base import SqlRepository, among, chunks
 
 _HEADS = select(t.audit_heads).where(among(t.audit_heads.c.chain)).order_by(t.audit_heads.c.chain)
 _HEADS_LOCKED = _HEADS.with_for_update()
@@ -199,28 +207,81 @@ class SqlAuditReader:
             rows = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.id))
             return [checkpoint_from_row(r) for r in rows]
 
-    def signed_heads_still_hold(self) -> str | None:
-        """Why the log may not be signed again, or None: a head the newest checkpoint signed
-        is no longer in its chain with the hash it had (the chain was rewritten). Signing
-        rewritten heads would vouch for the rewrite."""
-        latest = self.latest_checkpoint()
-        if latest is None:
-            return None
+    def signed_heads_still_hold(self, trusted: TrustedKeys) -> str | None:
+        """Why the log may not be signed again, or None.
+
+        Refused when a checkpoint row claims a key in `trusted` but its signature does not
+        verify (a forged or edited checkpoint), when an `audit.checkpoint_signed` record
+        names a checkpoint whose row is gone, or when a head that any checkpoint names is
+        no longer in its chain with the hash it had (the chain was rewritten, or the row
+        was forged). Signing over any of these would vouch for it. Every checkpoint is
+        compared, not only the newest: a row added after a rewrite, with the rewritten
+        heads, must not hide the checkpoints before it. A checkpoint by a key not in
+        `trusted` (rotated out) cannot have its signature checked here
+        (`walletguard audit verify --public-key ...` does); its heads are compared all the
+        same, which a legitimate one passes."""
+        checkpoints = self.checkpoints()
+        for cp in checkpoints:
+            if cp.key_id not in trusted.by_id:
+                continue
+            problem = cp.check(trusted)
+            if problem is not None:
+                return (
+                    f"checkpoint {cp.id}: {problem}: a checkpoint row was forged or edited "
+                    "(see `walletguard audit verify`); nothing is signed over it"
+                )
+        missing = sorted(set(self.checkpoints_named()) - {cp.id for cp in checkpoints})
+        if missing:
+            return (
+                f"checkpoint {missing[0]} was signed but its row is gone: checkpoints were "
+                "deleted (see `walletguard audit verify`); nothing is signed over it"
+            )
+        # (chain, seq) -> (hash, the checkpoint that signed it)
+        wanted: dict[tuple[int, int], tuple[str, int | None]] = {}
+        for cp in checkpoints:
+            for head in cp.heads:
+                if head.seq > 0:
+                    wanted.setdefault((head.chain, head.seq), (head.hash, cp.id))
         a = t.audit_log.c
+        by_chain: dict[int, list[int]] = {}
+        for chain, seq in wanted:
+            by_chain.setdefault(chain, []).append(seq)
         with self.database.reading() as conn:
-            for head in latest.heads:
-                if head.seq == 0:
-                    continue
-                found = conn.execute(
-                    select(a.hash).where(a.chain == head.chain, a.seq == head.seq)
-                ).scalar()
-                if found != head.hash:
-                    return (
-                        f"chain {head.chain} record {head.seq} is not what checkpoint "
-                        f"{latest.id} signed: the log was rewritten (see `walletguard audit "
-                        "verify`); nothing is signed over it"
+            for chain, seqs in sorted(by_chain.items()):
+                found: dict[int, str] = {}
+                for batch in chunks(sorted(seqs)):
+                    rows = conn.execute(
+                        select(a.seq, a.hash).where(a.chain == chain, a.seq.in_(batch))
                     )
+                    found.update((r.seq, r.hash) for r in rows)
+                for seq in sorted(seqs):
+                    signed_hash, cp_id = wanted[(chain, seq)]
+                    if found.get(seq) != signed_hash:
+                        return (
+                            f"chain {chain} record {seq} is not what checkpoint {cp_id} "
+                            "signed: the log was rewritten (see `walletguard audit verify`); "
+                            "nothing is signed over it"
+                        )
         return None
+
+    def checkpoints_named(self) -> dict[int, tuple[int, int]]:
+        """The checkpoint ids that `audit.checkpoint_signed` records name, each with where
+        that record is (chain, seq). Read through the subject index."""
+        a = t.audit_log.c
+        named: dict[int, tuple[int, int]] = {}
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                select(a.subject, a.chain, a.seq).where(
+                    a.subject >= CHECKPOINT_SUBJECT,
+                    a.subject < CHECKPOINT_SUBJECT[:-1] + ";",
+                    a.action == CHECKPOINT_SIGNED,
+                )
+            )
+            for row in rows:
+                checkpoint_id = checkpoint_named(row.subject)
+                if checkpoint_id is not None:
+                    named.setdefault(checkpoint_id, (row.chain, row.seq))
+        return named
 
     def latest_checkpoint(self) -> Checkpoint | None:
         c = t.audit_checkpoints.c
@@ -230,19 +291,31 @@ class SqlAuditReader:
 
     def add_checkpoint(self, checkpoint: Checkpoint, conn: Connection | None = None) -> Checkpoint:
         """Store the checkpoint (with its id): in a transaction of its own, or in `conn`'s
-        (a unit of work's, to commit with the audit record of the signing)."""
+        (a unit of work's, to commit with the audit record of the signing).
+
+        Ids are gapless (the next after the highest, taken under a lock held to the end of
+        the transaction, not from a sequence that a rolled-back transaction would skip), so
+        a missing id means a deleted checkpoint."""
         if conn is None:
             with self.database.writing() as own:
                 return self.add_checkpoint(checkpoint, own)
-        result = conn.execute(
+        if conn.dialect.name != "sqlite":  # SQLite: the write transaction is the lock
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": _CHECKPOINT_LOCK})
+        c = t.audit_checkpoints.c
+        new_id = int(conn.execute(select(func.max(c.id))).scalar() or 0) + 1
+        conn.execute(
             t.audit_checkpoints.insert().values(
+                id=new_id,
                 at=checkpoint.at,
                 heads=canonical_json(heads_document(checkpoint.heads)).decode(),
                 key_id=checkpoint.key_id,
                 signature=checkpoint.signature,
             )
         )
-        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return Checkpoint(
             checkpoint.at, checkpoint.heads, checkpoint.key_id, checkpoint.signature, new_id
         )
+
+
+_CHECKPOINT_LOCK = int.from_bytes(b"wg.ckpt!", "big", signed=True)
+"""The advisory lock (PostgreSQL) that serialises the numbering of checkpoints."""

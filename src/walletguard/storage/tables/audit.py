@@ -1,8 +1,10 @@
 """The hash-chained audit log: records, the head of each chain, signed checkpoints.
 
-`audit_log` is append-only: the migration installs triggers that refuse UPDATE and
-DELETE (and TRUNCATE on PostgreSQL). `audit_heads` has one row per chain, created by
-the migration; its row count is the number of chains.
+`audit_log` and `audit_checkpoints` are append-only: the migrations install triggers
+that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL). Checkpoint ids are given out
+without gaps (`SqlAuditReader.add_checkpoint`), so a missing id is a deleted checkpoint.
+`audit_heads` has one row per chain, created by the migration; its row count is the
+number of chains.
 """
 
 from __future__ import annotations
