@@ -4,6 +4,7 @@ release held money, self-service freeze links, unfreezing with maker-checker."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -707,3 +708,102 @@ def test_an_illegal_transition_is_an_error(h: Harness, events: EventFactory) -> 
     with pytest.raises(IllegalTransition), h.runtime.transaction() as uow:
         service.restrict(uow, "alice", reason="loosen it", actor="analyst:kim", at=events.now)
     assert transitions(h) == [("active", "frozen", "analyst:kim")]
+
+
+# -- a password reset that passes its own step-up ----------------------------------------------
+
+ROOTED_PHONE = {"device": {"id": "new-rooted-phone", "os": "android", "is_rooted": True}}
+
+
+def reset_records(h: Harness) -> list[dict[str, Any]]:
+    """The payloads of the `account.password_reset` audit records, oldest first."""
+    a = t.audit_log.c
+    with h.runtime.database.reading() as conn:
+        rows = conn.execute(
+            select(a.payload).where(a.action == "account.password_reset").order_by(a.seq)
+        ).scalars()
+        return [json.loads(p) for p in rows]
+
+
+def challenged_reset(h: Harness, events: EventFactory) -> Any:
+    """alice locked out; her reset request passes its SMS check; the completion, from a new
+    rooted phone, scores medium and is challenged."""
+    settled(h, events)
+    locked_out(h, events)
+    events.advance(minutes=1)
+    request = h.decide(reset_request(events))
+    assert "step_up:sms_otp" in request.actions
+    events.advance(minutes=1)
+    assert h.decide(step_up(events, request.challenge_id, "sms_otp", True)).decision == "allow"
+    events.advance(minutes=1)
+    completion = h.decide(reset_complete(events, "sms_otp", **ROOTED_PHONE))
+    assert completion.decision == "challenge"
+    assert completion.account_state == "locked"  # not applied until the step-up passes
+    return completion
+
+
+def test_a_reset_that_passes_its_sms_step_up_is_applied_with_a_cool_off(
+    h: Harness, events: EventFactory
+) -> None:
+    completion = challenged_reset(h, events)
+    assert "step_up:sms_otp" in completion.actions
+    events.advance(minutes=1)
+    passed = h.decide(step_up(events, completion.challenge_id, "sms_otp", True))
+    assert passed.decision == "allow"
+    assert passed.account_state == "active"  # the reset ended the lock-out
+    assert transitions(h)[-1] == ("locked", "active", "user")
+    [record] = reset_records(h)
+    assert (record["verified_by"], record["strong"]) == ("sms_otp", False)
+    assert record["event_id"] == passed.event_id
+    with h.runtime.transaction() as uow:
+        account = uow.accounts.get("alice")
+        assert account is not None
+        assert account.cool_off_until == events.now + timedelta(hours=24)
+        assert account.reset_verified_by is None  # the request's verification is used up
+        assert account.login_failures == 0
+
+    events.advance(minutes=20)
+    withdrawal = h.decide(events.withdraw(token="card-alice", amount="100.00"))
+    assert withdrawal.decision == "block"
+    assert "RESET_COOL_OFF" in codes(withdrawal)
+    assert h.decide(events.login()).account_state == "active"
+
+
+def test_a_reset_that_passes_a_face_step_up_is_strongly_verified(
+    h: Harness, events: EventFactory
+) -> None:
+    """A passed step-up verifies a reset as its method does (as a request's step-up does):
+    a face check is strong, so no cool-off follows."""
+    settled(h, events)
+    events.advance(minutes=1)
+    h.decide(events.make("profile_change", profile={"field": "phone"}))
+    events.advance(minutes=1)
+    request = h.decide(reset_request(events))
+    events.advance(minutes=1)
+    assert h.decide(step_up(events, request.challenge_id, "email_otp", True)).decision == "allow"
+    events.advance(minutes=1)
+    completion = h.decide(reset_complete(events, "email_otp", **ROOTED_PHONE))
+    assert completion.decision == "challenge"
+    assert "step_up:face" in completion.actions
+    events.advance(minutes=1)
+    assert h.decide(step_up(events, completion.challenge_id, "face", True)).decision == "allow"
+    [record] = reset_records(h)
+    assert (record["verified_by"], record["strong"]) == ("face", True)
+    with h.runtime.transaction() as uow:
+        account = uow.accounts.get("alice")
+        assert account is not None
+        assert account.cool_off_until is None
+        assert account.reset_verified_by is None
+    events.advance(minutes=20)
+    withdrawal = h.decide(events.withdraw(token="card-alice", amount="100.00"))
+    assert "RESET_COOL_OFF" not in codes(withdrawal)
+
+
+def test_a_reset_whose_step_up_fails_changes_nothing(h: Harness, events: EventFactory) -> None:
+    completion = challenged_reset(h, events)
+    for _ in range(3):
+        events.advance(seconds=20)
+        failed = h.decide(step_up(events, completion.challenge_id, "sms_otp", False))
+    assert failed.decision == "block"
+    assert failed.account_state == "locked"
+    assert reset_records(h) == []

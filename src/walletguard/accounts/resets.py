@@ -3,8 +3,9 @@
 A reset request asks for a verification that grows with its risk (SMS code, face,
 manual identity review with documents; a critical one is refused). The reset that
 completes it counts as verified when the user proved who they are — by the
-completion's own `auth`, or by the request's passed step-up. A verified reset ends
-any lock-out; unless it was strongly verified (face, biometric, manual review),
+completion's own `auth`, by the request's passed step-up, or by a step-up the completion
+itself was challenged with and passed (it is applied then). A verified reset ends any
+lock-out; unless one of its verifications was strong (face, biometric, manual review),
 withdrawals and new bindings wait for a cool-off period.
 """
 
@@ -52,16 +53,24 @@ def complete_reset(
     at: datetime,
     settings: AccountSettings,
     event_id: str | None,
+    stepped_up: str | None = None,
+    asked_at: datetime | None = None,
 ) -> ResetResult:
-    """Apply a completed reset. Unverified: nothing changes (the caller refuses it)."""
+    """Apply a completed reset at `at`. Unverified: nothing changes (the caller refuses it).
+
+    `stepped_up`: the method of a step-up the completion was challenged with and passed
+    (a verification like the request's); `asked_at`: when the completion was made, if
+    before `at` (the request's verification counts if it was still valid then)."""
     earlier = account.reset_verified_by
+    asked = asked_at or at
     if earlier is not None and (
         account.reset_verified_at is None
-        or at - account.reset_verified_at > settings.reset_verification_valid
+        or asked - account.reset_verified_at > settings.reset_verification_valid
     ):
         earlier = None
     own = auth_method if auth_success and auth_method not in _PROVES_NOTHING else None
-    methods = [m for m in (own, earlier) if m is not None]
+    passed = stepped_up if stepped_up not in _PROVES_NOTHING else None
+    methods = [m for m in (own, passed, earlier) if m is not None]
     if not methods:
         return ResetResult(account, None, None, False, False)
     strong = any(m in STRONG_METHODS for m in methods)

@@ -250,3 +250,33 @@ def test_a_late_failure_that_completes_a_run_locks_from_the_runs_last_failure() 
     locked = attempt(account, T0)
     assert locked.locked
     assert locked.account.locked_until == T0 + timedelta(minutes=19)
+
+
+def test_a_reset_counts_its_own_passed_step_up_by_its_method() -> None:
+    def done(stepped_up: str):
+        return complete_reset(
+            AccountSecurity("a"), auth_method="sms_otp", auth_success=True, at=T0, settings=S,
+            event_id="e", stepped_up=stepped_up,
+        )  # fmt: skip
+
+    face = done("face")
+    assert (face.verified_by, face.strong, face.account.cool_off_until) == ("face", True, None)
+    sms = done("sms_otp")
+    assert (sms.verified_by, sms.strong) == ("sms_otp", False)
+    assert sms.account.cool_off_until == T0 + S.reset_cool_off
+    assert not done("password").strong  # a password proves nothing about who resets it
+
+
+def test_a_reset_applied_after_its_step_up_judges_the_request_when_it_was_made() -> None:
+    """The request's face check was still valid when the completion was made; the step-up
+    that completion was challenged with passed a little after the check's 24 h ran out."""
+    from walletguard.accounts.resets import note_verified
+
+    verified = note_verified(AccountSecurity("a"), "face", T0)
+    asked = T0 + S.reset_verification_valid - timedelta(minutes=1)
+    done = complete_reset(
+        verified, auth_method="sms_otp", auth_success=True, at=asked + timedelta(minutes=3),
+        settings=S, event_id="e", stepped_up="sms_otp", asked_at=asked,
+    )  # fmt: skip
+    assert done.strong
+    assert done.account.reset_verified_by is None

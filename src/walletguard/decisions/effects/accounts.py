@@ -25,7 +25,7 @@ from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.model import Action, Verdict
 from walletguard.decisions.outcome import Outcome
-from walletguard.events.model import BINDING_CHANGES, EventType
+from walletguard.events.model import BINDING_CHANGES, EventType, WalletEvent
 
 _ATTEMPTS = {
     EventType.LOGIN: LockScope.LOGIN,
@@ -157,26 +157,8 @@ class AccountEffects:
                 ("account.opened", {"state": account.state.value, "tier": account.tier})
             )
         if kind is EventType.PASSWORD_RESET_COMPLETE and out.verdict is Verdict.ALLOW:
-            reset = complete_reset(
-                account,
-                auth_method=event.auth.method if event.auth else None,
-                auth_success=event.auth.success if event.auth else None,
-                at=event.occurred_at,
-                settings=self.settings,
-                event_id=event.event_id,
-            )
-            account = reset.account
-            if reset.change is not None:
-                changes.append(reset.change)
-            plan.notes.append(
-                (
-                    "account.password_reset",
-                    {
-                        "verified_by": reset.verified_by,
-                        "strong": reset.strong,
-                        "cool_off_until": _iso(account.cool_off_until),
-                    },
-                )
+            account = reset_password(
+                ctx, account, event, settings=self.settings, changes=changes, notes=plan.notes
             )
         elif kind is EventType.PASSWORD_RESET_REQUEST:
             self._grade_reset(ctx, out)
@@ -202,7 +184,7 @@ class AccountEffects:
                 self._record_unbinding(ctx)
         if account is ctx.account and not changes:
             return
-        self._save(ctx, account, changes, plan.notes)
+        save_account(ctx, account, changes, plan.notes)
         out.account = account
 
     # -- parts -------------------------------------------------------------------------------
@@ -255,30 +237,97 @@ class AccountEffects:
         repo.save(unbound)
         _audit(ctx, "user", "binding.unbound", {"binding_id": unbound.id, "token": unbound.token})
 
-    @staticmethod
-    def _save(
-        ctx: DecisionContext,
-        account: AccountSecurity,
-        changes: list[StateChange],
-        notes: list[tuple[str, dict[str, object]]],
-    ) -> None:
-        accounts = ctx.uow.accounts
-        if not changes:
-            accounts.save(account)
-        for change in changes:
-            accounts.save(account, change)
-            _audit(
-                ctx,
-                change.actor,
-                "account.state_changed",
-                {
-                    "from": change.from_state.value,
-                    "to": change.to_state.value,
-                    "reason": change.reason,
-                },
-            )
-        for action, payload in notes:
-            _audit(ctx, "system", action, payload)
+
+def reset_password(
+    ctx: DecisionContext,
+    account: AccountSecurity,
+    completion: WalletEvent,
+    *,
+    settings: AccountSettings,
+    changes: list[StateChange],
+    notes: list[tuple[str, dict[str, object]]],
+    stepped_up: str | None = None,
+) -> AccountSecurity:
+    """Apply a `password_reset_complete` that goes on — allowed, or challenged and its
+    step-up passed with `stepped_up` — at the time of the event being decided. Returns
+    the account after it; its transition and its `account.password_reset` record are
+    added to `changes` and `notes`, for `save_account`."""
+    event = ctx.event
+    auth = completion.auth
+    reset = complete_reset(
+        account,
+        auth_method=auth.method if auth else None,
+        auth_success=auth.success if auth else None,
+        at=event.occurred_at,
+        settings=settings,
+        event_id=event.event_id,
+        stepped_up=stepped_up,
+        asked_at=completion.occurred_at,
+    )
+    if reset.change is not None:
+        changes.append(reset.change)
+    notes.append(
+        (
+            "account.password_reset",
+            {
+                "verified_by": reset.verified_by,
+                "strong": reset.strong,
+                "cool_off_until": _iso(reset.account.cool_off_until),
+            },
+        )
+    )
+    return reset.account
+
+
+def reset_after_step_up(
+    ctx: DecisionContext,
+    out: Outcome,
+    completion: WalletEvent,
+    *,
+    method: str,
+    settings: AccountSettings,
+) -> None:
+    """A `password_reset_complete` that was challenged has passed its step-up (`method`,
+    answered by the event being decided): apply it now, as an allowed one is applied."""
+    changes: list[StateChange] = []
+    notes: list[tuple[str, dict[str, object]]] = []
+    account = reset_password(
+        ctx,
+        out.account,
+        completion,
+        settings=settings,
+        changes=changes,
+        notes=notes,
+        stepped_up=method,
+    )
+    save_account(ctx, account, changes, notes)
+    out.account = account
+
+
+def save_account(
+    ctx: DecisionContext,
+    account: AccountSecurity,
+    changes: list[StateChange],
+    notes: list[tuple[str, dict[str, object]]],
+) -> None:
+    """Store the account with each transition and its audit record, then the other notes."""
+    accounts = ctx.uow.accounts
+    if not changes:
+        accounts.save(account)
+    for change in changes:
+        accounts.save(account, change)
+        _audit(
+            ctx,
+            change.actor,
+            "account.state_changed",
+            {
+                "from": change.from_state.value,
+                "to": change.to_state.value,
+                "reason": change.reason,
+            },
+        )
+    for action, payload in notes:
+        _audit(ctx, "system", action, payload)
 
 
 def record_binding(ctx: DecisionContext, binding: Binding, *, actor: str) -> None:

@@ -2,9 +2,10 @@
 
 Resolving: a success lets the guarded operation go on (held money is posted into the
 movement it was held for, a challenged binding is recorded, a reset request counts as
-verified); a failure with attempts left asks again (decision `challenge`, same id); the
-last failure or an expired challenge refuses the operation (held money released) and
-counts toward the account's risk (`step_up_failed_*` features).
+verified, a challenged reset completion is applied); a failure with attempts left asks
+again (decision `challenge`, same id); the last failure or an expired challenge refuses
+the operation (held money released) and counts toward the account's risk
+(`step_up_failed_*` features).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from walletguard.accounts.challenges import Challenge, ChallengeStatus
 from walletguard.accounts.resets import note_verified
 from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.context import DecisionContext
-from walletguard.decisions.effects.accounts import record_binding
+from walletguard.decisions.effects.accounts import record_binding, reset_after_step_up
 from walletguard.decisions.effects.ledger import still_allowed
 from walletguard.decisions.model import Verdict
 from walletguard.decisions.outcome import Outcome
@@ -152,6 +153,8 @@ class ChallengeEffects:
             account = note_verified(out.account, challenge.method, ctx.event.occurred_at)
             uow.accounts.save(account)
             out.account = account
+        elif challenge.purpose == EventType.PASSWORD_RESET_COMPLETE.value and guarded is not None:
+            reset_after_step_up(ctx, out, guarded, method=challenge.method, settings=self._settings)
 
     @staticmethod
     def _finish(
