@@ -440,3 +440,31 @@ def test_unbinding_from_a_case_works_on_a_frozen_account(h: Harness, events: Eve
         )
         with pytest.raises(NotFound, match="no active binding"):
             actions.unbind(uow, case_id, "card-alice", reason="again", actor="ann", at=events.now)
+
+
+def test_an_unfreeze_approval_is_used_once_even_for_a_restriction_that_reads_the_same(
+    h: Harness, events: EventFactory
+) -> None:
+    """Approving lifts the restriction; the approval is then spent. A second review at the
+    same event time restricts the account again with the same `restricted since …` text:
+    lifting that needs a second person again, not the first approval once more."""
+    case_id = held_withdrawal(h, events, "alice", "20000.00")
+    with work(h) as uow:
+        asked = actions.unfreeze(uow, case_id, reason="customer verified", actor="ann", at=NOW)
+    assert asked.approval is not None
+    with work(h) as uow:
+        assert actions.approve_action(uow, asked.approval.id, approver="carl", at=NOW).done
+    again = h.decide(events.withdraw("alice", "20000.00", token="card-alice"))
+    assert again.decision == "review", again
+    with work(h) as uow:
+        account = uow.accounts.get("alice")
+        assert account is not None
+        assert account.state.value == "restricted"
+        assert account.restriction == asked.approval.payload["state"]  # reads the same
+    with work(h) as uow:
+        second = actions.unfreeze(uow, case_id, reason="verified again", actor="ann", at=NOW)
+    assert not second.done
+    assert second.approval is not None
+    assert second.approval.id != asked.approval.id
+    with work(h) as uow:
+        assert uow.accounts.get("alice").state.value == "restricted"  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from walletguard.accounts.model import AccountSecurity, AccountState
 from walletguard.accounts.ports import AccountRepository
 from walletguard.approvals.model import ApprovalRepository, ApprovalRequest, ApprovalStatus
-from walletguard.approvals.service import approve, approved_request, request_approval
+from walletguard.approvals.service import approve, request_approval
 from walletguard.audit.chain import AuditLog
 from walletguard.cases.model import Case, CaseWorkRepository, QueueSettings
 from walletguard.cases.service import CaseUnitOfWork, get_case, record_on_case
@@ -175,8 +175,9 @@ def freeze(
 def unfreeze(
     uow: ActionUnitOfWork, case_id: str, *, reason: str, actor: str, at: datetime
 ) -> ActionResult:
-    """Lift the freeze (or restriction) on the case's account once a second person approved;
-    the first call asks for that approval."""
+    """Ask a second person's approval to lift the freeze (or restriction) on the case's
+    account; approving it (`approve_action`) lifts it. An approval is used once: a later
+    hold on the account, even one that reads the same, needs a new one."""
     case = get_case(uow, case_id)
     _require_reason(reason)
     account = _account(uow, case)
@@ -185,20 +186,8 @@ def unfreeze(
             f"account {account.account_id} is {account.state.value}: nothing to unfreeze",
             reason_code="NOT_FROZEN",
         )
-    approval = _valid_unfreeze_approval(uow, account)
-    if approval is None:
-        subject = f"account:{account.account_id}"
-        return _ask(uow, case, UNFREEZE, subject, reason, actor, at, state=account.restriction)
-    return _do_unfreeze(uow, case, approval, actor=actor, at=at)
-
-
-def _valid_unfreeze_approval(
-    uow: ActionUnitOfWork, account: AccountSecurity
-) -> ApprovalRequest | None:
-    approval = approved_request(uow.approvals, UNFREEZE, f"account:{account.account_id}")
-    if approval is None or approval.payload.get("state") != account.restriction:
-        return None  # none, or approved for another restriction (or already used)
-    return approval
+    subject = f"account:{account.account_id}"
+    return _ask(uow, case, UNFREEZE, subject, reason, actor, at, state=account.restriction)
 
 
 def _do_unfreeze(
@@ -274,14 +263,11 @@ def release_hold(
         )
     # before anyone is asked to approve, and again when it runs
     require_states_allow(uow.accounts, hold.account, hold.destination)
-    if hold.amount >= settings.large_hold_units:
-        approval = approved_request(uow.approvals, RELEASE_HOLD, f"hold:{hold_id}")
-        if approval is None:
-            ledger_check = hold.status.value
-            if ledger_check != "pending":
-                raise Refused(f"hold {hold_id} was already {ledger_check}", reason_code="HOLD_DONE")
-            return _ask(uow, case, RELEASE_HOLD, f"hold:{hold_id}", reason, actor, at)
-        return _do_release(uow, case, hold, actor=actor, at=at, approval=approval)
+    if hold.amount >= settings.large_hold_units:  # approving the request releases it
+        if hold.status.value != "pending":
+            done = hold.status.value
+            raise Refused(f"hold {hold_id} was already {done}", reason_code="HOLD_DONE")
+        return _ask(uow, case, RELEASE_HOLD, f"hold:{hold_id}", reason, actor, at)
     return _do_release(uow, case, hold, actor=actor, at=at, approval=None, reason=reason)
 
 
