@@ -13,13 +13,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from walletguard.decisions.model import Action, Reason, Verdict
 from walletguard.events.model import EventType
 from walletguard.kernel.canonical import digest
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.kernel.risk import RiskLevel
+from walletguard.kernel.strict_yaml import load_yaml
 from walletguard.rules.compiler import Compiled, compile_condition
 from walletguard.rules.ruleset import Rule
 from walletguard.rules.types import Catalogue
@@ -161,10 +160,7 @@ def _fail(source: str, message: str) -> ConfigurationError:
 
 def parse_policy(text: str, catalogue: Catalogue, *, source: str = "policy") -> Policy:
     """Parse a policy document; raises `ConfigurationError` naming what is wrong."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _fail(source, f"not valid YAML: {exc}") from None
+    doc = load_yaml(text, source)
     if not isinstance(doc, dict):
         raise _fail(source, "a policy is a mapping")
     thresholds: dict[RiskLevel, int] = {RiskLevel.NONE: 0}

@@ -11,11 +11,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from walletguard.kernel.clock import LONGEST_DURATION
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.kernel.money import AmountError, parse_amount, to_units
+from walletguard.kernel.strict_yaml import load_yaml
 
 OPERATIONS = ("transfer", "payment", "withdrawal")
 STATEMENT_FIELDS = ("channel_ref", "amount", "currency", "merchant_no", "settled_at")
@@ -110,10 +109,7 @@ def load_ledger_settings(path: Path | None = None) -> LedgerSettings:
 
 def parse_ledger_settings(text: str, source: str) -> LedgerSettings:
     """Parse and check a ledger configuration; errors name the place that is wrong."""
-    try:
-        doc = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{source}: not valid YAML: {exc}") from None
+    doc = load_yaml(text, source) or {}
     reader = _Reader(source)
     root = reader.mapping(doc, "")
     limits = reader.mapping(root.get("limits", {}), "limits")

@@ -7,7 +7,7 @@ Shadow rules are evaluated and recorded but never change a decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +26,7 @@ from walletguard.events.model import (
 from walletguard.kernel.canonical import digest
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.kernel.risk import RiskLevel
+from walletguard.kernel.strict_yaml import Scopes, key_name, load_yaml
 from walletguard.rules.compiler import Compiled, RuleError, compile_condition
 from walletguard.rules.template import Template, TemplateError
 from walletguard.rules.types import Catalogue, NameSpec
@@ -207,79 +208,41 @@ def _rule(raw: Any, index: int, catalogue: Catalogue, source: str) -> Rule:
     )
 
 
-def _key(node: yaml.Node) -> Any:
-    """What a mapping key will be once loaded: a bare `on` (YAML 1.1's true) is read
-    as 'on', like a quoted one, since rules are read that way (see below)."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() in ("on", "true", "yes"):
-            return "on"
-        return node.value
-    return (node.tag, id(node))
+def _rule_scopes(source: str) -> Scopes:
+    """Each rule of the document, named as its errors name it (`rule r1`, or `rule #3`)."""
+
+    def scopes(root: yaml.Node) -> Iterator[tuple[yaml.Node, str]]:
+        if not isinstance(root, yaml.MappingNode):
+            return
+        for key, value in root.value:
+            if key_name(key) == "rules" and isinstance(value, yaml.SequenceNode):
+                for index, rule in enumerate(value.value):
+                    yield rule, f"{source}: {_rule_label(rule, index)}"
+
+    return scopes
 
 
 def _rule_label(node: yaml.Node, index: int) -> str:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            if _key(key) == "id" and isinstance(value, yaml.ScalarNode) and value.value:
+            if key_name(key) == "id" and isinstance(value, yaml.ScalarNode) and value.value:
                 return f"rule {value.value}"
     return f"rule #{index + 1}"
 
 
-def _refuse_duplicate_keys(node: yaml.Node, where: str, seen: set[int]) -> None:
-    """PyYAML keeps the last of a key given twice (`mode: shadow` then `mode: active`
-    would act): refuse it, naming the key and both lines."""
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        first: dict[Any, int] = {}
-        for key, value in node.value:
-            name = _key(key)
-            line = key.start_mark.line + 1
-            if name in first:
-                raise _problem(
-                    where, f"{key.value!r} is given twice (lines {first[name]} and {line})"
-                )
-            first[name] = line
-            _refuse_duplicate_keys(value, where, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _refuse_duplicate_keys(item, where, seen)
-
-
-def _load_yaml(text: str, source: str) -> Any:
-    """The document in `text`, refusing a mapping key given twice (naming the rule)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        if isinstance(root, yaml.MappingNode):
-            for key, value in root.value:
-                if _key(key) == "rules" and isinstance(value, yaml.SequenceNode):
-                    for index, rule in enumerate(value.value):
-                        where = f"{source}: {_rule_label(rule, index)}"
-                        _refuse_duplicate_keys(rule, where, set())
-        _refuse_duplicate_keys(root, source, set())
-        return loader.construct_document(root)
-    finally:
-        loader.dispose()
+def _on_as_read(key: Any) -> Any:
+    """YAML 1.1 reads a bare `on:` key as the boolean true; a rule reads it as 'on'."""
+    return "on" if key is True else key
 
 
 def parse_ruleset(text: str, catalogue: Catalogue, *, source: str = "ruleset") -> Ruleset:
     """Parse and compile a ruleset document. Raises `ConfigurationError` / `RuleError`
     naming the rule and position of the first problem."""
-    try:
-        document = _load_yaml(text, source)
-    except yaml.YAMLError as exc:
-        raise _problem(source, f"not valid YAML: {exc}") from None
+    document = load_yaml(text, source, _rule_scopes(source), read_as=_on_as_read)
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         raise _problem(source, "a ruleset is a mapping with a 'rules' list")
-    # YAML 1.1 reads a bare `on:` key as the boolean true.
     raw_rules = [
-        {("on" if key is True else key): value for key, value in raw.items()}
-        if isinstance(raw, dict)
-        else raw
+        {_on_as_read(key): value for key, value in raw.items()} if isinstance(raw, dict) else raw
         for raw in document["rules"]
     ]
     rules: list[Rule] = []
