@@ -59,7 +59,11 @@ from walletguard.scoring.dataset import TrainingSet
 from walletguard.scoring.serving import ModelRefresher
 from walletguard.scoring.vectors import Vectorizer
 from walletguard.storage.database import Database, data_dir, open_database
-from walletguard.storage.feature_checkpoints import FeatureCheckpointer
+from walletguard.storage.feature_checkpoints import (
+    CaseReportStore,
+    FeatureCheckpointer,
+    FraudReportFollower,
+)
 from walletguard.storage.repositories.audit import SqlAuditReader
 from walletguard.storage.repositories.evidence import collect, resolve_scope
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
@@ -125,7 +129,7 @@ def effect_stages(engine: Engine, accounts: AccountSettings | None = None) -> li
         AccountEffects(accounts),
         LedgerEffects(),
         ChallengeEffects(engine.features, engine.locate, accounts),
-        LabelEffects(engine.features),
+        LabelEffects(),
         CaseEffects(),
         NotifyEffects(),
     ]
@@ -189,6 +193,9 @@ class Runtime:
     """Makes units of work sharing the engine's caches."""
     graph: LiveGraph | None = None
     cache: StateCache | None = None
+    reports: FraudReportFollower | None = None
+    """Applies fraud reports from resolved cases to the engine's features (an engine
+    refresher, checked with its lists: see `FraudReportFollower`)."""
 
     def transaction(self) -> AbstractContextManager[SqlUnitOfWork]:
         """A unit of work sharing the engine's caches (exclusive mode), so changes made
@@ -203,12 +210,13 @@ class Runtime:
         return self.checkpointer.save(self.features)
 
     def catch_up_reports(self) -> int:
-        """Apply fraud reports from cases resolved since this runtime started (a long-running
-        engine calls this now and then; replay and the demo read them at start). Only the
-        in-process store: a shared one would count a report once per worker."""
-        if not isinstance(self.features, MemoryFeatureStore):
+        """Apply fraud reports from cases resolved since they were last applied, now;
+        returns how many. The engine does it by itself at the start of a unit of work, with
+        its lists (at most once per `refresh_seconds`; `FraudReportFollower`); a shared
+        store counts each report once across all its workers."""
+        if self.reports is None:
             return 0
-        return self.checkpointer.catch_up_reports(self.features)
+        return self.reports.catch_up()
 
     def close(self) -> None:
         self.database.dispose()
@@ -259,11 +267,20 @@ def build_runtime(
         return SqlUnitOfWork(database, cache, default_currency=currency)
 
     live_graph = LiveGraph() if graph else None
+    checkpointer = FeatureCheckpointer(database)
     refreshers: list[Any] = []
     if models:
         refreshers.append(ModelRefresher(catalogue))
     if live_graph is not None:
         refreshers.append(RingRefresher())
+    reports: FraudReportFollower | None = None
+    if isinstance(store, MemoryFeatureStore):
+        if restore_features:  # its report cursor comes with the checkpoint
+            reports = FraudReportFollower(checkpointer, store)
+    elif isinstance(store, CaseReportStore):
+        reports = FraudReportFollower(checkpointer, store)
+    if reports is not None:
+        refreshers.append(reports)
     engine = Engine(
         unit_of_work=unit_of_work,
         features=store,
@@ -287,14 +304,22 @@ def build_runtime(
             refreshers[0](engine, first)
         finally:
             first.close()
-    checkpointer = FeatureCheckpointer(database)
     restored = (0, 0)
     if restore_features and isinstance(store, MemoryFeatureStore):
         restored = checkpointer.load(store, engine.locate)
     if restore_features and live_graph is not None:
         rebuild_graph(database, live_graph)
     return Runtime(
-        database, engine, store, checkpointer, exclusive, restored, unit_of_work, live_graph, cache
+        database,
+        engine,
+        store,
+        checkpointer,
+        exclusive,
+        restored,
+        unit_of_work,
+        live_graph,
+        cache,
+        reports,
     )
 
 

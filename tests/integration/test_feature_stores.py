@@ -222,6 +222,18 @@ def test_fraud_reports_are_counted_per_key(store: FeatureStore) -> None:
     assert (seen[1][3], seen[1][4]) == (0, 1)
 
 
+def test_an_events_fraud_reports_are_counted_once_with_it(store: FeatureStore) -> None:
+    f = EventFactory()
+    report = decode_event(f.make("chargeback", ref_event_id="ev-0", device=None, network=None))
+    keys = EventKeys(report)
+    for _ in range(2):  # sent again after its batch's commit failed
+        store.read(report, keys, FEATURES)
+        store.update(report, keys, learn=False, where=NOWHERE, reports=["c:merchant:scam", "d:p9"])
+    probe = decode_event(f.payment(merchant="scam", device={"id": "p9", "os": "android"}))
+    seen = store.read(probe, EventKeys(probe), FEATURES)
+    assert (seen.counterparty_reports, seen.device_reports) == (1, 1)
+
+
 def _step_up(success: bool, challenge: str = "ch-1") -> dict[str, Any]:
     return {"challenge_id": challenge, "method": "sms_otp", "success": success}
 
@@ -401,8 +413,11 @@ def drive(
             memory.learn_later(earlier, place)
             worker.learn_later(earlier, place)
         learn, place = rng.random() < 0.7, rng.choice(PLACES)
-        memory.update(event, keys, learn=learn, where=place)
-        worker.update(event, keys, learn=learn, where=place)
+        named: list[str] = []
+        if done and rng.random() < 0.03:  # a report's own fraud, with its update
+            named = [k for k in (EventKeys(rng.choice(done)).counterparty, keys.device) if k]
+        memory.update(event, keys, learn=learn, where=place, reports=named)
+        worker.update(event, keys, learn=learn, where=place, reports=named)
         if len(workers) > 1:  # as the engine does before its answer goes out
             worker.flush()
         if done and rng.random() < 0.03:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from walletguard.accounts.model import AccountSecurity
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.effects import Stage
-from walletguard.decisions.model import Decision, RuleHit, Trace, Verdict
+from walletguard.decisions.model import Decision, RuleHit, Trace
 from walletguard.decisions.outcome import Outcome
 from walletguard.decisions.policy import Policy
 from walletguard.decisions.ports import UnitOfWork
@@ -36,6 +36,7 @@ from walletguard.enrich.ip_intel import IpFacts, IpIntel
 from walletguard.enrich.lists import ListMatcher
 from walletguard.enrich.location import NOWHERE, Located, locate
 from walletguard.events.model import LABELS, EventType, WalletEvent
+from walletguard.features.learning import fraud_named, learns
 from walletguard.features.names import WindowFeature
 from walletguard.features.store import EventKeys, FeatureStore
 from walletguard.graph.live import LiveGraph, counterparty_node
@@ -350,16 +351,16 @@ class Engine:
             trace.model_points = scored.points
             trace.shadow_scores = scored.shadow or None
         uow.decisions.add(event, decision, trace)
-        # A failed sign-in or password check teaches nothing: an attacker's device and
-        # country must not become "known" by guessing wrong.
-        learn_allowed = out.verdict is Verdict.ALLOW and (event.auth is None or event.auth.success)
+        # What the feature store learns: the rule the restart's catch-up replay applies too.
+        learn_allowed = learns(event, decision.decision)
         where = ctx.located if learn_allowed else None
+        named = fraud_named(reported, ctx.profile) if reported is not None else ()
         features = self.features
         graph = self.graph
         population = self.population
 
         def learn() -> None:
-            features.update(event, keys, learn=learn_allowed, where=where or NOWHERE)
+            features.update(event, keys, learn=learn_allowed, where=where or NOWHERE, reports=named)
             if graph is not None:
                 graph.observe(event, moved=learn_allowed)
                 if reported is not None:

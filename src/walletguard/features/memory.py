@@ -108,7 +108,15 @@ class MemoryFeatureStore:
 
     # -- updating -----------------------------------------------------------
 
-    def update(self, event: WalletEvent, keys: EventKeys, *, learn: bool, where: Located) -> None:
+    def update(
+        self,
+        event: WalletEvent,
+        keys: EventKeys,
+        *,
+        learn: bool,
+        where: Located,
+        reports: Sequence[str] = (),
+    ) -> None:
         recent = self._recent
         if event.event_id in recent:
             return  # added already; its decision's commit failed and it was sent again
@@ -151,6 +159,8 @@ class MemoryFeatureStore:
                 self._profile(keys.receiver[2:]).note_money_in(ts, keys.units)
                 dirty.add("p:" + keys.receiver[2:])
         dirty.add("p:" + event.account_id)
+        if reports:
+            self.report_fraud(reports)
 
     def learn_later(self, event: WalletEvent, where: Located) -> None:
         self._profile(event.account_id).learn(event, where.country, where.lat, where.lon)

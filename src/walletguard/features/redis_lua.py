@@ -65,6 +65,7 @@ UPDATE = """
 --                              values last seen at or before horizon
 -- p version new blob           write the profile if its version is still `version`
 -- m time units                 last money in
+-- r field                      fraud reports hash: one more report of `field`
 -- o ttl                        only once: the event's own key (KEYS[1]), set for ttl seconds;
 --                              if it is already set, the event was added before and
 --                              nothing is done
@@ -114,6 +115,9 @@ for k = 1, #KEYS do
   elseif op == 'm' then
     redis.call('HSET', key, 'mt', ARGV[a + 1], 'mu', ARGV[a + 2])
     a = a + 3
+  elseif op == 'r' then
+    redis.call('HINCRBY', key, ARGV[a + 1], 1)
+    a = a + 2
   elseif op == 'o' then
     a = a + 2
   else
@@ -121,6 +125,37 @@ for k = 1, #KEYS do
   end
 end
 return result
+"""
+
+REPORTS = """
+-- Fraud reports from resolved cases (`feature_reports` rows), each applied once whichever
+-- worker sends it. KEYS: the reports hash, the hash of applied report ids, the cursor (the
+-- highest id applied). ARGV: lookback, then per row: id, n, n typed keys.
+-- A row is applied unless its id is in the applied hash, or is `lookback` ids or more
+-- below the cursor (applied ids that far back are forgotten). Returns {applied, cursor}.
+local reports, applied, cursor_key = KEYS[1], KEYS[2], KEYS[3]
+local lookback = tonumber(ARGV[1])
+local cursor = tonumber(redis.call('GET', cursor_key) or '0')
+local done = 0
+local a = 2
+while a <= #ARGV do
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  if tonumber(id) > cursor - lookback and redis.call('HSETNX', applied, id, '1') == 1 then
+    for i = 1, n do
+      redis.call('HINCRBY', reports, ARGV[a + 1 + i], 1)
+    end
+    done = done + 1
+    if tonumber(id) > cursor then cursor = tonumber(id) end
+  end
+  a = a + 2 + n
+end
+redis.call('SET', cursor_key, cursor)
+local stale = {}
+for _, id in ipairs(redis.call('HKEYS', applied)) do
+  if tonumber(id) <= cursor - lookback then stale[#stale + 1] = id end
+end
+if #stale > 0 then redis.call('HDEL', applied, unpack(stale)) end
+return {done, cursor}
 """
 
 

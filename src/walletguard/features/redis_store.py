@@ -10,6 +10,8 @@ Layout, under a configurable prefix (default `wg:f:`):
                                        `mt` / `mu` → time and units of the last money in
     {prefix}r                          hash: typed key → fraud reports
     {prefix}e:{event id}               set while an added event may still be sent again
+    {prefix}rc, {prefix}ra             the highest case report (`feature_reports` id)
+                                       applied, and the ids applied lately (hash)
 
 Promises:
 - one round trip per event: reading an event's features is a Lua script (so the values
@@ -25,7 +27,9 @@ Promises:
   event is applied again to the newer profile, so no learning is lost;
 - an event is added at most once within `retry_window_seconds` (default an hour) of the
   first time: a client sending an event again because its decision's commit failed gets
-  it decided again, but not counted twice;
+  it decided again, but not counted twice — nor the fraud reports it names;
+- a fraud report from a resolved case (`apply_case_reports`) is counted once, whichever
+  worker and however many of them send it;
 - money received by a wallet is an HSET of `mt`/`mu` in the receiver's hash, outside the
   profile blob (which never holds those fields), so it cannot race with the receiver's own
   events.
@@ -47,7 +51,7 @@ from walletguard.events.model import WalletEvent
 from walletguard.features.names import Entity, WindowFeature
 from walletguard.features.profile import AccountProfile
 from walletguard.features.redis_channel import Reply, ScriptChannel
-from walletguard.features.redis_lua import READ, UPDATE
+from walletguard.features.redis_lua import READ, REPORTS, UPDATE
 from walletguard.features.state import KeptStates, distinct_value, update_key
 from walletguard.features.store import EventKeys, FeatureSnapshot
 from walletguard.kernel.money import from_units
@@ -55,6 +59,9 @@ from walletguard.kernel.money import from_units
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_PREFIX = "wg:f:"
 PROFILE_WRITE_ATTEMPTS = 20
+REPORT_LOOKBACK = 1000
+"""How far (in `feature_reports` ids) below the highest one applied a case report may still
+arrive and be applied once: rows committed out of id order (PostgreSQL) within this."""
 """Compare-and-set attempts before giving up on a profile that never stops changing."""
 
 
@@ -106,6 +113,7 @@ class RedisFeatureStore:
         self._channel = ScriptChannel(self._client)
         self._read_sha = self._channel.script(READ)
         self._update_sha = self._channel.script(UPDATE)
+        self._reports_sha = self._channel.script(REPORTS)
         self.prefix = prefix
         self._reports_key = prefix + "r"
         self._slack = expiry_slack_seconds
@@ -211,7 +219,15 @@ class RedisFeatureStore:
 
     # -- updating -------------------------------------------------------------------------
 
-    def update(self, event: WalletEvent, keys: EventKeys, *, learn: bool, where: Located) -> None:
+    def update(
+        self,
+        event: WalletEvent,
+        keys: EventKeys,
+        *,
+        learn: bool,
+        where: Located,
+        reports: Sequence[str] = (),
+    ) -> None:
         ts = event.ts
         script_keys: list[str] = [f"{self.prefix}e:{event.event_id}"]
         args: list[str | bytes] = ["o", self._retry_window]
@@ -247,6 +263,9 @@ class RedisFeatureStore:
         if learn and keys.receiver is not None and event.amount is not None:
             script_keys.append(self._profile_key(keys.receiver[2:]))
             args += ("m", repr(ts), str(keys.units))
+        for reported in reports:  # under the event's once-only guard, like its counters
+            script_keys.append(self._reports_key)
+            args += ("r", reported)
 
         def on_reply(written: Reply) -> None:
             if not written:  # 0: the profile had moved on (2, already added: nothing to do)
@@ -262,6 +281,23 @@ class RedisFeatureStore:
         commands = [("HINCRBY", self._reports_key, key, 1) for key in keys]
         if commands:
             self._channel.call_many(commands)
+
+    def case_reports_cursor(self) -> int:
+        """The highest `feature_reports` id any worker has applied (0: none)."""
+        (cursor,) = self._channel.call_many([("GET", self.prefix + "rc")])
+        return int(cursor or 0)
+
+    def apply_case_reports(self, rows: Sequence[tuple[int, Sequence[str]]]) -> tuple[int, int]:
+        """Count the fraud reports of resolved cases, `(feature_reports id, typed keys)`, that
+        no worker sharing this prefix has counted yet (one script, atomic: each id is counted
+        once however many workers send it; an id `REPORT_LOOKBACK` or more below the highest
+        applied is taken as applied). Returns (rows applied now, highest id applied)."""
+        args: list[str] = [str(REPORT_LOOKBACK)]
+        for report_id, keys in rows:
+            args += (str(report_id), str(len(keys)), *keys)
+        script_keys = [self._reports_key, self.prefix + "ra", self.prefix + "rc"]
+        done, cursor = self._channel.run(self._reports_sha, script_keys, args, changes_state=True)
+        return int(done), int(cursor)
 
     def _rewrite_profile(
         self, event: WalletEvent, *, fact: bool, learn: bool, where: Located, money: bool

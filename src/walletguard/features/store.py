@@ -104,15 +104,25 @@ class FeatureStore(Protocol):
     ) -> FeatureSnapshot:
         """The values of `wanted` and the account's profile, as of just before `event`."""
 
-    def update(self, event: WalletEvent, keys: EventKeys, *, learn: bool, where: Located) -> None:
+    def update(
+        self,
+        event: WalletEvent,
+        keys: EventKeys,
+        *,
+        learn: bool,
+        where: Located,
+        reports: Sequence[str] = (),
+    ) -> None:
         """Add `event`: always to the counters; to the profile only when `learn` (it was let
-        through)."""
+        through); and count `reports`, the keys it names in fraud (a chargeback or fraud
+        report). All of it at most once per event id (see `features.md`)."""
 
     def learn_later(self, event: WalletEvent, where: Located) -> None:
         """Teach the profile an event that was held and later let through (a passed step-up)."""
 
     def report_fraud(self, keys: Iterable[str]) -> None:
-        """Remember that these typed keys (counterparty, device, account) were named in fraud."""
+        """Remember that these typed keys (counterparty, device, account) were named in fraud
+        (not guarded against repetition: an event's own reports go with its `update`)."""
 
     def flush(self) -> None:
         """Make every event added so far visible to the other users of a shared state (a
