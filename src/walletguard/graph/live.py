@@ -24,6 +24,7 @@ recorded whatever the decision.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -63,8 +64,10 @@ def _passes_distance(node: str) -> bool:
 
 
 class _Flows:
-    """A wallet's recent flows, and when it last dealt with each sender / payee (a dict
-    kept in order of last contact, so distinct counts stop at the window's edge)."""
+    """A wallet's recent flows, in time order, and when it last dealt with each sender /
+    payee (a dict kept in order of that time, so distinct counts stop at the window's
+    edge). An event arriving late is put in its place: in order, the common case, that is
+    an append; out of order, an insertion (at most `MAX_FLOWS` entries moved)."""
 
     __slots__ = ("inflow", "outflow", "payees", "senders")
 
@@ -76,19 +79,67 @@ class _Flows:
 
 
 def _touch(recent: dict[str, float], key: str, ts: float) -> None:
-    recent.pop(key, None)
-    recent[key] = ts
+    """`key` dealt with at `ts`: keeps the latest time (a late sighting never moves it
+    back) and the dict in order of time."""
+    last = recent.get(key)
+    if last is not None:
+        if last >= ts:
+            return
+        del recent[key]
+    if not recent or ts >= next(reversed(recent.values())):
+        recent[key] = ts
+    else:  # late: put it in its place
+        items = list(recent.items())
+        items.insert(bisect_right(items, ts, key=_time_of), (key, ts))
+        recent.clear()
+        recent.update(items)
     if len(recent) > MAX_FLOWS:
         del recent[next(iter(recent))]
 
 
-def _count_since(recent: dict[str, float], horizon: float) -> int:
+def _time_of(item: tuple[str, float]) -> float:
+    return item[1]
+
+
+def _count_since(recent: dict[str, float], horizon: float, now: float) -> int:
+    """Keys last dealt with in `[horizon, now]` (later ones are after the reading event)."""
     count = 0
     for ts in reversed(recent.values()):
+        if ts > now:
+            continue
         if ts < horizon:
             break
         count += 1
     return count
+
+
+def _add_flow(flows: deque[Flow], flow: Flow) -> None:
+    """Keep `flows` in time order (the oldest dropped beyond `MAX_FLOWS`)."""
+    if not flows or flow[0] >= flows[-1][0]:
+        flows.append(flow)
+        return
+    at = bisect_right(flows, flow[0], key=_flow_time)
+    if len(flows) == flows.maxlen:
+        if at == 0:
+            return  # older than all it keeps: it would be the one dropped
+        flows.popleft()
+        at -= 1
+    flows.insert(at, flow)
+
+
+def _flow_time(flow: Flow) -> float:
+    return flow[0]
+
+
+def _sum_between(flows: deque[Flow], horizon: float, now: float) -> int:
+    total = 0
+    for ts, _, units in reversed(flows):
+        if ts > now:
+            continue
+        if ts < horizon:
+            break
+        total += units
+    return total
 
 
 def _prune(flows: deque[Flow], now: float) -> None:
@@ -131,15 +182,15 @@ class LiveGraph:
             if target is None:
                 return
             flows = self._flows(account)
-            flows.outflow.append((ts, target, units))
+            _add_flow(flows.outflow, (ts, target, units))
             _touch(flows.payees, target, ts)
             if target.startswith("a:"):
                 received = self._flows(target)
-                received.inflow.append((ts, account, units))
+                _add_flow(received.inflow, (ts, account, units))
                 _touch(received.senders, account, ts)
             self._edge(account, target)
         elif kind is EventType.TOPUP_CONFIRMATION:
-            self._flows(account).inflow.append((ts, "topup", units))
+            _add_flow(self._flows(account).inflow, (ts, "topup", units))
 
     def mark_fraud(self, nodes: Iterable[str]) -> None:
         """These nodes are confirmed fraud (a chargeback's payee, a confirmed case)."""
@@ -245,26 +296,26 @@ class LiveGraph:
         return len(self._attribute_accounts.get(attribute, ()))
 
     def fan_in(self, account_id: str, now: float, seconds: float = DAY) -> int:
-        """Distinct wallets that sent money to this one in the window before `now`."""
+        """Distinct wallets that sent money to this one in the window before `now` (not
+        after it: an event arriving late does not see the ones that came before it)."""
         flows = self.flows.get(account_node(account_id))
-        return 0 if flows is None else _count_since(flows.senders, now - seconds)
+        return 0 if flows is None else _count_since(flows.senders, now - seconds, now)
 
     def fan_out(self, account_id: str, now: float, seconds: float = DAY) -> int:
-        """Distinct payees (wallets, merchants, bank accounts) paid in the window."""
+        """Distinct payees (wallets, merchants, bank accounts) paid in the window (up to
+        `now`)."""
         flows = self.flows.get(account_node(account_id))
-        return 0 if flows is None else _count_since(flows.payees, now - seconds)
+        return 0 if flows is None else _count_since(flows.payees, now - seconds, now)
 
     def money_in_out(self, account_id: str, now: float, seconds: float = DAY) -> tuple[int, int]:
-        """(units in, units out) over the window before `now`."""
+        """(units in, units out) over the window before `now` (up to `now`)."""
         flows = self.flows.get(account_node(account_id))
         if flows is None:
             return 0, 0
         _prune(flows.inflow, now)
         _prune(flows.outflow, now)
         horizon = now - seconds
-        money_in = sum(u for ts, _, u in flows.inflow if ts >= horizon)
-        money_out = sum(u for ts, _, u in flows.outflow if ts >= horizon)
-        return money_in, money_out
+        return _sum_between(flows.inflow, horizon, now), _sum_between(flows.outflow, horizon, now)
 
     def in_ring(self, account_id: str | None) -> bool:
         return account_id is not None and account_id in self.ring_accounts

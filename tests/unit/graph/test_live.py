@@ -67,3 +67,39 @@ def test_ring_membership() -> None:
     assert g.in_ring("m1")
     assert not g.in_ring("x")
     assert not g.in_ring(None)
+
+
+def test_an_event_arriving_late_sees_only_what_came_before_it() -> None:
+    f = EventFactory()
+    g = LiveGraph()
+    start = f.now.timestamp()
+    f.advance(hours=2)
+    feed(g, [f.transfer("s1", to="mule", amount="100.00"), f.transfer("mule", to="x")])
+    # an event that happened an hour before those, arriving after them
+    late = start + 3600
+    assert g.fan_in("mule", late) == 0
+    assert g.fan_out("mule", late) == 0
+    assert g.money_in_out("mule", late) == (0, 0)
+    now = f.now.timestamp()
+    assert g.fan_in("mule", now) == 1
+    assert g.money_in_out("mule", now) == (100 * 10_000, 50 * 10_000)
+
+
+def test_a_late_sighting_keeps_the_latest_time_and_the_order() -> None:
+    f = EventFactory()
+    g = LiveGraph()
+    f.advance(hours=30)
+    feed(g, [f.transfer("s1", to="mule", amount="1.00")])  # at 30 h
+    f.advance(hours=-29)
+    feed(g, [f.transfer("s1", to="mule", amount="1.00")])  # at 1 h, arriving late
+    f.advance(hours=9)
+    feed(g, [f.transfer("s2", to="mule", amount="2.00")])  # at 10 h, late too
+    flows = g.flows["a:mule"]
+    assert list(flows.senders.items()) == [
+        ("a:s2", f.now.timestamp()),
+        ("a:s1", flows.senders["a:s1"]),
+    ]
+    assert flows.senders["a:s1"] == f.now.timestamp() + 20 * 3600  # still 30 h
+    assert [t for t, _, _ in flows.inflow] == sorted(t for t, _, _ in flows.inflow)
+    # at 31 h: both senders within the day (s1 at 30 h, s2 at 10 h)
+    assert g.fan_in("mule", f.now.timestamp() + 21 * 3600) == 2
