@@ -328,11 +328,17 @@ GRAPH_REBUILD_DAYS = 30
 
 def rebuild_graph(database: Database, graph: LiveGraph, days: int = GRAPH_REBUILD_DAYS) -> int:
     """Teach a fresh live graph the stored events of the last `days` (event time) and the
-    fraud they were reported for. Returns how many events it read."""
+    fraud they were reported for: a report in the window marks the payee of the event it
+    reports, looked up by its id when that event is older than the window (a chargeback
+    often comes more than 30 days after the payment). Returns how many events it read."""
     from datetime import timedelta
 
+    from sqlalchemy import select
+
+    from walletguard.events.decode import decode_event
     from walletguard.events.model import LABELS
     from walletguard.graph.live import counterparty_node
+    from walletguard.storage import tables as t
     from walletguard.storage.history import decided_events, latest_event_time
 
     latest = latest_event_time(database)
@@ -343,7 +349,14 @@ def rebuild_graph(database: Database, graph: LiveGraph, days: int = GRAPH_REBUIL
     for event, decision in decided_events(database, since=latest - timedelta(days=days)):
         graph.observe(event, moved=decision == "allow")
         if event.type in LABELS:
-            payee = payees.get(event.ref_event_id or "")
+            ref = event.ref_event_id
+            payee = payees.get(ref or "")
+            if payee is None and ref is not None:  # reported before the window
+                with database.reading() as conn:
+                    found = conn.execute(
+                        select(t.decisions.c.payload).where(t.decisions.c.event_id == ref)
+                    ).scalar()
+                payee = None if found is None else counterparty_node(decode_event(found))
             if payee is not None:
                 graph.mark_fraud([payee])
         else:

@@ -129,3 +129,28 @@ def test_live_graph_features_through_the_catalogue(db_url: str) -> None:
     assert graph.hops_to_fraud("a:m1") == 0
     assert graph.cluster_size("m1") == 2
     h.close()
+
+
+def test_a_restart_marks_the_payee_of_a_payment_charged_back_after_the_window(
+    db_url: str,
+) -> None:
+    """The chargeback is within the 30 days the graph is rebuilt from; the payment is not."""
+    from walletguard.composition import rebuild_graph
+    from walletguard.graph.live import LiveGraph
+
+    f = EventFactory()
+    h = Harness(db_url, models=False)
+    try:
+        h.decide_all(f.funded("alice", "500.00"))
+        payment = f.payment("alice", merchant="shop-9", amount="50.00")
+        h.decide(payment)
+        f.advance(days=45)
+        h.decide(f.make("chargeback", ref_event_id=payment["event_id"], device=None, network=None))
+        assert h.runtime.graph is not None
+        assert h.runtime.graph.hops_to_fraud("c:merchant:shop-9") == 0  # live
+        rebuilt = LiveGraph()
+        rebuild_graph(h.runtime.database, rebuilt)
+        assert rebuilt.hops_to_fraud("c:merchant:shop-9") == 0
+        assert "c:merchant:shop-9" in rebuilt.confirmed
+    finally:
+        h.close()
