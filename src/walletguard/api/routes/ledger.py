@@ -140,9 +140,8 @@ def holds(
 @router.post(
     "/holds/{hold_id}/post",
     response_model=HoldOut,
-    summary="Move held money to its destination (not withdrawals: approve those)",
-    description="A hold of 10,000.00 or more is refused (`HOLD_NEEDS_APPROVAL`): release it "
-    "from its case, which asks a second person.",
+    summary="Move held money to its destination (not withdrawals: approve those; not "
+    "10,000.00 or more: release those from their case, which asks a second person)",
     responses=problems(404, 409, 422),
 )
 def post_hold(hold_id: HoldId, body: HoldPostIn, request: Request, who: CanActOnLedger) -> HoldOut:
