@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import string
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy.exc import DatabaseError
 
 from walletguard.kernel.errors import WalletguardError
@@ -19,6 +21,60 @@ from walletguard.storage.database import default_url, sqlite_file
 
 err = Console(stderr=True)
 out = Console()
+
+# Markup lives only in the literal templates this package writes. Every stored or
+# user-given value (ids, notes, reasons, messages, paths...) reaches the console through
+# `plain` or `markup`, as the exact text it is: a `[/sms]` in a note must not end a style
+# that is not there (MarkupError), a `[link=...][white on white]` in an account id must not
+# hide what an analyst copies, a `:warning:` must not turn into an emoji.
+
+_FIELD = "\ue000"  # a private-use character: where a value goes in a template
+
+
+def plain(value: object, style: str = "") -> Text:
+    """A value shown verbatim, never read as markup or emoji codes (a table cell, a title);
+    `style` (written here, e.g. "red") styles all of it."""
+    return Text(str(value), style=style)
+
+
+def markup(template: str, *values: object) -> Text:
+    """`template` is markup written here, with `{}` fields (format specs allowed: `{:,}`);
+    each value fills its field as plain text, styled by the markup around the field.
+
+    `out.print(markup("[bold]{}[/] is {}", account_id, state))`"""
+    formatter = string.Formatter()
+    parts: list[str] = []
+    filled: list[str] = []
+    for literal, field, spec, conversion in formatter.parse(template):
+        parts.append(literal.replace(_FIELD, ""))
+        if field is None:
+            continue
+        if field:
+            raise ValueError(f"markup() takes only automatic fields {{}}, not {{{field}}}")
+        value = values[len(filled)]
+        if conversion:
+            value = formatter.convert_field(value, conversion)
+        filled.append(format(value, spec or ""))
+        parts.append(_FIELD)
+    if len(filled) != len(values):
+        raise ValueError(f"{len(values)} values for {len(filled)} fields in {template!r}")
+    text = Text.from_markup("".join(parts), emoji=False)
+    if not filled:
+        return text
+    at = [i for i, char in enumerate(text.plain) if char == _FIELD]
+    pieces = text.divide(cut for i in at for cut in (i, i + 1))
+    result = Text(end=text.end)
+    values_left = iter(filled)
+    for piece in pieces:
+        if piece.plain != _FIELD:
+            result.append_text(piece)
+            continue
+        value_text = Text(next(values_left), style=piece.style)
+        for span in piece.spans:  # a span over a field covers all of it
+            value_text.stylize(span.style)
+        result.append_text(value_text)
+    return result
+
 
 _DB_HELP = (
     "SQLAlchemy URL (sqlite:///path or postgresql://...). "
@@ -89,12 +145,10 @@ def failing_cleanly() -> Iterator[None]:
     try:
         yield
     except WalletguardError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        err.print(markup("[bold red]error:[/] {}", exc.message))
         sys.exit(1)
     except DatabaseError as exc:  # not a database, unreachable, refused credentials...
-        err.print(
-            f"[bold red]error:[/] the database could not be used: {exc.orig}", highlight=False
-        )
+        err.print(markup("[bold red]error:[/] the database could not be used: {}", exc.orig))
         sys.exit(1)
 
 
