@@ -15,7 +15,16 @@ from rich.table import Table
 
 from walletguard.cases.appeals import AppealResult, open_appeal, resolve_appeal
 from walletguard.cases.stats import rule_precision
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    err,
+    failing_cleanly,
+    markup,
+    out,
+    plain,
+    writable_file,
+)
 from walletguard.composition import unit_of_work
 
 app = typer.Typer(help="Users' appeals against restrictions.", no_args_is_help=True)
@@ -52,7 +61,7 @@ def open_command(
             at=_now(),
         )
     filed = f" (filed on {appeal.case_id})" if appeal.case_id else ""
-    out.print(f"appeal {appeal.id} against {appeal.restriction} opened{filed}")
+    out.print(markup("appeal {} against {} opened{}", appeal.id, appeal.restriction, filed))
 
 
 @app.command("resolve")
@@ -67,7 +76,14 @@ def resolve_command(
     """Resolve an appeal (lifting a freeze itself is `cases unfreeze`, with approval)."""
     with failing_cleanly(), unit_of_work(db) as uow:
         appeal = resolve_appeal(uow, appeal_id, result, note=note, actor=actor, at=_now())
-    out.print(f"appeal {appeal.id}: {result.value} after {_duration(appeal.time_to_resolution)}")
+    out.print(
+        markup(
+            "appeal {}: {} after {}",
+            appeal.id,
+            result.value,
+            _duration(appeal.time_to_resolution),
+        )
+    )
 
 
 @app.command("list")
@@ -86,9 +102,9 @@ def list_command(
         took = a.time_to_resolution
         waiting = f"open for {_duration(now - a.opened_at)}" if took is None else _duration(took)
         table.add_row(
-            a.id,
-            a.account_id,
-            a.restriction,
+            plain(a.id),
+            plain(a.account_id),
+            plain(a.restriction),
             f"{a.opened_at:%Y-%m-%d %H:%M}",
             a.result.value if a.result else "open",
             waiting,
@@ -159,7 +175,7 @@ def rule_stats_command(db: DbOption = None) -> None:
         table.add_column(column, justify="left" if column == "rule" else "right")
     for s in stats:
         precision = "—" if s.precision is None else f"{s.precision:.0%}"
-        table.add_row(s.rule, str(s.fraud), str(s.legit), str(s.unknown), precision)
+        table.add_row(plain(s.rule), str(s.fraud), str(s.legit), str(s.unknown), precision)
     out.print(table)
 
 

@@ -10,7 +10,7 @@ import typer
 
 from walletguard.cases import actions
 from walletguard.cases.actions import ActionResult
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, markup, out
 from walletguard.composition import unit_of_work
 from walletguard.enrich.lists import ListEntity, ListEntry, ListKind, normalise_list_value
 
@@ -25,13 +25,15 @@ def _now() -> datetime:
 
 def _show(result: ActionResult) -> None:
     if result.done:
-        out.print(f"[green]done[/]: {result.message}")
+        out.print(markup("[green]done[/]: {}", result.message))
     else:
-        out.print(f"[yellow]waiting[/]: {result.message}")
+        out.print(markup("[yellow]waiting[/]: {}", result.message))
         if result.approval is not None:
             err.print(
-                f"another person approves with: walletguard cases approve {result.approval.id} "
-                "--as THEIR_NAME"
+                markup(
+                    "another person approves with: walletguard cases approve {} --as THEIR_NAME",
+                    result.approval.id,
+                )
             )
 
 

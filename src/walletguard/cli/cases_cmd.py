@@ -12,7 +12,15 @@ from walletguard.cases import service
 from walletguard.cases.model import CaseOutcome, CaseStatus, QueueSettings
 from walletguard.cases.queue import order_queue, priority
 from walletguard.cli import appeals_cmd, case_actions_cmd
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    err,
+    failing_cleanly,
+    markup,
+    out,
+    plain,
+)
 from walletguard.composition import unit_of_work
 from walletguard.kernel.money import format_amount, from_units
 
@@ -82,30 +90,30 @@ def list_cases(
         sla = f"[red]overdue {age(-due)}[/]" if due.total_seconds() < 0 else f"{age(due)} left"
         table.add_row(
             str(entry.priority),
-            c.id,
-            c.account_id,
+            plain(c.id),
+            plain(c.account_id),
             c.status.value,
-            c.risk_level,
+            plain(c.risk_level),
             str(c.max_score),
             money(c.amount_at_stake_units),
             str(c.alert_count),
             age(now - c.opened_at),
             sla,
-            c.assignee or "—",
+            plain(c.assignee or "—"),
         )
     for c in resolved[: max(0, limit - len(entries))]:
         table.add_row(
             "",
-            c.id,
-            c.account_id,
-            f"resolved: {c.outcome}",
-            c.risk_level,
+            plain(c.id),
+            plain(c.account_id),
+            markup("resolved: {}", c.outcome),
+            plain(c.risk_level),
             str(c.max_score),
             money(c.amount_at_stake_units),
             str(c.alert_count),
             age(now - c.opened_at),
             "",
-            c.assignee or "—",
+            plain(c.assignee or "—"),
             style="dim",
         )
     out.print(table)
@@ -122,16 +130,19 @@ def show(case_id: CaseArg, db: DbOption = None) -> None:
         labels = uow.cases.labels(case_id=case.id)
         account = uow.accounts.get(case.account_id)
         holds = uow.cases.holds_of(case.account_id)
-    head = Table(show_header=False, title=f"case {case.id}", title_justify="left")
-    head.add_row("account", f"{case.account_id} ({account.state.value if account else 'unknown'})")
-    head.add_row("status", case.status.value + (f": {case.outcome}" if case.outcome else ""))
-    head.add_row("risk", f"{case.risk_level} (highest score {case.max_score})")
+    head = Table(show_header=False, title=markup("case {}", case.id), title_justify="left")
+    head.add_row(
+        "account",
+        markup("{} ({})", case.account_id, account.state.value if account else "unknown"),
+    )
+    head.add_row("status", plain(case.status.value + (f": {case.outcome}" if case.outcome else "")))
+    head.add_row("risk", markup("{} (highest score {})", case.risk_level, case.max_score))
     head.add_row("at stake", money(case.amount_at_stake_units))
     head.add_row("opened", f"{case.opened_at:%Y-%m-%d %H:%M} UTC ({age(now - case.opened_at)} ago)")
     if case.is_open:
         entry = priority(case, now, QueueSettings())
         head.add_row("priority", f"{entry.priority} (SLA due {entry.due_at:%Y-%m-%d %H:%M} UTC)")
-    head.add_row("assignee", case.assignee or "—")
+    head.add_row("assignee", plain(case.assignee or "—"))
     out.print(head)
     table = Table(title="alerts", title_justify="left")
     for column in ("when", "kind", "event", "risk", "score", "amount", "summary"):
@@ -140,11 +151,11 @@ def show(case_id: CaseArg, db: DbOption = None) -> None:
         table.add_row(
             f"{a.created_at:%m-%d %H:%M}",
             a.kind.value,
-            a.event_id or "—",
-            a.risk_level,
+            plain(a.event_id or "—"),
+            plain(a.risk_level),
             str(a.score),
             money(a.amount_units) if a.amount_units else "",
-            a.summary,
+            plain(a.summary),
         )
     out.print(table)
     if holds:
@@ -153,9 +164,9 @@ def show(case_id: CaseArg, db: DbOption = None) -> None:
             table.add_column(column)
         for h in holds:
             table.add_row(
-                h.id,
-                f"{money(h.amount)} {h.currency}",
-                h.purpose,
+                plain(h.id),
+                markup("{} {}", money(h.amount), h.currency),
+                plain(h.purpose),
                 h.status.value,
                 f"{h.created_at:%m-%d %H:%M}",
             )
@@ -164,10 +175,10 @@ def show(case_id: CaseArg, db: DbOption = None) -> None:
     for column in ("when", "who", "kind", "text"):
         table.add_column(column)
     for n in notes:
-        table.add_row(f"{n.at:%m-%d %H:%M}", n.author, n.kind, n.text)
+        table.add_row(f"{n.at:%m-%d %H:%M}", plain(n.author), plain(n.kind), plain(n.text))
     out.print(table)
     if labels:
-        out.print(f"labels: {len(labels)} event(s) labelled {labels[0].label}")
+        out.print(markup("labels: {} event(s) labelled {}", len(labels), labels[0].label))
 
 
 @app.command("assign")
@@ -181,7 +192,7 @@ def assign(
     """Give a case to a reviewer (an open case moves to investigating)."""
     with failing_cleanly(), unit_of_work(db) as uow:
         case = service.assign(uow, case_id, assignee, actor=actor, at=_now())
-    out.print(f"{case.id}: assigned to {case.assignee} ({case.status.value})")
+    out.print(markup("{}: assigned to {} ({})", case.id, case.assignee, case.status.value))
 
 
 @app.command("note")
@@ -195,7 +206,7 @@ def note(
     """Add a note to a case."""
     with failing_cleanly(), unit_of_work(db) as uow:
         service.add_note(uow, case_id, text, actor=actor, at=_now())
-    out.print(f"{case_id}: note added")
+    out.print(markup("{}: note added", case_id))
 
 
 @app.command("status")
@@ -210,7 +221,7 @@ def status(
     """Move a case along open → investigating ⇄ waiting_customer (resolve with `resolve`)."""
     with failing_cleanly(), unit_of_work(db) as uow:
         case = service.move(uow, case_id, to, actor=actor, at=_now(), note=note_text)
-    out.print(f"{case.id}: {case.status.value}")
+    out.print(markup("{}: {}", case.id, case.status.value))
 
 
 @app.command("resolve")
@@ -235,6 +246,8 @@ def resolve(
             source=uow.cases,
             reports=uow.cases,
         )
-    out.print(f"{case.id}: resolved as {case.outcome}; {len(labels)} label(s) recorded")
+    out.print(
+        markup("{}: resolved as {}; {} label(s) recorded", case.id, case.outcome, len(labels))
+    )
     if outcome is CaseOutcome.FRAUD_CONFIRMED:
         err.print("the account, its counterparties and devices now count as named in fraud")
