@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from walletguard.accounts import service
 from walletguard.accounts.bindings import Binding
@@ -15,7 +16,16 @@ from walletguard.accounts.codes import SecretSealer, enrol_totp, one_time_code
 from walletguard.accounts.model import AccountSecurity
 from walletguard.accounts.settings import AccountSettings
 from walletguard.accounts.stepup import answer_with_code
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, finite, out
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    err,
+    failing_cleanly,
+    finite,
+    markup,
+    out,
+    plain,
+)
 from walletguard.cli.replay_cmd import PolicyOption, RulesetOption
 from walletguard.composition import build_runtime, key_store, unit_of_work
 from walletguard.decisions.model import decision_json
@@ -54,8 +64,8 @@ def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def _state_line(account: AccountSecurity) -> str:
-    return f"[bold]{account.account_id}[/] is [bold]{account.state.value}[/]"
+def _state_line(account: AccountSecurity) -> Text:
+    return markup("[bold]{}[/] is [bold]{}[/]", account.account_id, account.state.value)
 
 
 @app.command("show")
@@ -73,10 +83,10 @@ def show(
         bindings = uow.accounts.bindings.history(account_id)
         recent = uow.accounts.recent_decisions(account_id, decisions)
         totp = uow.accounts.totp.get(account_id) is not None
-    state = Table(title=f"account {account_id}", show_header=False, title_justify="left")
+    state = Table(title=markup("account {}", account_id), show_header=False, title_justify="left")
     state.add_row("state", account.state.value)
-    state.add_row("because", account.reason or "")
-    state.add_row("by", f"{account.actor} at {_when(account.changed_at)}")
+    state.add_row("because", plain(account.reason or ""))
+    state.add_row("by", markup("{} at {}", account.actor, _when(account.changed_at)))
     if account.locked_until:
         scope = account.lock_scope.value if account.lock_scope else "login"
         state.add_row("locked out", f"{scope} until {_when(account.locked_until)}")
@@ -94,7 +104,11 @@ def show(
         changes.add_column(column)
     for change in history:
         changes.add_row(
-            _when(change.at), change.from_state, change.to_state, change.actor, change.reason
+            _when(change.at),
+            plain(change.from_state),
+            plain(change.to_state),
+            plain(change.actor),
+            plain(change.reason),
         )
     out.print(changes)
     table = Table(title="recent decisions", title_justify="left")
@@ -103,12 +117,12 @@ def show(
     for d in recent:
         table.add_row(
             _when(d.occurred_at),
-            d.event_id,
-            d.event_type,
-            d.decision,
-            d.risk_level,
+            plain(d.event_id),
+            plain(d.event_type),
+            plain(d.decision),
+            plain(d.risk_level),
             str(d.score),
-            ", ".join(d.reasons),
+            plain(", ".join(d.reasons)),
         )
     out.print(table)
 
@@ -120,11 +134,19 @@ def _bindings_table(bindings: list[Binding]) -> Table:
     for b in bindings:
         where = " ".join(x for x in (b.from_device, b.from_ip, b.from_country) if x)
         if b.active:
-            status = "[green]bound[/]"
+            status = markup("[green]bound[/]")
         else:
-            status = f"unbound {_when(b.unbound_at)} by {b.unbound_by}"
-        flag = f"[red]suspicious[/]: {b.suspicious_reason}" if b.suspicious else ""
-        table.add_row(b.kind, b.token, b.institution or "", _when(b.bound_at), where, status, flag)
+            status = markup("unbound {} by {}", _when(b.unbound_at), b.unbound_by)
+        flag = markup("[red]suspicious[/]: {}", b.suspicious_reason) if b.suspicious else ""
+        table.add_row(
+            plain(b.kind),
+            plain(b.token),
+            plain(b.institution or ""),
+            _when(b.bound_at),
+            plain(where),
+            status,
+            flag,
+        )
     return table
 
 
@@ -189,9 +211,16 @@ def unfreeze(
 def _print_lifting(result: service.UnfreezeResult, actor: str, what: str) -> None:
     if result.approval is not None:
         out.print(
-            f"approval [bold]{result.approval.id}[/] asked for: {result.account.actor} {what} "
-            f"{result.account.account_id}, so someone other than {actor} must run\n"
-            f"  walletguard account approve-unfreeze {result.approval.id}"
+            markup(
+                "approval [bold]{}[/] asked for: {} {} {}, so someone other than {} must run\n"
+                "  walletguard account approve-unfreeze {}",
+                result.approval.id,
+                result.account.actor,
+                what,
+                result.account.account_id,
+                actor,
+                result.approval.id,
+            )
         )
         return
     out.print(_state_line(result.account))
@@ -221,7 +250,7 @@ def unbind(
     """Remove a bound account or device in one step (its record is kept)."""
     with failing_cleanly(), unit_of_work(db) as uow:
         binding = service.unbind(uow, account_id, token, reason=reason, actor=actor, at=_at(at))
-    out.print(f"{binding.kind} {binding.token} unbound from {account_id}")
+    out.print(markup("{} {} unbound from {}", binding.kind, binding.token, account_id))
 
 
 @app.command("mark-suspicious")
@@ -234,7 +263,7 @@ def mark_suspicious(
         binding = service.mark_suspicious(
             uow, account_id, token, reason=reason, actor=actor, at=_at(at)
         )
-    out.print(f"{binding.kind} {binding.token} of {account_id} marked suspicious")
+    out.print(markup("{} {} of {} marked suspicious", binding.kind, binding.token, account_id))
 
 
 @app.command("freeze-link")
@@ -263,7 +292,7 @@ def freeze_link(
             actor=actor,
             base_url=base_url,
         )
-    out.print(link.url or link.token, soft_wrap=True, highlight=False)
+    out.print(plain(link.url or link.token), soft_wrap=True)
 
 
 @app.command("redeem-freeze-link")
@@ -278,9 +307,9 @@ def redeem_freeze_link(
             uow, key_store().secret("freeze_link"), token, at=_at(at)
         )
     if result.frozen_now:
-        out.print(f"{_state_line(result.account)} — no money moves until it is unfrozen")
+        out.print(_state_line(result.account) + " — no money moves until it is unfrozen")
     else:
-        out.print(f"{_state_line(result.account)} already")
+        out.print(_state_line(result.account) + " already")
 
 
 @app.command("enrol-totp")
@@ -292,7 +321,7 @@ def enrol_totp_command(account_id: AccountArg, db: DbOption = None, at: AtOption
         sealer = SecretSealer(key_store().secret("totp"))
         enrolment, uri = enrol_totp(sealer, account_id, at=_at(at))
         uow.accounts.totp.save(enrolment)
-    out.print(uri, soft_wrap=True, highlight=False)
+    out.print(plain(uri), soft_wrap=True)
 
 
 ChallengeArg = Annotated[str, typer.Argument(help="The challenge id of a decision.")]
@@ -301,7 +330,7 @@ ChallengeArg = Annotated[str, typer.Argument(help="The challenge id of a decisio
 @app.command("challenge-code")
 def challenge_code(challenge_id: ChallengeArg) -> None:
     """The one-time code to deliver (SMS / e-mail) for a challenge walletguard checks."""
-    out.print(one_time_code(key_store().secret("otp"), challenge_id))
+    out.print(plain(one_time_code(key_store().secret("otp"), challenge_id)))
 
 
 @app.command("verify-code")
@@ -335,7 +364,7 @@ def verify_code(
             decision = runtime.engine.decide(decode_event(document))
         finally:
             runtime.close()
-    out.print(decision_json(decision).decode(), highlight=False, soft_wrap=True)
+    out.print(plain(decision_json(decision).decode()), soft_wrap=True)
     if not document["step_up"]["success"]:
         err.print("[red]wrong code[/]")
         raise typer.Exit(1)

@@ -10,7 +10,16 @@ from rich.table import Table
 
 from walletguard.access.keys import issue_key, revoke_key
 from walletguard.access.roles import GRANTS, Role
-from walletguard.cli.common import ActorOption, DbOption, NewDbOption, err, failing_cleanly, out
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    NewDbOption,
+    err,
+    failing_cleanly,
+    markup,
+    out,
+    plain,
+)
 from walletguard.storage.database import open_database
 from walletguard.storage.uow import SqlUnitOfWork
 
@@ -45,8 +54,13 @@ def create(
         uow.close()
     print(plaintext)
     err.print(
-        f"key {key.id} for {key.owner} with role {role.value}: "
-        f"{', '.join(sorted(p.value for p in GRANTS[role]))}. It will not be shown again."
+        markup(
+            "key {} for {} with role {}: {}. It will not be shown again.",
+            key.id,
+            key.owner,
+            role.value,
+            ", ".join(sorted(p.value for p in GRANTS[role])),
+        )
     )
 
 
@@ -63,11 +77,11 @@ def list_keys(db: DbOption = None) -> None:
     for key in keys:
         status = "active" if key.active else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
         table.add_row(
-            key.id,
-            key.owner,
+            plain(key.id),
+            plain(key.owner),
             key.role.value,
             f"{key.created_at:%Y-%m-%d %H:%M}",
-            key.created_by,
+            plain(key.created_by),
             status,
         )
     out.print(table)
@@ -88,6 +102,8 @@ def revoke(key_id: str, actor: ActorOption, db: DbOption = None) -> None:
         uow.commit()
         uow.close()
     if revoked_now:
-        err.print(f"key {key_id} revoked")
+        err.print(markup("key {} revoked", key_id))
     else:
-        err.print(f"key {key_id} was already revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+        err.print(
+            markup("key {} was already revoked at {:%Y-%m-%d %H:%M:%S} UTC", key_id, key.revoked_at)
+        )

@@ -21,7 +21,9 @@ from walletguard.cli.common import (
     NewDbOption,
     err,
     failing_cleanly,
+    markup,
     out,
+    plain,
     writable_file,
 )
 from walletguard.events.timeparse import TimestampError, parse_rfc3339
@@ -124,7 +126,7 @@ def reconcile_command(
         try:
             data = statement.read_bytes()
         except OSError as exc:
-            err.print(f"[bold red]error:[/] cannot read {statement}: {exc.strerror}")
+            err.print(markup("[bold red]error:[/] cannot read {}: {}", statement, exc.strerror))
             raise typer.Exit(2) from None
         settings = _settings(config)
         with _ledger_session(db) as session:
@@ -147,11 +149,17 @@ def reconcile_command(
 def print_reconciliation(report: dict[str, Any]) -> None:
     again = " (already imported: nothing changed)" if report.get("already_imported") else ""
     out.print(
-        f"[bold]reconciliation[/] {report['channel']} {report['source']} — "
-        f"{report['lines']} line(s), digest {report['digest'][:16]}…{again}"
+        markup(
+            "[bold]reconciliation[/] {} {} — {} line(s), digest {}…{}",
+            report["channel"],
+            report["source"],
+            report["lines"],
+            report["digest"][:16],
+            again,
+        )
     )
     counts = report["counts"]
-    out.print("  " + "  ".join(f"{k}: {v}" for k, v in counts.items()))
+    out.print(plain("  " + "  ".join(f"{k}: {v}" for k, v in counts.items())))
     items = [i for i in report["items"] if i["classification"] != "matched"]
     if not report["lines"]:
         out.print(
@@ -167,13 +175,13 @@ def print_reconciliation(report: dict[str, Any]) -> None:
         table.add_column(column)
     for item in items:
         table.add_row(
-            item["classification"],
-            item["channel_ref"],
-            item["account_id"] or "",
-            item["ledger_amount"] or "",
-            item["statement_amount"] or "",
-            item["note"],
-            item["action"],
+            plain(item["classification"]),
+            plain(item["channel_ref"]),
+            plain(item["account_id"] or ""),
+            plain(item["ledger_amount"] or ""),
+            plain(item["statement_amount"] or ""),
+            plain(item["note"]),
+            plain(item["action"]),
         )
     out.print(table)
 
@@ -191,7 +199,9 @@ def balance(
     with failing_cleanly(), _ledger_session(db) as session:
         require_known_account(session, ledger_account(account))
         b = session.ledger.balance(ledger_account(account), currency)
-    table = Table(title=f"{b.account} ({currency})", title_justify="left", show_header=False)
+    table = Table(
+        title=markup("{} ({})", b.account, currency), title_justify="left", show_header=False
+    )
     for name, value in (
         ("posted", b.posted),
         ("held", b.held),
@@ -242,16 +252,20 @@ def statement(
             )
     if csv_path is not None:
         csv_path.write_text(statement_csv(made))
-        err.print(f"wrote {csv_path}")
+        err.print(markup("wrote {}", csv_path))
     if pdf_path is not None:
         pdf_path.write_bytes(statement_pdf(made))
-        err.print(f"wrote {pdf_path}")
-    table = Table(title=f"statement {made.account} ({currency})", title_justify="left")
+        err.print(markup("wrote {}", pdf_path))
+    table = Table(title=markup("statement {} ({})", made.account, currency), title_justify="left")
     for column in ("at", "type", "counterparty", "amount", "balance"):
         table.add_column(column, justify="right" if column in ("amount", "balance") else "left")
     for ln in made.lines:
         table.add_row(
-            ln.at.isoformat(), ln.kind, ln.counterparty, _money(ln.amount), _money(ln.balance)
+            ln.at.isoformat(),
+            plain(ln.kind),
+            plain(ln.counterparty),
+            _money(ln.amount),
+            _money(ln.balance),
         )
     out.print(table)
     stamp = (
@@ -260,8 +274,13 @@ def statement(
         else "no audit stamp"
     )
     out.print(
-        f"opening {_money(made.opening)}  closing {_money(made.closing)}  audit head: {stamp}"
-        f"  digest {made.digest}"
+        markup(
+            "opening {}  closing {}  audit head: {}  digest {}",
+            _money(made.opening),
+            _money(made.closing),
+            stamp,
+            made.digest,
+        )
     )
 
 
@@ -291,14 +310,14 @@ def holds(
         table.add_column(column)
     for h in found:
         table.add_row(
-            h.id,
-            h.account,
-            f"{_money(h.amount)} {h.currency}",
-            h.purpose,
+            plain(h.id),
+            plain(h.account),
+            markup("{} {}", _money(h.amount), h.currency),
+            plain(h.purpose),
             h.status.value,
             h.expires_at.isoformat() if h.expires_at else "",
             h.on_expiry.value,
-            h.approval_id or "",
+            plain(h.approval_id or ""),
         )
     out.print(table)
 
@@ -318,7 +337,9 @@ def hold_post(
         hold = operator.post_hold_as(
             session, hold_id, by=actor, at=_now(), amount=_units(amount), note=note
         )
-    out.print(f"hold {hold.id} posted: {_money(hold.posted_amount)} of {_money(hold.amount)}")
+    out.print(
+        markup("hold {} posted: {} of {}", hold.id, _money(hold.posted_amount), _money(hold.amount))
+    )
 
 
 @hold_app.command("void")
@@ -331,7 +352,7 @@ def hold_void(
     """Release held money back to the wallet."""
     with failing_cleanly(), _ledger_session(db) as session:
         hold = operator.void_hold_as(session, hold_id, by=actor, at=_now(), note=note)
-    out.print(f"hold {hold.id} voided: {_money(hold.amount)} available again")
+    out.print(markup("hold {} voided: {} available again", hold.id, _money(hold.amount)))
 
 
 @withdrawal_app.command("approve")
@@ -350,11 +371,21 @@ def withdrawal_approve(
                 session, settings, hold_id, approver=actor, at=_now()
             )
     if hold.status is HoldStatus.POSTED:
-        out.print(f"withdrawal {hold.id} released: {_money(hold.posted_amount)} {hold.currency}")
+        out.print(
+            markup(
+                "withdrawal {} released: {} {}",
+                hold.id,
+                _money(hold.posted_amount),
+                hold.currency,
+            )
+        )
     else:
         out.print(
-            f"approval recorded ({', '.join(request.approvers)}); "
-            f"{request.missing} more approver(s) needed"
+            markup(
+                "approval recorded ({}); {} more approver(s) needed",
+                ", ".join(request.approvers),
+                request.missing,
+            )
         )
 
 
@@ -368,7 +399,11 @@ def withdrawal_reject(
     """Reject a held withdrawal: the money is available again and the user is told why."""
     with failing_cleanly(), _ledger_session(db) as session:
         hold = withdrawals.reject_withdrawal(session, hold_id, by=actor, reason=reason, at=_now())
-    out.print(f"withdrawal {hold.id} rejected; {_money(hold.amount)} {hold.currency} released")
+    out.print(
+        markup(
+            "withdrawal {} rejected; {} {} released", hold.id, _money(hold.amount), hold.currency
+        )
+    )
 
 
 @app.command("sweep")
@@ -394,7 +429,7 @@ def sweep_command(
         f"kept: {len(report.kept_holds)}"
     )
     for name in report.flagged_topups:
-        out.print(f"  suspected fake top-up {name}")
+        out.print(markup("  suspected fake top-up {}", name))
 
 
 @app.command("transfer")
@@ -424,10 +459,21 @@ def transfer_command(
             record = operator.transfer_as(session, request, by=actor, at=_now(), limits=settings)
     again = " (a retry: the first outcome, nothing changed)" if record.replayed else ""
     if not record.ok:
-        err.print(f"[bold red]refused:[/] {record.reason_code}: {record.message}{again}")
+        err.print(
+            markup("[bold red]refused:[/] {}: {}{}", record.reason_code, record.message, again)
+        )
         raise typer.Exit(1)
-    out.print(f"transfer {transfer_id} posted: {format_amount(from_units(request.amount))} "
-              f"{currency} {request.source} → {request.destination}{again}")  # fmt: skip
+    out.print(
+        markup(
+            "transfer {} posted: {} {} {} → {}{}",
+            transfer_id,
+            format_amount(from_units(request.amount)),
+            currency,
+            request.source,
+            request.destination,
+            again,
+        )
+    )
 
 
 @app.command("transfers")
@@ -449,7 +495,7 @@ def transfers_command(
         try:
             requests = read_transfers(path.read_bytes().splitlines())
         except OSError as exc:
-            err.print(f"[bold red]error:[/] cannot read {path}: {exc.strerror}")
+            err.print(markup("[bold red]error:[/] cannot read {}: {}", path, exc.strerror))
             raise typer.Exit(2) from None
         settings = _settings(config)
         database = _open(db)
@@ -478,7 +524,9 @@ def transfers_command(
     )
     for outcome in refused:
         detail = f": {outcome.detail}" if outcome.detail else ""
-        out.print(f"  {outcome.id}: {outcome.status} {outcome.reason_code or ''}{detail}")
+        out.print(
+            markup("  {}: {} {}{}", outcome.id, outcome.status, outcome.reason_code or "", detail)
+        )
     if refused:
         raise typer.Exit(1)
 
@@ -497,5 +545,5 @@ def check(db: DbOption = None) -> None:
         out.print("[green]ok[/]: every ledger invariant holds")
         return
     for violation in violations:
-        err.print(f"[bold red]violation[/] {violation}")
+        err.print(markup("[bold red]violation[/] {}", violation))
     raise typer.Exit(1)

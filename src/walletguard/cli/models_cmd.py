@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, markup, out, plain
 from walletguard.composition import unit_of_work
 from walletguard.kernel.errors import NotFound
 from walletguard.scoring import registry
@@ -21,17 +22,17 @@ app = typer.Typer(help="The model registry: champion, shadows, candidates.", no_
 VersionArg = Annotated[str, typer.Argument(help="Model version (see `walletguard models list`).")]
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any) -> Text:
     if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
+        return plain(f"{value:.3f}")
+    return plain(value)
 
 
 def metrics_table(record: ModelRecord) -> Table:
     """A model's validation metrics as a table."""
-    table = Table(title=f"model {record.version}", title_justify="left", show_header=False)
+    table = Table(title=markup("model {}", record.version), title_justify="left", show_header=False)
     for key, value in record.metrics.get("validation", {}).items():
-        table.add_row(key, _fmt(value))
+        table.add_row(plain(key), _fmt(value))
     table.add_row("training rows", _fmt(record.metrics.get("training_rows")))
     table.add_row("training positives", _fmt(record.metrics.get("training_positives")))
     return table
@@ -58,14 +59,14 @@ def list_models(db: DbOption = None) -> None:
     for r in records:
         v = r.metrics.get("validation", {})
         table.add_row(
-            r.version,
+            plain(r.version),
             r.status.value,
             r.created_at.strftime("%Y-%m-%d %H:%M"),
             _fmt(v.get("auc_roc", "")),
             _fmt(v.get("average_precision", "")),
             _fmt(v.get("precision_at_100", "")),
             _fmt(v.get("ece", "")),
-            r.promoted_by or "",
+            plain(r.promoted_by or ""),
         )
     out.print(table)
 
@@ -77,21 +78,23 @@ def show(version: VersionArg, db: DbOption = None) -> None:
         record: ModelRecord | None = _with_uow(db, lambda uow: uow.models.get(version))
         if record is None:
             raise NotFound(f"no model {version!r}")
-    table = Table(title=f"model {record.version}", title_justify="left", show_header=False)
+    table = Table(title=markup("model {}", record.version), title_justify="left", show_header=False)
     table.add_row("status", record.status.value)
-    table.add_row("event types", ", ".join(record.event_types))
-    table.add_row("fingerprint", record.fingerprint)
-    table.add_row("created", f"{record.created_at.isoformat()} by {record.created_by}")
+    table.add_row("event types", plain(", ".join(record.event_types)))
+    table.add_row("fingerprint", plain(record.fingerprint))
+    table.add_row("created", markup("{} by {}", record.created_at.isoformat(), record.created_by))
     if record.promoted_at:
-        table.add_row("promoted", f"{record.promoted_at.isoformat()} by {record.promoted_by}")
+        table.add_row(
+            "promoted", markup("{} by {}", record.promoted_at.isoformat(), record.promoted_by)
+        )
     for key in ("as_of", "train_from", "train_to", "valid_from", "trees"):
         if key in record.params:
             table.add_row(key.replace("_", " "), _fmt(record.params[key]))
     for key, value in record.metrics.get("validation", {}).items():
-        table.add_row(f"validation {key}", _fmt(value))
+        table.add_row(markup("validation {}", key), _fmt(value))
     importance = record.notes.get("importance_gain", {})
     for name in record.features:
-        table.add_row("feature", f"{name}  (gain {importance.get(name, 0):,.1f})")
+        table.add_row("feature", markup("{}  (gain {:,.1f})", name, importance.get(name, 0)))
     out.print(table)
 
 
@@ -102,7 +105,7 @@ def _change(
         record: ModelRecord = _with_uow(
             db, lambda uow: action(uow, version, actor=actor, at=datetime.now(UTC))
         )
-    err.print(f"[green]{verb}[/] {record.version}: now {record.status.value}")
+    err.print(markup("[green]{}[/] {}: now {}", verb, record.version, record.status.value))
 
 
 @app.command("promote")

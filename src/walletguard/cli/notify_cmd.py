@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out
+from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, markup, out, plain
 from walletguard.composition import dispatcher_for, key_store, set_contacts, unit_of_work
 from walletguard.notify.dispatcher import DispatchSummary
 from walletguard.notify.model import DeliveryStatus
@@ -88,19 +88,19 @@ def list_notifications(
         table.add_column(column)
     colours = {"sent": "green", "failed": "red", "skipped": "dim", "pending": "yellow"}
     for e in entries:
-        channels = " ".join(
-            f"[{colours.get(d.status.value, 'white')}]{d.channel}:{d.status.value}[/]"
+        channels = plain(" ").join(
+            plain(f"{d.channel}:{d.status.value}", style=colours.get(d.status.value, "white"))
             for d in e.deliveries.values()
-        ) or ", ".join(e.notification.channels)
+        ) or plain(", ".join(e.notification.channels))
         table.add_row(
             str(e.id),
-            e.notification.account_id,
-            e.notification.template,
+            plain(e.notification.account_id),
+            plain(e.notification.template),
             f"{e.notification.created_at:%m-%d %H:%M}",
             e.status.value,
             str(e.attempts),
             channels,
-            e.last_error or "",
+            plain(e.last_error or ""),
         )
     out.print(table)
 
@@ -124,8 +124,12 @@ def contact(
             db, account, email=email, phone=phone, actor=actor, at=datetime.now(UTC)
         )
     out.print(
-        f"{account}: e-mail {'set' if now_set.email else 'none'}, "
-        f"SMS {'set' if now_set.phone else 'none'}"
+        markup(
+            "{}: e-mail {}, SMS {}",
+            account,
+            "set" if now_set.email else "none",
+            "set" if now_set.phone else "none",
+        )
     )
 
 
@@ -139,5 +143,5 @@ def webhook_key(
         store = key_store()
         secret = store.secret(f"webhook-{key_id}")
     for path in store.created:
-        err.print(f"created webhook key {key_id} at [bold]{path}[/]")
+        err.print(markup("created webhook key {} at [bold]{}[/]", key_id, path))
     out.print(secret.hex())

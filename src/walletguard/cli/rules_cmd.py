@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly, out
+from walletguard.cli.common import err, failing_cleanly, markup, out, plain
 from walletguard.composition import load_rules
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.features.names import DISTINCT_OF, WINDOWS, Entity
@@ -22,7 +22,9 @@ def check(path: Annotated[Path, typer.Argument(help="Ruleset YAML file.")]) -> N
     """Parse, type-check and compile a ruleset; print its version and rules."""
     with failing_cleanly():
         ruleset = load_rules(path)
-    table = Table(title=f"{ruleset.name} — version {ruleset.version}", title_justify="left")
+    table = Table(
+        title=markup("{} — version {}", ruleset.name, ruleset.version), title_justify="left"
+    )
     for column in ("rule", "code", "on", "score", "floor", "mode"):
         table.add_column(column)
     for rule in ruleset.rules:
@@ -31,7 +33,14 @@ def check(path: Annotated[Path, typer.Argument(help="Ruleset YAML file.")]) -> N
             if len(rule.on) < 6
             else f"{len(rule.on)} types"
         )
-        table.add_row(rule.id, rule.code, on, str(rule.score), rule.floor or "", rule.mode.value)
+        table.add_row(
+            plain(rule.id),
+            plain(rule.code),
+            plain(on),
+            str(rule.score),
+            plain(rule.floor or ""),
+            rule.mode.value,
+        )
     out.print(table)
     features = len(ruleset.window_features())
     err.print(f"[green]ok[/]: {len(ruleset.rules)} rules, {features} windowed features")
