@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from walletguard.cli.common import err, failing_cleanly, out, writable_file
+from walletguard.cli.common import err, failing_cleanly, markup, out, plain, writable_file
 from walletguard.cli.evaluate_cmd import (
     CampaignsOption,
     EventsArg,
@@ -66,7 +67,7 @@ def backtest_command(
     print_comparison(doc)
     if json_out is not None:
         json_out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        out.print(f"comparison written to [bold]{json_out}[/]")
+        out.print(markup("comparison written to [bold]{}[/]", json_out))
 
 
 def _run(
@@ -105,14 +106,14 @@ def _delta(a: Any, b: Any) -> str:
     return ""
 
 
-def _show(value: Any, key: str) -> str:
+def _show(value: Any, key: str) -> Text:
     if value is None:
-        return "–"
+        return plain("–")
     if isinstance(value, float) and (key.startswith(("share", "precision", "recall", "false"))):
-        return f"{value * 100:.2f} %"
+        return plain(f"{value * 100:.2f} %")
     if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+        return plain(f"{value:,}")
+    return plain(value)  # a ruleset's version, as its file has it
 
 
 def print_comparison(doc: dict[str, Any]) -> None:
@@ -162,10 +163,10 @@ def print_comparison(doc: dict[str, Any]) -> None:
     for name, now in current["by_typology"].items():
         then = candidate["by_typology"].get(name, {})
         typ.add_row(
-            name,
-            now["money_tried"],
-            now["money_left"],
-            then.get("money_left", "–"),
+            plain(name),
+            plain(now["money_tried"]),
+            plain(now["money_left"]),
+            plain(then.get("money_left", "–")),
             _show(now["share_stopped"], "share"),
             _show(then.get("share_stopped"), "share"),
         )
@@ -184,11 +185,11 @@ def print_comparison(doc: dict[str, Any]) -> None:
             ex.add_column(column)
         for e in doc["examples"][:12]:
             ex.add_row(
-                e["event_id"],
-                e["type"],
-                e["label"],
-                e["current"],
-                e["candidate"],
-                ", ".join(e["candidate_reasons"][:3]),
+                plain(e["event_id"]),
+                plain(e["type"]),
+                plain(e["label"]),
+                plain(e["current"]),
+                plain(e["candidate"]),
+                plain(", ".join(e["candidate_reasons"][:3])),
             )
         out.print(ex)

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly, out
+from walletguard.cli.common import err, failing_cleanly, markup, out
 from walletguard.composition import build_runtime, tune_gc_for_throughput
 from walletguard.decisions.catalogue import RuleCatalogue
 from walletguard.evaluate import handbook
@@ -125,7 +125,7 @@ def _print_table(result: handbook.BenchResult) -> None:
         table.add_row(name, f"{auc:.3f}", f"{ap:.3f}", f"{cp:.3f}")
     f = result.figures()
     table.add_row(
-        f"[bold]walletguard {result.model.record.version}[/]",
+        markup("[bold]walletguard {}[/]", result.model.record.version),
         f"[bold]{f['auc_roc']:.3f}[/]",
         f"[bold]{f['average_precision']:.3f}[/]",
         f"[bold]{f['card_precision_at_100']:.3f}[/]",

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly, finite, out
+from walletguard.cli.common import err, failing_cleanly, finite, markup, out, plain
 from walletguard.cli.evaluation_view import print_evaluation
 from walletguard.demo import DemoOptions, DemoResult, run_demo
 from walletguard.kernel.money import format_amount, from_units
@@ -47,7 +47,7 @@ class RichSteps:
         if task is not None:
             total = self._progress.tasks[task].total
             self._progress.update(task, completed=total if total else 1, total=total or 1)
-        self._progress.console.print(f"[green]✓[/] [bold]{label}[/]: {message}")
+        self._progress.console.print(markup("[green]✓[/] [bold]{}[/]: {}", label, message))
 
 
 def demo_command(
@@ -100,7 +100,9 @@ def print_summary(result: DemoResult) -> None:
         "events decided",
         f"{ev.events:,} at {ev.events_per_second:,.0f} events/s (CPU {ev.cpu_seconds:,.0f} s)",
     )
-    table.add_row("decisions", ", ".join(f"{k} {v:,}" for k, v in sorted(ev.decisions.items())))
+    table.add_row(
+        "decisions", plain(", ".join(f"{k} {v:,}" for k, v in sorted(ev.decisions.items())))
+    )
     table.add_row(
         "money protected",
         f"{_money(tried - left)} of {_money(tried)} CNY the attackers tried to take out",
@@ -111,22 +113,29 @@ def print_summary(result: DemoResult) -> None:
             "appeals handled by the desk", f"{support.appeals:,} ({support.lifted:,} lifted)"
         )
     recon = result.housekeeping.get("reconciliation", {})
-    table.add_row("reconciliation", ", ".join(f"{k} {v:,}" for k, v in sorted(recon.items())))
-    table.add_row("time per step", ", ".join(f"{k} {v:,.0f} s" for k, v in result.steps.items()))
+    table.add_row(
+        "reconciliation", plain(", ".join(f"{k} {v:,}" for k, v in sorted(recon.items())))
+    )
+    table.add_row(
+        "time per step", plain(", ".join(f"{k} {v:,.0f} s" for k, v in result.steps.items()))
+    )
     out.print(table)
     db = result.db_url
     say = out.print
-    say(f"\n[bold]Everything is in {result.directory}[/]", soft_wrap=True)
-    say(f"  report:   {result.report[0]}", soft_wrap=True)
-    say(f"            {result.report[1]}", soft_wrap=True)
-    say(f"  figures:  {result.summary_path}", soft_wrap=True)
-    say(f"  database: {db}", soft_wrap=True)
+    say(markup("\n[bold]Everything is in {}[/]", result.directory), soft_wrap=True)
+    say(markup("  report:   {}", result.report[0]), soft_wrap=True)
+    say(markup("            {}", result.report[1]), soft_wrap=True)
+    say(markup("  figures:  {}", result.summary_path), soft_wrap=True)
+    say(markup("  database: {}", db), soft_wrap=True)
     say("\n[bold]Explore it[/]")
-    say(f"  walletguard cases list --db {db}", soft_wrap=True)
+    say(markup("  walletguard cases list --db {}", db), soft_wrap=True)
     for typology, account in list(result.example_accounts.items())[:2]:
-        say(f"  walletguard account show {account} --db {db}   # {typology}", soft_wrap=True)
-    say(f"  walletguard cases appeal list --db {db}", soft_wrap=True)
-    say(f"  walletguard audit verify --db {db}", soft_wrap=True)
+        say(
+            markup("  walletguard account show {} --db {}   # {}", account, db, typology),
+            soft_wrap=True,
+        )
+    say(markup("  walletguard cases appeal list --db {}", db), soft_wrap=True)
+    say(markup("  walletguard audit verify --db {}", db), soft_wrap=True)
     say("  # the HTTP API (GET /v1/decisions/EVENT, /v1/lists, ...) takes a key:", soft_wrap=True)
-    say(f"  walletguard keys create --role analyst --db {db}", soft_wrap=True)
-    say(f"  walletguard serve --db {db}", soft_wrap=True)
+    say(markup("  walletguard keys create --role analyst --db {}", db), soft_wrap=True)
+    say(markup("  walletguard serve --db {}", db), soft_wrap=True)

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from walletguard.cli.common import NewDbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import (
+    NewDbOption,
+    err,
+    failing_cleanly,
+    markup,
+    out,
+    plain,
+    writable_file,
+)
 from walletguard.cli.evaluation_view import (
     advance_on_input,
     count_lines,
@@ -89,13 +97,13 @@ def evaluate_command(
                 )
             runtime.save_features()
         except OSError as exc:
-            err.print(f"[bold red]error:[/] cannot read {events}: {exc.strerror}")
+            err.print(markup("[bold red]error:[/] cannot read {}: {}", events, exc.strerror))
             raise typer.Exit(2) from None
         finally:
             runtime.close()
         finish(evaluation, json_out=json_out, report=report, title="walletguard evaluation")
     if db is None:
-        err.print(f"decided on a fresh database: [bold]{url}[/]")
+        err.print(markup("decided on a fresh database: [bold]{}[/]", url))
 
 
 def finish(
@@ -111,9 +119,10 @@ def finish(
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        out.print(f"figures written to [bold]{json_out}[/]")
+        out.print(markup("figures written to [bold]{}[/]", json_out))
     if report is not None:
         from walletguard.reporting.report import write_report
 
         paths = write_report(evaluation, doc, report, title=title)
-        out.print("report written to " + ", ".join(f"[bold]{p}[/]" for p in paths))
+        written = plain(", ").join(markup("[bold]{}[/]", p) for p in paths)
+        out.print(markup("report written to ") + written)

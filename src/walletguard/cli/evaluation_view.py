@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from walletguard.cli.common import plain
 from walletguard.decisions.engine import Failure
 from walletguard.events.model import WalletEvent
 
@@ -76,7 +77,9 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
         t.add_column(column)
     for row in doc["targets"]:
         digits = 3 if "0.1" in row["goal"] else 2
-        t.add_row(row["name"], row["goal"], _pct(row["measured"], digits), _met(row["met"]))
+        t.add_row(
+            plain(row["name"]), plain(row["goal"]), _pct(row["measured"], digits), _met(row["met"])
+        )
     console.print(t)
 
     t = Table(title="attacks by typology", title_justify="left")
@@ -94,7 +97,7 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
         median = row["median_minutes_to_first_stop"]
         tried = row["cash_out_attempted"]
         t.add_row(
-            row["typology"].replace("_", " "),
+            plain(row["typology"].replace("_", " ")),
             str(row["campaigns"]),
             f"{row['stopped']} of {tried}",
             _amount(row["money_tried"]),
@@ -129,7 +132,7 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
         f"{f['money_movements_refused_by_ledger']:,}",
     )
     reasons = ", ".join(f"{k} {v}" for k, v in list(f["block_reasons"].items())[:6])
-    t.add_row("why blocked", reasons or "–")
+    t.add_row("why blocked", plain(reasons or "–"))
     console.print(t)
 
     t = Table(title="detection (events in the window)", title_justify="left")
@@ -137,7 +140,7 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
         t.add_column(column, justify="left" if column == "flagged when" else "right")
     for row in doc["detection"]:
         t.add_row(
-            row["flagged_when"],
+            plain(row["flagged_when"]),
             f"{row['flagged']:,}",
             _pct(row["precision"]),
             _pct(row["recall"]),
@@ -170,7 +173,7 @@ def print_evaluation(console: Console, doc: dict[str, Any], *, rules: int = 12) 
     for row in doc["rules"][:rules]:
         name = row["rule"] if row["mode"] == "active" else f"{row['rule']} (shadow)"
         t.add_row(
-            name,
+            plain(name),
             f"{row['hits']:,}",
             f"{row['malicious']:,}",
             _pct(row["precision"]),

@@ -16,7 +16,9 @@ from walletguard.cli.common import (
     err,
     failing_cleanly,
     finite,
+    markup,
     out,
+    plain,
     writable_file,
 )
 from walletguard.composition import unit_of_work
@@ -93,9 +95,9 @@ def scan(
         table.add_column(column)
     for r in opened:
         table.add_row(
-            r.case_id,
-            ", ".join(r.members),
-            ", ".join(r.patterns),
+            plain(r.case_id),
+            plain(", ".join(r.members)),
+            plain(", ".join(r.patterns)),
             format_amount(from_units(r.money_units)),
         )
     out.print(table)
@@ -121,4 +123,4 @@ def picture(
         if ring is None:
             raise NotFound(f"no ring case {case_id!r}")
     to.write_text(ring.svg, encoding="utf-8")
-    err.print(f"wrote {to}")
+    err.print(markup("wrote {}", to))

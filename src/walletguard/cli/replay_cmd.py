@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from walletguard.cli.common import NewDbOption, err, failing_cleanly, writable_file
+from walletguard.cli.common import NewDbOption, err, failing_cleanly, markup, writable_file
 from walletguard.composition import build_runtime, tune_gc_for_throughput
 from walletguard.evaluate.replay import ReplaySummary, parse_lines, replay
 from walletguard.storage.database import data_dir
@@ -65,7 +65,7 @@ def replay_command(
         try:
             source = sys.stdin.buffer if str(events) == "-" else events.open("rb")
         except OSError as exc:
-            err.print(f"[bold red]error:[/] cannot read {events}: {exc.strerror}")
+            err.print(markup("[bold red]error:[/] cannot read {}: {}", events, exc.strerror))
             raise typer.Exit(2) from None
         total = None if str(events) == "-" else events.stat().st_size
         runtime = build_runtime(url, ruleset_path=ruleset, policy_path=policy)
@@ -119,4 +119,6 @@ def print_summary(summary: ReplaySummary, fresh_url: str | None) -> None:
     table.add_row("events/s", f"{summary.events_per_second:,.0f}")
     err.print(table)
     if fresh_url:
-        err.print(f"decided on a fresh database: [bold]{fresh_url}[/] (pass --db to reuse it)")
+        err.print(
+            markup("decided on a fresh database: [bold]{}[/] (pass --db to reuse it)", fresh_url)
+        )

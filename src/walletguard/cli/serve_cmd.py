@@ -16,7 +16,7 @@ from walletguard.api.environment import (
     ENV_REDIS_PREFIX,
     DecideIn,
 )
-from walletguard.cli.common import NewDbOption, err, failing_cleanly
+from walletguard.cli.common import NewDbOption, err, failing_cleanly, markup
 from walletguard.kernel.errors import ConfigurationError
 from walletguard.storage.database import default_url, normalise_url, open_database
 
@@ -81,8 +81,15 @@ def serve_command(
         metrics_dir = tempfile.mkdtemp(prefix="walletguard-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     err.print(
-        f"walletguard serving on http://{host}:{port}  (database {url.split('@')[-1]}, "
-        f"{workers} worker{'s' if workers > 1 else ''}) — API keys: `walletguard keys create`"
+        markup(
+            "walletguard serving on http://{}:{}  (database {}, {} worker{}) — API keys: "
+            "`walletguard keys create`",
+            host,
+            port,
+            url.split("@")[-1],
+            workers,
+            "s" if workers > 1 else "",
+        )
     )
     try:
         uvicorn.run(

@@ -11,7 +11,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from walletguard.cli.common import err, failing_cleanly, finite
+from walletguard.cli.common import err, failing_cleanly, finite, markup
 from walletguard.simulate import TYPOLOGIES, RunSummary, SimConfig, write_run
 from walletguard.simulate.config import SimConfigError
 
@@ -139,9 +139,9 @@ def _print_summary(summary: RunSummary, out: Path) -> None:
     table.add_row("  malicious", f"{summary.labelled:,}")
     for typology, count in summary.campaigns.items():
         if count:
-            table.add_row(f"  {typology} campaigns", f"{count:,}")
+            table.add_row(markup("  {} campaigns", typology), f"{count:,}")
     table.add_row("statement lines", f"{summary.statement_lines:,}")
     table.add_row("seconds", f"{summary.seconds:,.2f}")
     table.add_row("events/s", f"{summary.events_per_second:,.0f}")
     err.print(table)
-    err.print(f"written to [bold]{out}[/]")
+    err.print(markup("written to [bold]{}[/]", out))

@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from walletguard.cli.common import ActorOption, NewDbOption, err, failing_cleanly, finite, out
+from walletguard.cli.common import (
+    ActorOption,
+    NewDbOption,
+    err,
+    failing_cleanly,
+    finite,
+    markup,
+    out,
+)
 from walletguard.cli.models_cmd import metrics_table
 from walletguard.composition import train_on_history, unit_of_work
 from walletguard.decisions.catalogue import RuleCatalogue
@@ -147,15 +155,21 @@ def train_command(
     record = trained.record
     out.print(metrics_table(record))
     state = stored.status
+    promote = (
+        markup(" Promote with: walletguard models promote {}", record.version)
+        if state in (ModelStatus.CANDIDATE, ModelStatus.SHADOW)
+        else ""
+    )
     err.print(
-        f"[green]{'registered' if new else 'already registered'}[/] {record.version}, "
-        f"{state.value} ({len(data):,} events of its types recorded, "
-        f"{record.metrics['training_rows']:,} trained on)."
-        + (
-            f" Promote with: walletguard models promote {record.version}"
-            if state in (ModelStatus.CANDIDATE, ModelStatus.SHADOW)
-            else ""
+        markup(
+            "[green]{}[/] {}, {} ({:,} events of its types recorded, {:,} trained on).",
+            "registered" if new else "already registered",
+            record.version,
+            state.value,
+            len(data),
+            record.metrics["training_rows"],
         )
+        + promote
     )
 
 
