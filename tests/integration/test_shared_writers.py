@@ -14,6 +14,8 @@ import pytest
 
 from tests.ledger_support import T0, fund, pay, units
 from tests.support import EventFactory
+from walletguard.audit.checkpoint import TrustedKeys
+from walletguard.audit.verify import verify_log
 from walletguard.cases import actions
 from walletguard.cases.model import Case, CaseStatus
 from walletguard.composition import build_runtime, unit_of_work
@@ -25,6 +27,7 @@ from walletguard.simulate import SimConfig, simulate
 from walletguard.storage.database import Database, open_database
 from walletguard.storage.ledger_invariants import check_ledger
 from walletguard.storage.ledger_session import ledger_session
+from walletguard.storage.repositories.audit import SqlAuditReader
 from walletguard.storage.uow import SqlUnitOfWork, _advisory_key
 
 pytestmark = pytest.mark.postgres
@@ -268,4 +271,8 @@ def test_two_workers_deciding_a_simulated_mix_in_batches_never_deadlock(pg_url: 
     database = open_database(pg_url)
     with database.reading() as conn:
         assert check_ledger(conn) == []
+    # the two writers' decisions interleave in seq; each batch's seal still covers its own
+    report = verify_log(SqlAuditReader(database), TrustedKeys())
+    assert report.decision_problems == []
+    assert report.ok
     database.dispose()

@@ -33,6 +33,9 @@ class VerifyOut(BaseModel):
     chains: list[ChainOut]
     checkpoints: int
     checkpoint_problems: list[str]
+    decisions: int = 0
+    decision_problems: list[str] = []
+    """Stored decisions edited, deleted or inserted behind the engine's back."""
     signatures_checked: bool
     """False when the installation has no audit key yet: checkpoints were not checked."""
 
@@ -57,6 +60,8 @@ class VerifyOut(BaseModel):
             ],
             checkpoints=report.checkpoints,
             checkpoint_problems=report.checkpoint_problems,
+            decisions=report.decisions,
+            decision_problems=report.decision_problems,
             signatures_checked=checked,
         )
 

@@ -1,10 +1,11 @@
-"""Verifying the whole audit log: every chain, its recorded head, every signed checkpoint."""
+"""Verifying the whole audit log: every chain, its recorded head, every signed checkpoint,
+and the stored decisions against the `decisions.sealed` records that seal them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from walletguard.audit.chain import AuditRecord, ChainBreak, ChainHead, ChainWalker
 from walletguard.audit.checkpoint import (
@@ -13,6 +14,7 @@ from walletguard.audit.checkpoint import (
     TrustedKeys,
     checkpoint_named,
 )
+from walletguard.audit.decisions import SEALED, SealCheck
 
 
 class AuditReader(Protocol):
@@ -28,6 +30,10 @@ class AuditReader(Protocol):
         """Every chain that has at least one record (whatever the head rows say)."""
 
     def checkpoints(self) -> list[Checkpoint]: ...
+
+    def decision_rows(self) -> Iterator[tuple[int, bytes, str, bool]]:
+        """Every stored decision as (seq, `canonical_json(sealed_values(row))`, event id,
+        `payload_intact(row)`), by seq."""
 
 
 @dataclass
@@ -45,6 +51,10 @@ class VerifyReport:
     checkpoints: int = 0
     unchecked_signatures: bool = False
     """True when no trusted key was given: signatures were not checked."""
+    decisions: int = 0
+    decision_seals: int = 0
+    decision_problems: list[str] = field(default_factory=list)
+    """Decisions that were edited, deleted or inserted behind the engine's back."""
 
     @property
     def breaks(self) -> list[ChainBreak]:
@@ -52,7 +62,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.breaks and not self.checkpoint_problems
+        return not self.breaks and not self.checkpoint_problems and not self.decision_problems
 
     @property
     def records(self) -> int:
@@ -85,6 +95,7 @@ def verify_log(
     seen: set[tuple[int, int]] = set()
     # checkpoint id -> where the record of its signing is (chain, seq)
     named_checkpoints: dict[int, tuple[int, int]] = {}
+    seals: list[tuple[int, int, dict[str, Any]]] = []
     heads = {head.chain: head for head in reader.heads()}
     # A chain is walked if anything knows it: its head row, its records, a checkpoint. A
     # deleted head row must not take its chain out of the check.
@@ -107,7 +118,9 @@ def verify_log(
                             f"checkpoint {cp.id} signed chain {record.chain} record "
                             f"{record.seq} with a different hash: the chain was rewritten"
                         )
-            if record.action == CHECKPOINT_SIGNED:
+            if record.action == SEALED:
+                seals.append((record.chain, record.seq, record.payload))
+            elif record.action == CHECKPOINT_SIGNED:
                 checkpoint_id = checkpoint_named(record.subject)
                 if checkpoint_id is not None:
                     named_checkpoints.setdefault(checkpoint_id, (record.chain, record.seq))
@@ -123,6 +136,12 @@ def verify_log(
                     f"checkpoint {cp.id} names chain {chain} record {seq}, which is gone"
                 )
     report.checkpoint_problems.extend(_missing_checkpoints(checkpoints, named_checkpoints))
+    decisions = SealCheck()
+    decisions.add_seals(seals)
+    for row in reader.decision_rows():
+        decisions.feed(*row)
+    report.decision_problems = decisions.finish()
+    report.decisions, report.decision_seals = decisions.rows, decisions.seals
     return report
 
 

@@ -38,8 +38,9 @@ PublicKeyOption = Annotated[
 
 @app.command("verify")
 def verify(db: DbOption = None, public_key: PublicKeyOption = None) -> None:
-    """Walk every chain, check every signed checkpoint; name the first record that was
-    edited, deleted, inserted or reordered. Exit status 1 on any break."""
+    """Walk every chain, check every signed checkpoint and every stored decision against
+    its seal; name the first record that was edited, deleted, inserted or reordered, and
+    the decisions that were. Exit status 1 on any break."""
     with failing_cleanly():
         reader, database = audit_reader(db)
         trusted = trusted_audit_keys(public_key)
@@ -67,6 +68,8 @@ def verify(db: DbOption = None, public_key: PublicKeyOption = None) -> None:
         err.print(f"[bold red]broken:[/] {b}", highlight=False)
     for problem in report.checkpoint_problems:
         err.print(f"[bold red]checkpoint:[/] {problem}", highlight=False)
+    for problem in report.decision_problems:
+        err.print(f"[bold red]decisions:[/] {problem}", highlight=False)
     if report.unchecked_signatures and report.checkpoints:
         err.print(
             f"[bold red]error:[/] {report.checkpoints} checkpoint(s) but no trusted key to check "
@@ -77,7 +80,8 @@ def verify(db: DbOption = None, public_key: PublicKeyOption = None) -> None:
         raise typer.Exit(1)
     err.print(
         f"[green]ok[/]: {report.records:,} records in {len(report.chains)} chains, "
-        f"{report.checkpoints} signed checkpoint(s) verified"
+        f"{report.checkpoints} signed checkpoint(s) verified, {report.decisions:,} decisions "
+        f"match their {report.decision_seals:,} seal(s)"
     )
 
 

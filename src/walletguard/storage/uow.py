@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from walletguard.events.model import EventType, WalletEvent
+from walletguard.storage import tables as t
 from walletguard.storage.database import Database
 from walletguard.storage.staging import Savepoint, Staging
 
@@ -184,6 +185,10 @@ class SqlUnitOfWork:
         return self.staging.savepoint()
 
     def flush(self) -> None:
+        decisions = self.staging.inserts.get(t.decisions)
+        if decisions:
+            # Written first: the audit record that seals them names their seqs.
+            self.decisions.write_sealed(decisions)
         # Audit records are sealed into their chains last, so chain heads stay locked
         # only from here to the commit.
         self.audit.seal_pending()

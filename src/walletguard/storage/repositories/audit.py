@@ -7,6 +7,7 @@ only between the flush and the commit, and two writers never deadlock.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,16 @@ from walletguard.audit.checkpoint import (
     checkpoint_named,
     heads_document,
     heads_from_document,
+)
+from walletguard.audit.decisions import (
+    DIGESTED,
+    SEALED,
+    SUBJECT,
+    Seal,
+    SealCheck,
+    payload_intact,
+    sealed_values,
+    subject_span,
 )
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.storage import tables as t
@@ -202,6 +213,71 @@ class SqlAuditReader:
                 found.extend(record_from_row(r) for r in rows)
         return sorted(found, key=lambda r: (r.chain, r.seq))
 
+    def decision_seals(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """Every `decisions.sealed` record as (chain, seq, payload), read through the
+        subject index."""
+        a = t.audit_log.c
+        with self.database.reading() as conn:
+            result = conn.execution_options(yield_per=2000).execute(
+                select(a.chain, a.seq, a.payload).where(*_SEAL_RECORDS)
+            )
+            for row in result:
+                yield row.chain, row.seq, msgspec.json.decode(row.payload)
+
+    def decision_rows(self) -> Iterator[tuple[int, bytes, str, bool]]:
+        """Every decision row as (seq, its sealed values encoded, event id, whether its
+        event matches its hash), by seq."""
+        with self.database.reading() as conn:
+            result = conn.execution_options(yield_per=2000).execute(_DECISION_ROWS)
+            for row in result:
+                values = row._mapping
+                yield (
+                    row.seq,
+                    canonical_json(sealed_values(values)),
+                    row.event_id,
+                    payload_intact(values),
+                )
+
+    def decision_problems(self, seqs: Iterable[int]) -> list[str]:
+        """What is wrong with these decisions (edited, deleted, not sealed), checked
+        against the seals that cover them: every row those seals cover is recomputed,
+        nothing else is read (an evidence export checks its account's decisions so)."""
+        wanted = sorted(set(seqs))
+        if not wanted:
+            return []
+        a, d = t.audit_log.c, t.decisions.c
+        check = SealCheck()
+        covering: list[Seal] = []
+        with self.database.reading() as conn:
+            candidates = [
+                (row.chain, row.seq)
+                for row in conn.execute(select(a.chain, a.seq, a.subject).where(*_SEAL_RECORDS))
+                if _overlaps(subject_span(row.subject), wanted)
+            ]
+            for chain, seq in candidates:
+                text = conn.execute(
+                    select(a.payload).where(a.chain == chain, a.seq == seq)
+                ).scalar_one()
+                seal = Seal.of(chain, seq, msgspec.json.decode(text))
+                if isinstance(seal, str):
+                    check.problems.append(seal)
+                elif any(_overlaps(span, wanted) for span in seal.ranges):
+                    covering.append(seal)
+            check.add(covering)
+            rows: dict[int, tuple[bytes, str, bool]] = {}
+            spans = [(seal.ranges[0][0], seal.last) for seal in covering]
+            spans.extend((seq, seq) for seq in wanted if not check.covers(seq))
+            exported = set(wanted)
+            for first, last in sorted(set(spans)):
+                for row in conn.execute(_DECISION_ROWS.where(d.seq.between(first, last))):
+                    if row.seq not in rows and (row.seq in exported or check.covers(row.seq)):
+                        values = row._mapping
+                        encoded = canonical_json(sealed_values(values))
+                        rows[row.seq] = (encoded, row.event_id, payload_intact(values))
+        for seq in sorted(rows):
+            check.feed(seq, *rows[seq])
+        return check.finish()
+
     def checkpoints(self) -> list[Checkpoint]:
         with self.database.reading() as conn:
             rows = conn.execute(select(t.audit_checkpoints).order_by(t.audit_checkpoints.c.id))
@@ -315,6 +391,27 @@ class SqlAuditReader:
         return Checkpoint(
             checkpoint.at, checkpoint.heads, checkpoint.key_id, checkpoint.signature, new_id
         )
+
+
+_DECISION_ROWS = select(
+    t.decisions.c.seq,
+    t.decisions.c.payload,
+    *(t.decisions.c[name] for name in DIGESTED),
+).order_by(t.decisions.c.seq)
+
+_SEAL_RECORDS = (
+    t.audit_log.c.subject >= SUBJECT,
+    t.audit_log.c.subject < SUBJECT[:-1] + ";",
+    t.audit_log.c.action == SEALED,
+)
+
+
+def _overlaps(span: tuple[int, int] | None, ascending: list[int]) -> bool:
+    """Whether any of the `ascending` seqs is within `span` (inclusive)."""
+    if span is None:
+        return False
+    i = bisect_left(ascending, span[0])
+    return i < len(ascending) and ascending[i] <= span[1]
 
 
 _CHECKPOINT_LOCK = int.from_bytes(b"wg.ckpt!", "big", signed=True)

@@ -1,12 +1,25 @@
-"""Events and their decisions (idempotency by event id)."""
+"""Events and their decisions (idempotency by event id), sealed into the audit log.
+
+Decision rows are append-only (triggers refuse UPDATE and DELETE) and every flush that
+writes some seals them with one `decisions.sealed` audit record (`audit.decisions`):
+their seqs, known only once the rows are inserted, and a digest over their digests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
+from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from walletguard.audit.decisions import (
+    DIGESTED,
+    SEALED,
+    seal_payload,
+    seal_subject,
+    sealed_values,
+)
 from walletguard.decisions.model import Decision, Trace, decision_json
 from walletguard.decisions.ports import StoredDecision
 from walletguard.events.decode import decode_event
@@ -16,6 +29,10 @@ from walletguard.storage.repositories.base import SqlRepository, among, cached_l
 
 _c = t.decisions.c
 _STORED = select(_c.event_id, _c.payload_hash, _c.body).where(among(_c.event_id))
+_AT, _ID = DIGESTED.index("occurred_at"), DIGESTED.index("event_id")
+_SEQS = select(_c.seq, _c.event_id).where(among(_c.event_id))
+_SEQ_OF = select(_c.seq).where(_c.event_id == bindparam("e"))
+_EVENT_AT = select(_c.event_id).where(_c.seq == bindparam("s"))
 
 _decision_decoder = msgspec.json.Decoder(Decision)
 _trace_encoder = msgspec.json.Encoder()
@@ -71,6 +88,40 @@ class SqlDecisionRepository(SqlRepository):
             StoredDecision(event.event_id, event.payload_hash, decision),
         )
         staging.remember(self._staged_events, event.event_id, event)
+
+    def write_sealed(self, rows: list[dict[str, Any]]) -> None:
+        """Write what the unit of work staged (`rows` are its staged decision rows) and
+        append the audit record that seals those decisions (called by `flush`).
+
+        The seal names rows by `seq`, which the database assigns on insert: the rows are
+        written first, then their seqs read back."""
+        sealed = [sealed_values(row) for row in rows]
+        at = max(values[_AT] for values in sealed)
+        uow = self.uow
+        uow.staging.flush(uow.conn)
+        payload = seal_payload(self._in_seq_order(sealed))
+        uow.audit.append(
+            at=at, actor="engine", action=SEALED, subject=seal_subject(payload), payload=payload
+        )
+
+    def _in_seq_order(self, sealed: list[tuple[Any, ...]]) -> list[tuple[int, tuple[Any, ...]]]:
+        """The rows just inserted (in insertion order), each with the seq it was given."""
+        conn = self.uow.conn
+        first_id, last_id = sealed[0][_ID], sealed[-1][_ID]
+        # One executemany inserts in order, so the rows have increasing seqs; with no other
+        # writer in between (always on SQLite) they are the consecutive seqs ending at the
+        # last row's: two index probes tell.
+        last = conn.execute(_SEQ_OF, {"e": last_id}).scalar_one()
+        first = last - len(sealed) + 1
+        if conn.execute(_EVENT_AT, {"s": first}).scalar() == first_id:
+            return list(zip(range(first, last + 1), sealed, strict=True))
+        by_id = {values[_ID]: values for values in sealed}
+        found: list[tuple[int, tuple[Any, ...]]] = []
+        for batch in chunks(by_id):
+            found.extend(
+                (row.seq, by_id[row.event_id]) for row in conn.execute(_SEQS, {"values": batch})
+            )
+        return sorted(found, key=itemgetter(0))
 
     @property
     def _staged_events(self) -> dict[str, WalletEvent]:

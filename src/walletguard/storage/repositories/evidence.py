@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Table, select
 
 from walletguard.audit.chain import AuditRecord
 from walletguard.evidence.package import Scope
-from walletguard.kernel.errors import NotFound
+from walletguard.kernel.errors import NotFound, Refused
 from walletguard.ledger.model import wallet_account
 from walletguard.storage import tables as t
 from walletguard.storage.database import Database
@@ -75,6 +75,17 @@ def resolve_scope(database: Database, *, account_id: str | None, case_id: str | 
     return Scope("account", account_id, account_id)
 
 
+def _require_sealed(database: Database, seqs: list[int]) -> None:
+    """Refuse to export decisions that no longer match their seals (edited, deleted or
+    inserted behind the engine's back): the package would sign a forgery."""
+    problems = SqlAuditReader(database).decision_problems(seqs)
+    if problems:
+        raise Refused(
+            "; ".join(problems) + " (see `walletguard audit verify`); nothing is exported",
+            reason_code="DECISIONS_TAMPERED",
+        )
+
+
 def collect(
     database: Database, scope: Scope
 ) -> tuple[dict[str, list[dict[str, Any]]], list[AuditRecord]]:
@@ -106,6 +117,7 @@ def collect(
             plain["decision"] = plain.pop("body")
             events.append(plain)
         sections["events"] = events
+        _require_sealed(database, [e["seq"] for e in events])
         sections["bindings"] = [
             {
                 "event_id": e["event_id"],

@@ -45,7 +45,10 @@ decisions = Table(
     Index("ix_decisions_account_time", "account_id", "occurred_at"),
 )
 """One row per decided event: the event as received (canonical JSON) and its decision.
-Events and decisions are one-to-one, so they share a row; `seq` is the order of arrival."""
+Events and decisions are one-to-one, so they share a row; `seq` is the order of arrival.
+Append-only (triggers refuse UPDATE and DELETE, migration `0011_append_only`); every
+flush that writes rows seals them with one `decisions.sealed` audit record
+(`audit.decisions`)."""
 
 
 list_entries = Table(

@@ -1,9 +1,11 @@
-"""signed checkpoints are append-only
+"""signed checkpoints and decisions are append-only
 
-`audit_checkpoints` refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL), like
-`audit_log`: a deleted checkpoint could hide a rewritten chain. Someone who can drop the
-triggers can still delete rows: `walletguard audit verify` reports a checkpoint that an
-`audit.checkpoint_signed` record names but that is gone, and gaps in checkpoint ids.
+`audit_checkpoints` and `decisions` refuse UPDATE and DELETE (and TRUNCATE on
+PostgreSQL), like `audit_log`: a deleted checkpoint could hide a rewritten chain, and a
+decision row is evidence (the event, the decision with its reasons, the trace). Someone
+who can drop the triggers can still change rows: `walletguard audit verify` reports a
+checkpoint that an `audit.checkpoint_signed` record names but that is gone, gaps in
+checkpoint ids, and decisions that no longer match the `decisions.sealed` records.
 
 Revision ID: 0011_append_only
 Revises: 0003_account_case
@@ -17,7 +19,7 @@ down_revision = "0003_account_case"
 branch_labels = None
 depends_on = None
 
-_TABLES = ("audit_checkpoints",)
+_TABLES = ("audit_checkpoints", "decisions")
 
 _PG_FUNCTION = """
 CREATE FUNCTION walletguard_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
