@@ -9,9 +9,11 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from tests.conftest import fresh_pg_database
 from tests.integration.casework import NOW, case_harness, held_withdrawal
 from tests.integration.tampering import tamper, unguarded
 from tests.support import EventFactory
@@ -22,7 +24,8 @@ from walletguard.composition import export_evidence_from
 from walletguard.events.decode import decode_event
 from walletguard.kernel.errors import Refused
 from walletguard.keys import KeyStore
-from walletguard.storage.database import Database, open_database
+from walletguard.storage import tables as t
+from walletguard.storage.database import Database, _alembic_config, open_database
 from walletguard.storage.repositories.audit import SqlAuditReader
 
 
@@ -169,3 +172,45 @@ def test_an_edited_event_is_named(database: Database, tmp_path: Path) -> None:
     problems = verify(database).decision_problems
     assert len(problems) == 2
     assert "edited" in problems[1]
+
+
+def test_decisions_stored_before_sealing_began_are_counted_apart(
+    database: Database, db_url: str, tmp_path: Path
+) -> None:
+    """An installation upgraded to the sealing version holds decisions no seal covers: the
+    migration marks where sealing began, and `audit verify` counts those apart instead of
+    calling them inserted behind the engine's back — and still names a row inserted later."""
+    older = open_database(f"sqlite:///{tmp_path / 'older.db'}", migrate=False)
+    if not db_url.startswith("sqlite"):
+        older.dispose()
+        older = open_database(fresh_pg_database(), migrate=False)
+    try:
+        with older.engine.begin() as conn:  # the schema as the version before sealing left it
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0003_account_case")
+        with database.reading() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(t.decisions.select())]
+        with older.writing() as conn:
+            for row in rows:
+                row.pop("seq")
+                conn.execute(t.decisions.insert().values(**row))
+        older.migrate()
+        report = verify(older)
+        assert report.ok, report.decision_problems
+        assert report.decisions_before_seals == len(rows) == 10
+        with unguarded(older) as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO decisions (event_id, account_id, event_type, occurred_at,"
+                    " payload, payload_hash, decision, risk_level, score, body, trace,"
+                    " ruleset_version, model_version) SELECT 'ev-99', account_id, event_type,"
+                    " occurred_at, payload, payload_hash, decision, risk_level, score, body,"
+                    " trace, ruleset_version, model_version FROM decisions WHERE event_id = 'ev-1'"
+                )
+            )
+        assert verify(older).decision_problems == [
+            "decisions not covered by any seal (inserted behind the engine's back): seq 11 (ev-99)"
+        ]
+    finally:
+        older.dispose()

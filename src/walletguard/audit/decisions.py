@@ -35,6 +35,9 @@ from typing import Any
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 
 SEALED = "decisions.sealed"
+SEALED_FROM = "decisions_sealed_from"
+"""settings_kv: the first decision seq stored under seals (set by migration 0011; rows
+before it were stored by a version that did not seal them)."""
 """The action of the audit record that seals a flush's decisions."""
 SUBJECT = "decisions:"
 """Seal subjects are `decisions:<first seq>-<last seq>`: spread over the chains, and
@@ -217,9 +220,13 @@ class SealCheck:
     `problems` names seals whose rows changed or vanished, seqs two seals claim, and
     unreadable seals; `uncovered` lists rows no seal covers, as `(seq, event_id)`."""
 
+    sealed_from: int = 0
+    """Rows before this seq were stored before sealing began: uncovered, they are counted
+    in `before_seals`, not reported."""
     problems: list[str] = field(default_factory=list)
     uncovered: list[tuple[int, str]] = field(default_factory=list)
     uncovered_count: int = 0
+    before_seals: int = 0
     rows: int = 0
     seals: int = 0
     _intervals: list[tuple[int, int, Seal]] = field(default_factory=list)
@@ -281,6 +288,8 @@ class SealCheck:
                 seal.opened = True
                 heapq.heappush(self._open, (seal.last, id(seal), seal))
             seal.take(seq, encoded)
+        elif seq < self.sealed_from:
+            self.before_seals += 1
         else:
             self.uncovered_count += 1
             if len(self.uncovered) < _SHOWN:

@@ -35,6 +35,10 @@ class AuditReader(Protocol):
         """Every stored decision as (seq, `canonical_json(sealed_values(row))`, event id,
         `payload_intact(row)`), by seq."""
 
+    def sealed_from(self) -> int:
+        """The first decision seq stored under seals (those before were stored by a version
+        that did not seal them)."""
+
 
 @dataclass
 class ChainReport:
@@ -53,6 +57,8 @@ class VerifyReport:
     """True when no trusted key was given: signatures were not checked."""
     decisions: int = 0
     decision_seals: int = 0
+    decisions_before_seals: int = 0
+    """Decisions stored before sealing began (an older version): nothing covers them."""
     decision_problems: list[str] = field(default_factory=list)
     """Decisions that were edited, deleted or inserted behind the engine's back."""
 
@@ -136,12 +142,13 @@ def verify_log(
                     f"checkpoint {cp.id} names chain {chain} record {seq}, which is gone"
                 )
     report.checkpoint_problems.extend(_missing_checkpoints(checkpoints, named_checkpoints))
-    decisions = SealCheck()
+    decisions = SealCheck(sealed_from=reader.sealed_from())
     decisions.add_seals(seals)
     for row in reader.decision_rows():
         decisions.feed(*row)
     report.decision_problems = decisions.finish()
     report.decisions, report.decision_seals = decisions.rows, decisions.seals
+    report.decisions_before_seals = decisions.before_seals
     return report
 
 

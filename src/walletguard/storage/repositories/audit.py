@@ -28,6 +28,7 @@ from walletguard.audit.checkpoint import (
 from walletguard.audit.decisions import (
     DIGESTED,
     SEALED,
+    SEALED_FROM,
     SUBJECT,
     Seal,
     SealCheck,
@@ -246,7 +247,7 @@ class SqlAuditReader:
         if not wanted:
             return []
         a, d = t.audit_log.c, t.decisions.c
-        check = SealCheck()
+        check = SealCheck(sealed_from=self.sealed_from())
         covering: list[Seal] = []
         with self.database.reading() as conn:
             candidates = [
@@ -277,6 +278,12 @@ class SqlAuditReader:
         for seq in sorted(rows):
             check.feed(seq, *rows[seq])
         return check.finish()
+
+    def sealed_from(self) -> int:
+        kv = t.settings_kv.c
+        with self.database.reading() as conn:
+            found = conn.execute(select(kv.value).where(kv.key == SEALED_FROM)).scalar()
+        return int(found) if found is not None else 0
 
     def checkpoints(self) -> list[Checkpoint]:
         with self.database.reading() as conn:

@@ -35,7 +35,16 @@ def _is_sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
+SEALED_FROM = "decisions_sealed_from"
+"""settings_kv: the first decision seq stored under seals; rows before it were stored
+before this revision and no seal covers them (`audit verify` counts them apart)."""
+
+
 def upgrade() -> None:
+    op.execute(
+        "INSERT INTO settings_kv (key, value) "
+        f"SELECT '{SEALED_FROM}', CAST(COALESCE(MAX(seq), 0) + 1 AS TEXT) FROM decisions"
+    )
     if _is_sqlite():
         for table in _TABLES:
             for verb in ("UPDATE", "DELETE"):
@@ -57,6 +66,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(f"DELETE FROM settings_kv WHERE key = '{SEALED_FROM}'")
     if _is_sqlite():
         for table in _TABLES:
             for verb in ("update", "delete"):
