@@ -17,7 +17,9 @@ from walletguard.cli.common import (
     DbOption,
     err,
     failing_cleanly,
+    markup,
     out,
+    plain,
     writable_file,
 )
 from walletguard.composition import audit_reader, create_checkpoint, key_store, trusted_audit_keys
@@ -61,15 +63,17 @@ def verify(db: DbOption = None, public_key: PublicKeyOption = None) -> None:
     for column in ("chain", "records", "head", "status"):
         table.add_column(column)
     for chain in report.chains:
-        status = "[green]ok[/]" if chain.broken is None else f"[red]{chain.broken.problem}[/]"
+        status = (
+            markup("[green]ok[/]") if chain.broken is None else plain(chain.broken.problem, "red")
+        )
         table.add_row(str(chain.chain), f"{chain.records:,}", str(chain.head.seq), status)
     out.print(table)
     for b in report.breaks:
-        err.print(f"[bold red]broken:[/] {b}", highlight=False)
+        err.print(markup("[bold red]broken:[/] {}", b))
     for problem in report.checkpoint_problems:
-        err.print(f"[bold red]checkpoint:[/] {problem}", highlight=False)
+        err.print(markup("[bold red]checkpoint:[/] {}", problem))
     for problem in report.decision_problems:
-        err.print(f"[bold red]decisions:[/] {problem}", highlight=False)
+        err.print(markup("[bold red]decisions:[/] {}", problem))
     if report.unchecked_signatures and report.checkpoints:
         err.print(
             f"[bold red]error:[/] {report.checkpoints} checkpoint(s) but no trusted key to check "
@@ -83,6 +87,11 @@ def verify(db: DbOption = None, public_key: PublicKeyOption = None) -> None:
         f"{report.checkpoints} signed checkpoint(s) verified, {report.decisions:,} decisions "
         f"match their {report.decision_seals:,} seal(s)"
     )
+    if report.decisions_before_seals:
+        err.print(
+            f"note: {report.decisions_before_seals:,} decisions were stored before this "
+            "version sealed decisions: no seal covers them"
+        )
 
 
 @app.command("checkpoint")
@@ -92,11 +101,20 @@ def checkpoint(db: DbOption = None, *, actor: ActorOption) -> None:
     with failing_cleanly():
         signed, created = create_checkpoint(db, actor=actor, at=datetime.now(UTC))
     for path in created:
-        err.print(f"created the audit signing key at [bold]{path}[/] (keep it secret, back it up)")
+        err.print(
+            markup(
+                "created the audit signing key at [bold]{}[/] (keep it secret, back it up)", path
+            )
+        )
     records = sum(h.seq for h in signed.heads)
     out.print(
-        f"checkpoint {signed.id}: {len(signed.heads)} chains, {records:,} records, "
-        f"signed by key {signed.key_id}"
+        markup(
+            "checkpoint {}: {} chains, {:,} records, signed by key {}",
+            signed.id,
+            len(signed.heads),
+            records,
+            signed.key_id,
+        )
     )
 
 
@@ -114,10 +132,10 @@ def public_key_command(
         store = key_store()
         public = store.signing_key("audit").public_key()
     for path in store.created:
-        err.print(f"created the audit signing key at [bold]{path}[/]")
+        err.print(markup("created the audit signing key at [bold]{}[/]", path))
     pem = public_pem(public)
     if output is None:
-        out.print(pem, end="", highlight=False)
+        out.print(plain(pem), end="")
     else:
         output.write_text(pem)
-    err.print(f"key id {key_id(public)}")
+    err.print(markup("key id {}", key_id(public)))

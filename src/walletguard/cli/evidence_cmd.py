@@ -10,7 +10,16 @@ import typer
 from rich.table import Table
 
 from walletguard.cli.audit_cmd import PublicKeyOption
-from walletguard.cli.common import ActorOption, DbOption, err, failing_cleanly, out, writable_file
+from walletguard.cli.common import (
+    ActorOption,
+    DbOption,
+    err,
+    failing_cleanly,
+    markup,
+    out,
+    plain,
+    writable_file,
+)
 from walletguard.composition import export_evidence, trusted_audit_keys
 from walletguard.evidence.package import verify_package
 
@@ -38,8 +47,10 @@ def export(
         )
     output.write_bytes(result.data)
     for path in result.created_keys:
-        err.print(f"created the audit signing key at [bold]{path}[/]")
-    table = Table(title=f"evidence for {result.scope.kind} {result.scope.id}", title_justify="left")
+        err.print(markup("created the audit signing key at [bold]{}[/]", path))
+    table = Table(
+        title=plain(f"evidence for {result.scope.kind} {result.scope.id}"), title_justify="left"
+    )
     table.add_column("section")
     table.add_column("rows", justify="right")
     for name, count in result.counts.items():
@@ -47,7 +58,9 @@ def export(
     table.add_row("audit records", f"{result.records:,}")
     out.print(table)
     size = len(result.data)
-    err.print(f"wrote [bold]{output}[/] ({size:,} bytes), signed by key {result.key_id}")
+    err.print(
+        markup("wrote [bold]{}[/] ({:,} bytes), signed by key {}", output, size, result.key_id)
+    )
 
 
 @app.command("verify")
@@ -61,11 +74,18 @@ def verify(
         trusted = trusted_audit_keys(public_key)
     report = verify_package(package.read_bytes(), trusted)
     for problem in report.problems:
-        err.print(f"[bold red]mismatch:[/] {problem}", highlight=False)
+        err.print(markup("[bold red]mismatch:[/] {}", problem))
     if not report.ok:
         raise typer.Exit(1)
     scope = report.scope
     out.print(
-        f"[green]ok[/]: {scope.get('kind')} {scope.get('id')}: {report.files} files and "
-        f"{report.audit_records} audit records match the manifest signed by key {report.key_id}"
+        markup(
+            "[green]ok[/]: {} {}: {} files and {} audit records match the manifest signed by "
+            "key {}",
+            scope.get("kind"),
+            scope.get("id"),
+            report.files,
+            report.audit_records,
+            report.key_id,
+        )
     )
