@@ -66,17 +66,23 @@ def load_yaml(
 ) -> Any:
     """The document in `text`; `ConfigurationError` naming `source` (or the scope) if it is
     not YAML or a key is given twice (keys compared as `read_as` reads them)."""
-    loader = yaml.SafeLoader(text)
     try:
-        try:
-            root = loader.get_single_node()
-            if root is None:
-                return None
-            for part, where in scopes(root) if scopes is not None else ():
-                refuse_duplicate_keys(part, where, read_as)
-            refuse_duplicate_keys(root, source, read_as)
-            return loader.construct_document(root)
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"{source}: not valid YAML: {exc}") from None
+        loader = yaml.SafeLoader(text)  # reads the text now: a control character fails here
+    except yaml.YAMLError as exc:
+        raise _not_yaml(source, exc) from None
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        for part, where in scopes(root) if scopes is not None else ():
+            refuse_duplicate_keys(part, where, read_as)
+        refuse_duplicate_keys(root, source, read_as)
+        return loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        raise _not_yaml(source, exc) from None
     finally:
         loader.dispose()
+
+
+def _not_yaml(source: str, exc: yaml.YAMLError) -> ConfigurationError:
+    return ConfigurationError(f"{source}: not valid YAML: {exc}")

@@ -25,8 +25,9 @@ def test_yaml_booleans_clash_whatever_their_spelling() -> None:
 
 
 def test_not_yaml_is_named_with_its_source() -> None:
-    with pytest.raises(ConfigurationError, match=r"^x: not valid YAML"):
-        load_yaml("a: [1\n", "x")
+    for broken in ("a: [1\n", "l\u001d", "\u0006"):  # a control character fails on reading
+        with pytest.raises(ConfigurationError, match=r"^x: not valid YAML"):
+            load_yaml(broken, "x")
 
 
 def test_the_ledger_settings_and_the_policy_refuse_a_key_given_twice() -> None:
