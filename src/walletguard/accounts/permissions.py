@@ -96,7 +96,7 @@ def refusal(kind: EventType, account: AccountSecurity, at: datetime) -> Refusal 
 def destination_refusal(destination: Binding) -> Refusal | None:
     """Why money may not go to this bound account: unbound since, or marked suspicious."""
     if not destination.active:
-        at = destination.unbound_at.isoformat() if destination.unbound_at else "an unknown time"
+        at = destination.unbound_at.isoformat() if destination.unbound_at else None
         return Refusal(
             "BINDING_REMOVED",
             f"the destination was unbound at {at} by {destination.unbound_by}",

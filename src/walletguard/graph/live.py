@@ -297,7 +297,7 @@ class LiveGraph:
 
     def fan_in(self, account_id: str, now: float, seconds: float = DAY) -> int:
         """Distinct wallets that sent money to this one in the window before `now` (not
-        after it: an event arriving late does not see the ones that came before it)."""
+        after it: an event arriving late does not see the senders that came after it)."""
         flows = self.flows.get(account_node(account_id))
         return 0 if flows is None else _count_since(flows.senders, now - seconds, now)
 

@@ -19,7 +19,7 @@ from walletguard.accounts.bindings import (
 )
 from walletguard.accounts.lockouts import end_if_due, record_attempt
 from walletguard.accounts.model import AccountSecurity, AccountState, LockScope, StateChange
-from walletguard.accounts.permissions import Refusal, refusal
+from walletguard.accounts.permissions import Refusal, destination_refusal, refusal
 from walletguard.accounts.resets import complete_reset, verification_for
 from walletguard.accounts.settings import AccountSettings
 from walletguard.decisions.context import DecisionContext
@@ -131,19 +131,9 @@ class AccountEffects:
     @staticmethod
     def _guard_destination(repo: BindingRepository, out: Outcome, token: str) -> None:
         destination = repo.current(out.account.account_id, Target.ACCOUNT, token)
-        if destination is None:
-            return
-        if not destination.active:
-            out.refuse(
-                "BINDING_REMOVED",
-                f"the destination was unbound at {_iso(destination.unbound_at)} "
-                f"by {destination.unbound_by}",
-            )
-        elif destination.suspicious:
-            out.refuse(
-                "BINDING_SUSPICIOUS",
-                f"the destination is marked suspicious: {destination.suspicious_reason}",
-            )
+        refused = destination_refusal(destination) if destination is not None else None
+        if refused is not None:
+            out.refuse(refused.code, refused.message)
 
     def apply(self, ctx: DecisionContext, out: Outcome) -> None:
         event = ctx.event
