@@ -65,7 +65,7 @@ from walletguard.storage.feature_checkpoints import (
     FraudReportFollower,
 )
 from walletguard.storage.repositories.audit import SqlAuditReader
-from walletguard.storage.repositories.evidence import collect, resolve_scope
+from walletguard.storage.repositories.evidence import collect, require_sealed, resolve_scope
 from walletguard.storage.uow import SqlUnitOfWork, StateCache
 
 if TYPE_CHECKING:  # training loads LightGBM, which costs ~1 s at import
@@ -559,6 +559,7 @@ def export_evidence_from(
     signing_key = store.signing_key("audit")
     _require_unrewritten(SqlAuditReader(database), signing_key)  # before the export is recorded
     scope = resolve_scope(database, account_id=account_id, case_id=case_id)
+    require_sealed(database, scope)  # a refused export is not recorded as made
     uow = SqlUnitOfWork(database)
     try:
         uow.audit.append(

@@ -9,17 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from tests.conftest import fresh_pg_database
 from tests.integration.tampering import rewrite_chain, tamper
 from tests.integration.test_audit_log import AT, SUBJECTS, append, one_chain, verify
 from walletguard.audit.checkpoint import Checkpoint, sign_checkpoint
 from walletguard.composition import export_evidence_from, sign_heads
 from walletguard.kernel.errors import Refused
 from walletguard.keys import KeyStore
-from walletguard.storage.database import Database, open_database
+from walletguard.storage.database import Database, _alembic_config, open_database
 from walletguard.storage.repositories.audit import SqlAuditLog, SqlAuditReader
 
 
@@ -155,3 +157,36 @@ def test_checkpoints_by_a_key_no_longer_trusted_do_not_stop_signing(
     reader.add_checkpoint(sign_checkpoint(Ed25519PrivateKey.generate(), reader.heads(), at=AT))
     append(database, SUBJECTS)
     assert sign_heads(database, store, actor="ann", at=AT).id == 2
+
+
+def test_gaps_left_before_ids_were_gapless_are_not_called_deletions(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Before migration 0011 checkpoint ids came from a sequence, which skips one when a
+    signing rolls back: an upgraded installation's old gaps are not reported; new ones are."""
+    url = (
+        f"sqlite:///{tmp_path / 'older.db'}" if db_url.startswith("sqlite") else fresh_pg_database()
+    )
+    database = open_database(url, migrate=False)
+    try:
+        with database.engine.begin() as conn:  # the schema as the version before 0011 left it
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0003_account_case")
+        append(database, SUBJECTS)
+        key = Ed25519PrivateKey.generate()
+        reader = SqlAuditReader(database)
+        for _ in "abc":
+            reader.add_checkpoint(sign_checkpoint(key, reader.heads(), at=AT))
+        with database.writing() as conn:  # what a rolled-back signing left: no row 2
+            conn.execute(text("DELETE FROM audit_checkpoints WHERE id = 2"))
+        database.migrate()
+        assert verify(database, key).checkpoint_problems == []
+        for _ in "de":
+            reader.add_checkpoint(sign_checkpoint(key, reader.heads(), at=AT))
+        tamper(database, "DELETE FROM audit_checkpoints WHERE id = 4")
+        assert verify(database, key).checkpoint_problems == [
+            "checkpoint 4 is missing between the stored checkpoints (deleted)"
+        ]
+    finally:
+        database.dispose()

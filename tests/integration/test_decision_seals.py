@@ -117,7 +117,17 @@ def test_an_edited_decision_is_caught_and_not_exported(database: Database, tmp_p
     with pytest.raises(Refused, match="edited") as refused:
         export(database, tmp_path)
     assert refused.value.reason_code == "DECISIONS_TAMPERED"
+    assert exports_recorded(database) == []  # refused: not recorded as made
     export(database, tmp_path, account="bob")  # other decisions still export
+    assert exports_recorded(database) == ["account:bob"]
+
+
+def exports_recorded(database: Database) -> list[str]:
+    with database.reading() as conn:
+        rows = conn.execute(
+            text("SELECT subject FROM audit_log WHERE action = 'evidence.exported'")
+        )
+        return [r.subject for r in rows]
 
 
 def test_a_deleted_decision_is_named(database: Database, tmp_path: Path) -> None:

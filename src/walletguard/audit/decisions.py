@@ -35,6 +35,8 @@ from typing import Any
 from walletguard.kernel.canonical import canonical_json, sha256_hex
 
 SEALED = "decisions.sealed"
+GAPLESS_FROM = "checkpoints_gapless_from"
+"""settings_kv: the first checkpoint id given out without gaps (set by migration 0011)."""
 SEALED_FROM = "decisions_sealed_from"
 """settings_kv: the first decision seq stored under seals (set by migration 0011; rows
 before it were stored by a version that did not seal them)."""

@@ -39,6 +39,10 @@ class AuditReader(Protocol):
         """The first decision seq stored under seals (those before were stored by a version
         that did not seal them)."""
 
+    def gapless_from(self) -> int:
+        """The first checkpoint id given out without gaps (before it, a rolled-back signing
+        skipped one)."""
+
 
 @dataclass
 class ChainReport:
@@ -141,7 +145,9 @@ def verify_log(
                 report.checkpoint_problems.append(
                     f"checkpoint {cp.id} names chain {chain} record {seq}, which is gone"
                 )
-    report.checkpoint_problems.extend(_missing_checkpoints(checkpoints, named_checkpoints))
+    report.checkpoint_problems.extend(
+        _missing_checkpoints(checkpoints, named_checkpoints, reader.gapless_from())
+    )
     decisions = SealCheck(sealed_from=reader.sealed_from())
     decisions.add_seals(seals)
     for row in reader.decision_rows():
@@ -153,10 +159,10 @@ def verify_log(
 
 
 def _missing_checkpoints(
-    checkpoints: list[Checkpoint], named: dict[int, tuple[int, int]]
+    checkpoints: list[Checkpoint], named: dict[int, tuple[int, int]], gapless_from: int
 ) -> list[str]:
     """Checkpoints whose rows are gone: named by the record of their signing, or missing
-    between stored ids (ids are given out without gaps)."""
+    between stored ids (given out without gaps from `gapless_from` on)."""
     problems = []
     ids = {cp.id for cp in checkpoints if cp.id is not None}
     for checkpoint_id, (chain, seq) in sorted(named.items()):
@@ -166,7 +172,8 @@ def _missing_checkpoints(
                 "but its row is gone (deleted)"
             )
     gap_start: int | None = None
-    for checkpoint_id in range(1, max(ids, default=0) + 1):
+    first = max(1, gapless_from)
+    for checkpoint_id in range(first, max(ids, default=0) + 1):
         absent = checkpoint_id not in ids and checkpoint_id not in named
         if absent and gap_start is None:
             gap_start = checkpoint_id

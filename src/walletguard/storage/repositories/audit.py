@@ -27,6 +27,7 @@ from walletguard.audit.checkpoint import (
 )
 from walletguard.audit.decisions import (
     DIGESTED,
+    GAPLESS_FROM,
     SEALED,
     SEALED_FROM,
     SUBJECT,
@@ -280,9 +281,15 @@ class SqlAuditReader:
         return check.finish()
 
     def sealed_from(self) -> int:
+        return self._mark(SEALED_FROM)
+
+    def gapless_from(self) -> int:
+        return self._mark(GAPLESS_FROM)
+
+    def _mark(self, key: str) -> int:
         kv = t.settings_kv.c
         with self.database.reading() as conn:
-            found = conn.execute(select(kv.value).where(kv.key == SEALED_FROM)).scalar()
+            found = conn.execute(select(kv.value).where(kv.key == key)).scalar()
         return int(found) if found is not None else 0
 
     def checkpoints(self) -> list[Checkpoint]:

@@ -75,9 +75,13 @@ def resolve_scope(database: Database, *, account_id: str | None, case_id: str | 
     return Scope("account", account_id, account_id)
 
 
-def _require_sealed(database: Database, seqs: list[int]) -> None:
-    """Refuse to export decisions that no longer match their seals (edited, deleted or
-    inserted behind the engine's back): the package would sign a forgery."""
+def require_sealed(database: Database, scope: Scope) -> None:
+    """Refuse to export the scope's decisions if they no longer match their seals (edited,
+    deleted or inserted behind the engine's back): the package would sign a forgery. Run
+    before the export is recorded, so that a refused export is not recorded as made."""
+    d = t.decisions.c
+    with database.reading() as conn:
+        seqs = list(conn.execute(select(d.seq).where(d.account_id == scope.account_id)).scalars())
     problems = SqlAuditReader(database).decision_problems(seqs)
     if problems:
         raise Refused(
@@ -117,7 +121,6 @@ def collect(
             plain["decision"] = plain.pop("body")
             events.append(plain)
         sections["events"] = events
-        _require_sealed(database, [e["seq"] for e in events])
         sections["bindings"] = [
             {
                 "event_id": e["event_id"],

@@ -38,13 +38,20 @@ def _is_sqlite() -> bool:
 SEALED_FROM = "decisions_sealed_from"
 """settings_kv: the first decision seq stored under seals; rows before it were stored
 before this revision and no seal covers them (`audit verify` counts them apart)."""
+GAPLESS_FROM = "checkpoints_gapless_from"
+"""settings_kv: the first checkpoint id given out without gaps; before it ids came from a
+sequence, which skips one when a signing rolls back (`audit verify` reports no gap there)."""
 
 
 def upgrade() -> None:
-    op.execute(
-        "INSERT INTO settings_kv (key, value) "
-        f"SELECT '{SEALED_FROM}', CAST(COALESCE(MAX(seq), 0) + 1 AS TEXT) FROM decisions"
-    )
+    for key, table, column in (
+        (SEALED_FROM, "decisions", "seq"),
+        (GAPLESS_FROM, "audit_checkpoints", "id"),
+    ):
+        op.execute(
+            "INSERT INTO settings_kv (key, value) "
+            f"SELECT '{key}', CAST(COALESCE(MAX({column}), 0) + 1 AS TEXT) FROM {table}"
+        )
     if _is_sqlite():
         for table in _TABLES:
             for verb in ("UPDATE", "DELETE"):
@@ -66,7 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DELETE FROM settings_kv WHERE key = '{SEALED_FROM}'")
+    op.execute(f"DELETE FROM settings_kv WHERE key IN ('{SEALED_FROM}', '{GAPLESS_FROM}')")
     if _is_sqlite():
         for table in _TABLES:
             for verb in ("update", "delete"):
