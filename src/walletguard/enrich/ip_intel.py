@@ -85,7 +85,9 @@ class GeoLiteIpIntel:
         if not ip.is_global or ip.is_multicast:
             return IpFacts(None, None, None, True, False)
         result = self._geo.lookup(str(ip))
-        country = result.country_code if len(result.country_code or "") == 2 else None
+        code = result.country_code or ""
+        # geoip2fast answers "--" for a public address it does not place: no country
+        country = code if len(code) == 2 and code.isascii() and code.isalpha() else None
         asn = result.asn_name or None
         return IpFacts(
             country=country,

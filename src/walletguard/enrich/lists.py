@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv6Address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
+from walletguard.events.decode import unmapped
 from walletguard.events.model import WalletEvent
 from walletguard.kernel.errors import FieldProblem, InvalidInput
 
@@ -54,9 +55,7 @@ def normalise_list_value(entity: ListEntity, value: str) -> str:
         raise InvalidInput([FieldProblem("$.value", "must not be empty")])
     try:
         if entity is ListEntity.IP:
-            from ipaddress import ip_address
-
-            return str(ip_address(value))
+            return str(unmapped(ip_address(value)))
         if entity is ListEntity.IP_RANGE:
             return str(ip_network(value, strict=False))
     except ValueError as exc:

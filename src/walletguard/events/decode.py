@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any, overload
 
 import jsonschema
@@ -144,6 +144,7 @@ class EventDecoder:
         Raises `InvalidInput` naming each field path that is wrong; nothing about
         an invalid document is kept.
         """
+        parsed: dict[str, Any] | None = None
         try:
             if isinstance(document, dict):
                 parsed = document
@@ -157,6 +158,8 @@ class EventDecoder:
                     raise InvalidInput([FieldProblem("$", repeated)])
                 wire = self._typed.decode(_without_nul(raw) if b"\\u0000" in raw else raw)
         except msgspec.ValidationError as exc:
+            if parsed is None:  # the untyped decode: a number no float holds (1e400)
+                raise InvalidInput([FieldProblem("$", str(exc))]) from None
             problems = schema_problems(parsed) or [_problem_from_msgspec(exc)]
             raise InvalidInput(problems) from None
         except msgspec.DecodeError as exc:
@@ -165,6 +168,12 @@ class EventDecoder:
             # msgspec stops at about a thousand levels of nested objects and arrays
             raise InvalidInput([FieldProblem("$", "nested too deeply to be decoded")]) from None
         return _normalise(wire, payload)
+
+
+def unmapped(ip: IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
+    """An IPv4 client written as IPv6 (`::ffff:1.2.3.4`) is that IPv4 address, for its
+    country, its lists and its /24."""
+    return ip.ipv4_mapped or ip if isinstance(ip, IPv6Address) else ip
 
 
 def client_time(event: WalletEvent) -> datetime:
@@ -193,7 +202,7 @@ def _normalise(wire: WireEvent, payload: bytes) -> WalletEvent:
     ip = None
     if ip_text is not None:
         try:
-            ip = ip_address(ip_text)
+            ip = unmapped(ip_address(ip_text))
         except ValueError:
             ip = None
     return WalletEvent(

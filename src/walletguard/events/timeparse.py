@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 _RFC3339 = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[Tt ](?P<h>\d{2}):(?P<mi>\d{2}):(?P<s>\d{2})"
-    r"(?:\.(?P<frac>\d+))?(?P<tz>[Zz]|[+-]\d{2}:\d{2})\Z"
+    r"(?:\.(?P<frac>\d+))?(?P<tz>[Zz]|[+-]\d{2}:\d{2})\Z",
+    re.ASCII,  # `\d` is 0-9 only, as RFC 3339 has it (not ٢٠٢٤)
 )
 
 

@@ -114,3 +114,25 @@ def test_list_values_are_normalised_or_refused() -> None:
         normalise_list_value(ListEntity.IP, "999.1.1.1")
     with pytest.raises(InvalidInput, match="type:id"):
         normalise_list_value(ListEntity.COUNTERPARTY, "bob")
+
+
+def test_an_ipv4_client_written_as_ipv6_is_that_ipv4_client(intel: GeoLiteIpIntel) -> None:
+    """`::ffff:a.b.c.d` is the IPv4 address a.b.c.d: its country, its lists, its /24."""
+    f = EventFactory()
+    event = decode_event(f.login(network={"ip": f"::ffff:{HOME_IP}"}))
+    assert event.ip == ip_address(HOME_IP)
+    assert intel.lookup(event.ip).country == "CN"
+    assert ip_prefix_key(event.ip) == ip_prefix_key(ip_address(HOME_IP))
+    matcher = ListMatcher(
+        [ListEntry(ListKind.BLOCK, ListEntity.IP, normalise_list_value(ListEntity.IP, HOME_IP),
+                   "abuse")]
+    )  # fmt: skip
+    assert [h.entry.reason for h in matcher.matches(event)] == ["abuse"]
+    assert normalise_list_value(ListEntity.IP, f"::ffff:{HOME_IP}") == HOME_IP
+
+
+def test_an_address_the_data_cannot_place_has_no_country(intel: GeoLiteIpIntel) -> None:
+    """The bundled data answers "--" for a public address it does not place (6to4, NAT64
+    prefixes): no country, rather than a country called "--" that is learnt as known."""
+    for unplaced in ("2002:c000:204::1", "192.31.196.1"):
+        assert intel.lookup(ip_address(unplaced)).country is None, unplaced

@@ -432,3 +432,25 @@ def test_nul_in_identifiers_is_replaced_for_storage_but_kept_in_the_payload() ->
     assert event.event_id == "e\ufffd"
     assert event.account_id == "a\\u0000"  # a literal backslash-u, not a NUL
     assert b'"event_id":"e\\u0000"' in event.payload
+
+
+def test_a_number_no_float_holds_is_refused_with_a_problem() -> None:
+    """`1e400` is valid JSON but no float holds it: a problem at `$`, not a crash (which
+    would stop a replay run at that line)."""
+    line = (
+        b'{"event_id": "e-1", "type": "login", "occurred_at": "2026-03-01T00:00:00Z",'
+        b' "account_id": "alice", "metadata": {"x": 1e400}}'
+    )
+    with pytest.raises(InvalidInput) as raised:
+        decode_event(line)
+    assert raised.value.problems[0].path == "$"
+
+
+def test_a_time_written_in_other_digits_is_refused() -> None:
+    """RFC 3339's digits are ASCII: `٢٠٢٤-01-01T00:00:00Z` is not a time (a space between
+    date and time is accepted, as RFC 3339 allows by agreement)."""
+    moment = "\u0662\u0660\u0662\u0664-01-01T00:00:00Z"
+    document = {"event_id": "e-1", "type": "login", "occurred_at": moment, "account_id": "a"}
+    with pytest.raises(InvalidInput) as raised:
+        decode_event(json.dumps(document).encode())
+    assert raised.value.problems[0].path == "$.occurred_at"
