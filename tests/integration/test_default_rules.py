@@ -3,7 +3,7 @@ ordinary behaviour. Each test runs a short story through the real engine."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.support import FOREIGN_IP, HOSTING_IP, OTHER_CN_IP, EventFactory, Harness, codes
 from walletguard.enrich.lists import ListEntity, ListEntry, ListKind
@@ -103,6 +103,24 @@ def test_a_plausible_journey_is_not_impossible_travel(
     events.advance(hours=1)
     same_country = harness.decide(events.login("carol", network={"ip": OTHER_CN_IP}))
     assert not codes(same_country) & {"IMPOSSIBLE_TRAVEL", "NEW_COUNTRY", "HOSTING_NETWORK"}
+
+
+def test_an_event_arriving_late_is_not_judged_from_where_the_account_went_after_it(
+    harness: Harness, events: EventFactory
+) -> None:
+    """Beijing at 13:00, Shanghai at 19:00, then Beijing's 16:05 event arrives late: no
+    journey can be judged backwards from Shanghai, and the account is still in Shanghai."""
+    beijing, shanghai = {"lat": 39.90, "lon": 116.40}, {"lat": 31.23, "lon": 121.47}
+    settled(harness, events)
+    start = events.now
+    harness.decide(events.login(geo=beijing))
+    events.advance(hours=6)
+    harness.decide(events.login(geo=shanghai))
+    events.now = start + timedelta(hours=3, minutes=5)
+    late = harness.decide(events.login(geo=beijing))
+    assert "IMPOSSIBLE_TRAVEL" not in codes(late)
+    events.now = start + timedelta(hours=6, minutes=30)
+    assert "IMPOSSIBLE_TRAVEL" not in codes(harness.decide(events.login(geo=shanghai)))
 
 
 # 5. What is bound ----------

@@ -78,7 +78,9 @@ class DecisionContext:
 
     @cached_property
     def travel(self) -> Travel | None:
-        """Distance and implied speed since the account's previous located event."""
+        """Distance and implied speed since the account's previous located event; none for
+        an event arriving after a later one (where the account was just before it is not
+        known)."""
         here = self.located
         profile = self.profile
         if (
@@ -89,6 +91,8 @@ class DecisionContext:
         ):
             return None
         assert profile.last_loc_ts is not None
+        if self.event.ts < profile.last_loc_ts:
+            return None
         if here.lat == profile.last_lat and here.lon == profile.last_lon:
             distance = 0.0
         else:
