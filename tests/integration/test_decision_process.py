@@ -232,3 +232,50 @@ def test_a_service_exiting_without_closing_its_decider_still_ends_with_a_checkpo
 def test_a_process_that_cannot_start_says_why(tmp_path: Any) -> None:
     with pytest.raises(RuntimeError, match=r"could not start: .*unable to open database"):
         DecisionProcess(spec(f"sqlite:///{tmp_path}"))  # a directory, not a database file
+
+
+def test_a_failed_commit_leaves_nothing_counted_in_the_features(
+    tmp_path: Any, events: EventFactory
+) -> None:
+    """The events of a batch whose commit failed were counted in the in-process features
+    as they were decided; the deciding process is replaced and its successor rebuilds the
+    features from the stored decisions, so the failed event counts nowhere (not until the
+    next restart, nor once more when it is sent again)."""
+    documents = story(events)
+    failed = events.login("alice", success=False)
+
+    def features_stored(url: str, refused: dict[str, Any] | None) -> dict[str, bytes]:
+        decider = DecisionProcess(spec(url, refresh_seconds=3600.0))
+        try:
+            decide(decider, documents)
+            if refused is not None:
+                database = open_database(url)
+                with database.writing() as conn:  # the database refuses to store it
+                    conn.exec_driver_sql(
+                        "CREATE TRIGGER refuse BEFORE INSERT ON decisions WHEN NEW.event_id = "
+                        f"'{refused['event_id']}' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                    )
+                first = decider.pid
+                with pytest.raises(DecisionsUnavailable, match="disk full"):
+                    decider.submit(decode_event(refused)).result(timeout=60)
+                deadline = time.monotonic() + 120
+                while decider.pid == first or decider.ready() is not None:
+                    assert time.monotonic() < deadline, "the deciding process was not replaced"
+                    time.sleep(0.05)
+                with database.writing() as conn:
+                    conn.exec_driver_sql("DROP TRIGGER refuse")
+                database.dispose()
+        finally:
+            decider.close()
+        database = open_database(url)
+        try:
+            with database.reading() as conn:
+                rows = conn.exec_driver_sql("SELECT key, state FROM feature_checkpoints").all()
+        finally:
+            database.dispose()
+        return {key: bytes(state) for key, state in rows}
+
+    clean = features_stored(f"sqlite:///{tmp_path / 'clean.db'}", None)
+    after_failure = features_stored(f"sqlite:///{tmp_path / 'failed.db'}", failed)
+    assert clean
+    assert after_failure == clean

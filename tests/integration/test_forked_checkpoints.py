@@ -83,6 +83,33 @@ def test_what_a_failed_copy_was_to_write_is_written_by_the_next_checkpoint(
     assert restarted_decide(url, later, len(docs) - 12) == expected[-2:]
 
 
+def test_what_a_failed_fork_was_to_write_is_written_by_the_next_checkpoint(
+    tmp_path: Path, events: EventFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ~700 MB process may fail to fork (EAGAIN, ENOMEM): the changes it had taken wait
+    for the next checkpoint instead of being dropped."""
+    docs, later = restart_story(events)
+    expected = never_stopped(tmp_path, docs + later)
+
+    url = f"sqlite:///{tmp_path / 'unforked.db'}"
+    first, checkpoints = started(url, docs[:10])
+
+    def no_fork() -> int:
+        raise BlockingIOError("fork: Resource temporarily unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(forked_checkpoints.os, "fork", no_fork)
+        with pytest.raises(BlockingIOError):
+            checkpoints.periodic()
+    first.decide_all(docs[10:12])
+    checkpoints.periodic()  # writes the unforked changes too
+    assert checkpoints.wait() is True
+    first.decide_all(docs[12:])
+    first.close()  # a crash
+
+    assert restarted_decide(url, later, len(docs) - 12) == expected[-2:]
+
+
 def test_final_waits_for_the_copy_then_writes_the_rest_here(
     tmp_path: Path, events: EventFactory
 ) -> None:

@@ -9,9 +9,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+import redis.exceptions
 
 from walletguard.api.batcher import DecisionBatcher, DecisionsUnavailable
 from walletguard.decisions.engine import Failure
+from walletguard.features.redis_store import ProfileContention
 
 
 class _Engine:
@@ -73,6 +75,28 @@ def test_a_database_error_fails_the_batch_as_unavailable_and_the_next_is_decided
         again = batcher.submit(_Event("e1")).result(timeout=10)
         assert isinstance(again, Failure)
         assert again.event_id == "e1"
+    finally:
+        batcher.close()
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        redis.exceptions.ConnectionError("Connection refused"),
+        redis.exceptions.NoPermissionError("NOPERM no permissions to access a key"),
+        ProfileContention("the profile of alice kept changing"),
+    ],
+)
+def test_a_shared_feature_store_outage_fails_the_batch_as_unavailable(outage: Exception) -> None:
+    """The batch was rolled back: 503 and send again, like a database outage (not a 500
+    naming an internal error, which clients do not retry)."""
+    engine = _Engine()
+    engine.fail_next = outage
+    batcher = DecisionBatcher(engine)
+    try:
+        with pytest.raises(DecisionsUnavailable, match="shared feature state is unavailable"):
+            batcher.submit(_Event("e1")).result(timeout=10)
+        assert isinstance(batcher.submit(_Event("e1")).result(timeout=10), Failure)
     finally:
         batcher.close()
 

@@ -22,11 +22,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
 from walletguard.decisions.engine import Engine, Failure
 from walletguard.decisions.model import Decision, decision_json
 from walletguard.events.model import WalletEvent
+from walletguard.features.redis_store import ProfileContention
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +187,15 @@ def save_checkpoint(checkpoint: Callable[[], object]) -> None:
 
 def decide_all(engine: Engine, events: list[WalletEvent]) -> list[Answer | BaseException]:
     """Decide `events` in one unit of work: an answer per event, or, for every event, the
-    exception that kept the batch from being stored (`DecisionsUnavailable` for a
-    database error)."""
+    exception that kept the batch from being stored (`DecisionsUnavailable` for an outage
+    of the database or the shared feature store: sending the events again is safe)."""
     try:
         results = list(engine.decide_batch(events))
     except DBAPIError as exc:  # the commit failed: nothing of the batch was stored
         gone = DecisionsUnavailable(f"the decisions could not be stored: {exc.orig}")
+        return [gone] * len(events)
+    except (RedisError, ProfileContention) as exc:  # the batch was rolled back
+        gone = DecisionsUnavailable(f"the shared feature state is unavailable: {exc}")
         return [gone] * len(events)
     except Exception as exc:
         return [exc] * len(events)

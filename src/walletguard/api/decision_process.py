@@ -41,6 +41,7 @@ from walletguard.api.batcher import (
 )
 from walletguard.decisions.engine import Failure
 from walletguard.events.model import WalletEvent
+from walletguard.features.memory import MemoryFeatureStore
 
 log = logging.getLogger("walletguard.api")
 
@@ -295,11 +296,21 @@ class _Child:
     ) -> None:
         self.conn, self.engine, self.checkpoints, self.spec = conn, engine, checkpoints, spec
         self.backlog: deque[tuple[int, bytes] | str] = deque()
+        self.stale = False
+        """A batch's commit failed after its events were learnt by in-process features."""
 
     def run(self) -> None:
         due = time.monotonic() + self.spec.checkpoint_seconds
         while True:
             going_on = self._decide_a_batch(until=due)
+            if self.stale:
+                # No checkpoint: the replacement restores the features from the last one
+                # and the stored decisions, which the failed batch is not among.
+                log.error(
+                    "a batch's commit failed after its events were counted in the features: "
+                    "this deciding process stops and its replacement rebuilds them"
+                )
+                return
             if not going_on:
                 save_checkpoint(self.checkpoints.final)
                 return
@@ -335,6 +346,10 @@ class _Child:
                 conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:
                 return False
+            # The whole batch failed (answers are exceptions): rolled back, but learnt.
+            self.stale = isinstance(self.engine.features, MemoryFeatureStore) and any(
+                isinstance(a, BaseException) for a in answers
+            )
         return not stopping
 
 

@@ -155,8 +155,10 @@ class AccountProfile(msgspec.Struct, gc=False):
             if len(self.countries) > MAX_COUNTRIES:
                 rarest = min(self.countries.items(), key=lambda kv: kv[1])[0]
                 del self.countries[rarest]
-        if lat is not None and lon is not None and (
-            self.last_loc_ts is None or ts >= self.last_loc_ts
+        if (
+            lat is not None
+            and lon is not None
+            and (self.last_loc_ts is None or ts >= self.last_loc_ts)
         ):  # a late event does not move the account back to where it was before
             self.last_lat, self.last_lon, self.last_loc_ts = lat, lon, ts
         if kind in HABIT_EVENTS:

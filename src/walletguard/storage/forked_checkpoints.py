@@ -43,7 +43,11 @@ class ForkedCheckpoints:
             return  # the previous copy is still writing
         seq = self._checkpointer.last_seq()  # before the fork: the state holds up to here
         keys = self._store.take_changes()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:  # EAGAIN, ENOMEM: the changes wait for the next checkpoint
+            self._store.mark_changed(keys)
+            raise
         if pid == 0:  # the copy: write, and leave without running the original's cleanup
             code = 1
             try:
