@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from tests.integration.tampering import rewrite_chain, tamper
 from tests.support import EventFactory, Harness
 from walletguard.audit.chain import chain_for, record_hash
 from walletguard.audit.checkpoint import TrustedKeys, sign_checkpoint
 from walletguard.audit.verify import VerifyReport, verify_log
 from walletguard.composition import export_evidence_from, sign_heads
-from walletguard.kernel.canonical import canonical_json, digest, sha256_hex
+from walletguard.kernel.canonical import canonical_json, sha256_hex
 from walletguard.kernel.errors import Refused
 from walletguard.keys import KeyStore
 from walletguard.storage.database import Database, open_database
@@ -50,32 +51,6 @@ def append(database: Database, subjects: list[str], actor: str = "test") -> None
 def verify(database: Database, key: Ed25519PrivateKey | None = None) -> VerifyReport:
     trusted = TrustedKeys([key.public_key()]) if key is not None else TrustedKeys()
     return verify_log(SqlAuditReader(database), trusted)
-
-
-def tamper(database: Database, sql: str, **params: object) -> None:
-    """What someone with full access to the database can still do: switch the guard off."""
-    with database.writing() as conn:
-        _guard(conn, off=True)
-        conn.execute(text(sql), params)
-        _guard(conn, off=False)
-
-
-def _guard(conn: Connection, *, off: bool) -> None:
-    if conn.dialect.name == "sqlite":
-        if off:
-            conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
-            conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
-        else:
-            conn.exec_driver_sql(
-                "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-                "BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-            )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-                "BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-            )
-    else:
-        conn.exec_driver_sql(f"SET session_replication_role = {'replica' if off else 'origin'}")
 
 
 SUBJECTS = [f"account:a{i % 3}" for i in range(12)]
@@ -197,36 +172,7 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(
     reader = SqlAuditReader(database)
     reader.add_checkpoint(sign_checkpoint(key, reader.heads(), at=AT))
     assert verify(database, key).ok
-    chain = one_chain(database)
-    records = list(reader.records(chain))
-    prev = "0" * 64
-    with database.writing() as conn:
-        _guard(conn, off=True)
-        for r in records:
-            actor = "mallory" if r.seq == 1 else r.actor
-            new_hash = digest(
-                {
-                    "seq": r.seq,
-                    "at": r.at.isoformat(),
-                    "actor": actor,
-                    "action": r.action,
-                    "subject": r.subject,
-                    "payload_hash": r.payload_hash,
-                    "prev_hash": prev,
-                }
-            )
-            conn.execute(
-                text(
-                    "UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h "
-                    "WHERE chain = :c AND seq = :s"
-                ),
-                {"a": actor, "p": prev, "h": new_hash, "c": chain, "s": r.seq},
-            )
-            prev = new_hash
-        conn.execute(
-            text("UPDATE audit_heads SET hash = :h WHERE chain = :c"), {"h": prev, "c": chain}
-        )
-        _guard(conn, off=False)
+    rewrite_chain(database, one_chain(database))
     report = verify(database, key)
     assert not report.breaks  # the chain itself is consistent again...
     assert any("rewritten" in p for p in report.checkpoint_problems)  # ...but not signed
