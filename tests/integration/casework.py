@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support import EventFactory, Harness
+from walletguard.cases import service
+from walletguard.cases.model import CaseOutcome
 from walletguard.composition import unit_of_work
 from walletguard.storage.uow import SqlUnitOfWork
 
@@ -86,3 +88,18 @@ def restored(h: Harness, case_id: str) -> None:
     assert asked.approval is not None
     with work(h) as uow:
         assert actions.approve_action(uow, asked.approval.id, approver="carl", at=NOW).done
+
+
+def confirm_fraud(h: Harness, case_id: str) -> None:
+    """An analyst resolves the case as confirmed fraud (its reports feed the features)."""
+    with work(h) as uow:
+        service.resolve(
+            uow,
+            case_id,
+            CaseOutcome.FRAUD_CONFIRMED,
+            actor="ann",
+            at=NOW,
+            note="cash-out",
+            source=uow.cases,
+            reports=uow.cases,
+        )

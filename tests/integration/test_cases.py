@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.integration.casework import NOW, case_harness, held_withdrawal, restored, work
+from tests.integration.casework import (
+    NOW,
+    case_harness,
+    confirm_fraud,
+    held_withdrawal,
+    restored,
+    work,
+)
 from tests.support import EventFactory, Harness
 from walletguard.accounts.service import approve_unfreeze
 from walletguard.accounts.service import freeze as service_freeze
@@ -358,17 +365,7 @@ def test_a_checkpointed_store_does_not_count_a_report_twice(
     h: Harness, events: EventFactory, db_url: str, tmp_path: Path
 ) -> None:
     mule = held_withdrawal(h, events, "mule", "20000.00")
-    with work(h) as uow:
-        service.resolve(
-            uow,
-            mule,
-            CaseOutcome.FRAUD_CONFIRMED,
-            actor="ann",
-            at=NOW,
-            note="cash-out",
-            source=uow.cases,
-            reports=uow.cases,
-        )
+    confirm_fraud(h, mule)
     rules = tmp_path / "casework-rules.yaml"
     first = build_runtime(db_url, ruleset_path=rules, exclusive=False)
     first.save_features()

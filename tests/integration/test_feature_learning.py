@@ -13,11 +13,14 @@ import msgspec
 import pytest
 import redis
 
-from tests.integration.casework import NOW, case_harness, held_withdrawal, ruleset_file, work
+from tests.integration.casework import (
+    case_harness,
+    confirm_fraud,
+    held_withdrawal,
+    ruleset_file,
+)
 from tests.integration.conftest import REDIS_URL, RedisStores
 from tests.support import FOREIGN_IP, EventFactory, Harness, codes
-from walletguard.cases import service
-from walletguard.cases.model import CaseOutcome
 from walletguard.composition import build_runtime
 from walletguard.events.decode import decode_event
 from walletguard.features.memory import MemoryFeatureStore
@@ -33,20 +36,6 @@ def h(db_url: str, tmp_path: Path) -> Iterator[Harness]:
 @pytest.fixture
 def events() -> EventFactory:
     return EventFactory()
-
-
-def confirm_fraud(h: Harness, case_id: str) -> None:
-    with work(h) as uow:
-        service.resolve(
-            uow,
-            case_id,
-            CaseOutcome.FRAUD_CONFIRMED,
-            actor="ann",
-            at=NOW,
-            note="cash-out",
-            source=uow.cases,
-            reports=uow.cases,
-        )
 
 
 # -- confirmed fraud reaches a running engine ---------------------------------------------
