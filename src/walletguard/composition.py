@@ -434,8 +434,7 @@ def sign_heads(database: Database, store: KeyStore, *, actor: str, at: datetime)
     reader = SqlAuditReader(database)
     _require_unrewritten(reader, signing_key)
     signed = sign_checkpoint(signing_key, reader.heads(), at=at)
-    uow = SqlUnitOfWork(database)
-    try:
+    with unit_of_work(database) as uow:
         checkpoint = reader.add_checkpoint(signed, uow.conn)
         uow.audit.append(
             at=at,
@@ -448,12 +447,6 @@ def sign_heads(database: Database, store: KeyStore, *, actor: str, at: datetime)
                 "records": sum(h.seq for h in checkpoint.heads),
             },
         )
-        uow.commit()
-    except BaseException:
-        uow.rollback()
-        raise
-    finally:
-        uow.close()
     return checkpoint
 
 
@@ -560,8 +553,7 @@ def export_evidence_from(
     _require_unrewritten(SqlAuditReader(database), signing_key)  # before the export is recorded
     scope = resolve_scope(database, account_id=account_id, case_id=case_id)
     require_sealed(database, scope)  # a refused export is not recorded as made
-    uow = SqlUnitOfWork(database)
-    try:
+    with unit_of_work(database) as uow:
         uow.audit.append(
             at=at,
             actor=actor,
@@ -569,9 +561,6 @@ def export_evidence_from(
             subject=f"{scope.kind}:{scope.id}",
             payload={"account_id": scope.account_id},
         )
-        uow.commit()
-    finally:
-        uow.close()
     sections, records = collect(database, scope)
     # audited like any checkpoint, so that deleting its row is seen
     checkpoint = sign_heads(database, store, actor=actor, at=at)
