@@ -69,13 +69,3 @@ def reject(repo: ApprovalRepository, approval_id: str, *, by: str, at: datetime)
     request = _pending(repo, approval_id).reject(by, at=at)
     repo.save(request)
     return request
-
-
-def approved_request(repo: ApprovalRepository, action: str, subject: str) -> ApprovalRequest | None:
-    """The newest approved request for `action` on `subject`, if any."""
-    found = [
-        r
-        for r in repo.for_subject(subject)
-        if r.action == action and r.status is ApprovalStatus.APPROVED
-    ]
-    return found[-1] if found else None
