@@ -15,6 +15,7 @@ from walletguard.enrich.ip_intel import IpFacts
 from walletguard.enrich.lists import ListHit, ListKind
 from walletguard.enrich.location import Located, locate
 from walletguard.events.model import WalletEvent
+from walletguard.features.learning import fraud_named
 from walletguard.features.store import EventKeys, FeatureSnapshot
 from walletguard.kernel.money import AmountError, to_units
 from walletguard.ledger.model import Balance, Topup, wallet_account
@@ -153,6 +154,13 @@ class DecisionContext:
         """For a chargeback or fraud report: the event it reports, if stored."""
         ref = self.event.ref_event_id
         return None if ref is None else self.uow.events.get(ref)
+
+    @cached_property
+    def fraud_named(self) -> list[str]:
+        """For a chargeback or fraud report: the keys it names in fraud, as of the profile
+        before it (`features.learning.fraud_named`); counted with its feature update."""
+        reported = self.reported_event
+        return [] if reported is None else fraud_named(reported, self.profile)
 
     # -- lists ------------------------------------------------------------------------
 

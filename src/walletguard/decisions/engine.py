@@ -36,7 +36,7 @@ from walletguard.enrich.ip_intel import IpFacts, IpIntel
 from walletguard.enrich.lists import ListMatcher
 from walletguard.enrich.location import NOWHERE, Located, locate
 from walletguard.events.model import LABELS, EventType, WalletEvent
-from walletguard.features.learning import fraud_named, learns
+from walletguard.features.learning import learns
 from walletguard.features.names import WindowFeature
 from walletguard.features.store import EventKeys, FeatureStore
 from walletguard.graph.live import LiveGraph, counterparty_node
@@ -354,7 +354,7 @@ class Engine:
         # What the feature store learns: the rule the restart's catch-up replay applies too.
         learn_allowed = learns(event, decision.decision)
         where = ctx.located if learn_allowed else None
-        named = fraud_named(reported, ctx.profile) if reported is not None else ()
+        named = ctx.fraud_named if reported is not None else ()
         features = self.features
         graph = self.graph
         population = self.population

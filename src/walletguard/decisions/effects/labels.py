@@ -11,7 +11,6 @@ from __future__ import annotations
 from walletguard.decisions.context import DecisionContext
 from walletguard.decisions.outcome import Outcome
 from walletguard.events.model import LABELS
-from walletguard.features.learning import fraud_named
 
 
 class LabelEffects:
@@ -31,5 +30,5 @@ class LabelEffects:
             actor="engine",
             action=f"label.{event.type.value}",
             subject=f"event:{event.ref_event_id}",
-            payload={"event_id": event.event_id, "named": fraud_named(reported, ctx.profile)},
+            payload={"event_id": event.event_id, "named": ctx.fraud_named},
         )
