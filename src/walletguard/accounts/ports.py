@@ -50,6 +50,16 @@ class ChallengeRepository(Protocol):
     def save(self, challenge: Challenge) -> None: ...
 
 
+class AccountStateWork(Protocol):
+    """What recording a state change needs: the accounts and the audit log."""
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+
 class AccountsUnitOfWork(Protocol):
     """What the account services change together: state, approvals and the audit log."""
 

@@ -27,7 +27,7 @@ from walletguard.accounts.model import (
     actor_kind,
     restriction_author,
 )
-from walletguard.accounts.ports import AccountsUnitOfWork
+from walletguard.accounts.ports import AccountStateWork, AccountsUnitOfWork
 from walletguard.approvals import service as approvals
 from walletguard.approvals.model import ApprovalRequest, ApprovalStatus, person_of
 from walletguard.kernel.errors import Conflict, IllegalTransition, NotFound, Refused
@@ -44,7 +44,7 @@ def _subject(account_id: str) -> str:
 
 
 def _audit(
-    uow: AccountsUnitOfWork,
+    uow: AccountStateWork,
     *,
     at: datetime,
     actor: str,
@@ -64,9 +64,11 @@ def _account(uow: AccountsUnitOfWork, account_id: str) -> AccountSecurity:
     return account
 
 
-def _save_change(
-    uow: AccountsUnitOfWork, account: AccountSecurity, change: StateChange, **extra: object
+def save_change(
+    uow: AccountStateWork, account: AccountSecurity, change: StateChange, **extra: object
 ) -> None:
+    """Store the account with the transition that produced it, and its audit record
+    (`account.state_changed`, by the change's actor; `extra` joins its payload)."""
     uow.accounts.save(account, change)
     _audit(
         uow,
@@ -99,7 +101,7 @@ def freeze(
     frozen, change = account.transition(
         AccountState.FROZEN, reason=_need_reason(reason), actor=actor, at=at
     )
-    _save_change(uow, frozen, change)
+    save_change(uow, frozen, change)
     return frozen
 
 
@@ -123,7 +125,7 @@ def restrict(
     restricted, change = account.transition(
         AccountState.RESTRICTED, reason=_need_reason(reason), actor=actor, at=at
     )
-    _save_change(uow, restricted, change)
+    save_change(uow, restricted, change)
     return restricted
 
 
@@ -289,7 +291,7 @@ def _make_active(
 ) -> AccountSecurity:
     active, change = account.transition(AccountState.ACTIVE, reason=reason, actor=actor, at=at)
     extra: dict[str, object] = {"approval_id": approval_id} if approval_id else {}
-    _save_change(uow, active, change, **extra)
+    save_change(uow, active, change, **extra)
     return active
 
 
@@ -375,7 +377,7 @@ def redeem_freeze_link(
         actor="user",
         at=at,
     )
-    _save_change(uow, frozen, change, **payload)
+    save_change(uow, frozen, change, **payload)
     return Redemption(frozen, frozen_now=True)
 
 

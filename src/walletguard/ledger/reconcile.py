@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from walletguard.accounts.model import AccountSecurity, AccountState
 from walletguard.accounts.ports import AccountRepository
+from walletguard.accounts.service import save_change
 from walletguard.cases.model import Alert, AlertKind
 from walletguard.cases.service import raise_alert
 from walletguard.kernel.canonical import sha256_hex
@@ -416,14 +417,7 @@ def _stop_holds(acting: _Acting, topup: Topup, ids: str) -> str:
     )
     if change is None:
         return f"account already {account.state.value}"
-    uow.accounts.save(changed, change)
-    uow.audit.append(
-        at=acting.at, actor=change.actor, action="account.state_changed",
-        subject=f"account:{account.account_id}",
-        payload={"from": change.from_state.value, "to": change.to_state.value,
-                 "reason": change.reason, "statement": acting.digest,
-                 "imported_by": acting.actor},
-    )  # fmt: skip
+    save_change(uow, changed, change, statement=acting.digest, imported_by=acting.actor)
     if frozen:
         return "the holder's own freeze taken over until a person decides"
     return "account restricted until a person decides"
