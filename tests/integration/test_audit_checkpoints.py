@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
@@ -21,7 +20,7 @@ from walletguard.audit.checkpoint import Checkpoint, sign_checkpoint
 from walletguard.composition import export_evidence_from, sign_heads
 from walletguard.kernel.errors import Refused
 from walletguard.keys import KeyStore
-from walletguard.storage.database import Database, _alembic_config, open_database
+from walletguard.storage.database import Database, open_database
 from walletguard.storage.repositories.audit import SqlAuditLog, SqlAuditReader
 
 
@@ -169,10 +168,7 @@ def test_gaps_left_before_ids_were_gapless_are_not_called_deletions(
     )
     database = open_database(url, migrate=False)
     try:
-        with database.engine.begin() as conn:  # the schema as the version before 0011 left it
-            config = _alembic_config()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0003_account_case")
+        database.migrate("0003_account_case")  # the schema as the version before 0011 left it
         append(database, SUBJECTS)
         key = Ed25519PrivateKey.generate()
         reader = SqlAuditReader(database)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
@@ -25,7 +24,7 @@ from walletguard.events.decode import decode_event
 from walletguard.kernel.errors import Refused
 from walletguard.keys import KeyStore
 from walletguard.storage import tables as t
-from walletguard.storage.database import Database, _alembic_config, open_database
+from walletguard.storage.database import Database, open_database
 from walletguard.storage.repositories.audit import SqlAuditReader
 
 
@@ -195,10 +194,7 @@ def test_decisions_stored_before_sealing_began_are_counted_apart(
         older.dispose()
         older = open_database(fresh_pg_database(), migrate=False)
     try:
-        with older.engine.begin() as conn:  # the schema as the version before sealing left it
-            config = _alembic_config()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0003_account_case")
+        older.migrate("0003_account_case")  # the schema as the version before 0011 left it
         with database.reading() as conn:
             rows = [dict(r._mapping) for r in conn.execute(t.decisions.select())]
         with older.writing() as conn:

@@ -97,15 +97,17 @@ class Database:
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (creating it on a new database)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to the newest migration (creating it on a new database), or to
+        `revision` (an older one: what an installation of that version holds)."""
         try:
             with self.engine.begin() as conn:
-                if self._current_revision(conn) == self._head_revision():
+                target = self._head_revision() if revision == "head" else revision
+                if self._current_revision(conn) == target:
                     return
                 config = _alembic_config()
                 config.attributes["connection"] = conn
-                command.upgrade(config, "head")
+                command.upgrade(config, revision)
         except OperationalError as exc:
             raise ConfigurationError(
                 f"cannot open the database {self.safe_url}: {exc.orig}"
